@@ -1,0 +1,1 @@
+"""The ``nocturna`` command line (typer + rich)."""

@@ -1,0 +1,106 @@
+"""Entry point of the ``nocturna`` command.
+
+Errors reach the user as one line on stderr, never a traceback: bad options, bad
+values and invalid configuration exit with 2, other failures with 1 (``-vv``
+adds the traceback to the log).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from nocturna import __version__
+from nocturna.cli import config_cmd, run_cmd
+from nocturna.cli.context import CliContext
+from nocturna.core.errors import ConfigError, ConfigKeyError, InvalidValueError, NocturnaError
+
+app = typer.Typer(
+    name="nocturna",
+    help="nocturna: autonomous observatory control.",
+    invoke_without_command=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(config_cmd.app, name="config")
+app.command("run")(run_cmd.run)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"nocturna {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def options(
+    ctx: typer.Context,
+    config: Annotated[Path | None, typer.Option(
+        "--config", envvar="NOCTURNA_CONFIG", metavar="FILE",
+        help="Site configuration file (YAML); FILE_local.yaml beside it is read too.")] = None,
+    data: Annotated[Path | None, typer.Option(
+        "--data", metavar="DIR", help="Data directory [default: ./nocturna-data].")] = None,
+    verbose: Annotated[int, typer.Option(
+        "-v", "--verbose", count=True, help="More output: -v info, -vv debug.")] = 0,
+    settings: Annotated[list[str] | None, typer.Option(
+        "--set", metavar="KEY=VALUE", help="Override a configuration key (repeatable).")] = None,
+    version: Annotated[bool, typer.Option(
+        "--version", callback=_version, is_eager=True, help="Print the version and exit.")] = False,
+) -> None:
+    """nocturna: autonomous observatory control."""
+    ctx.obj = CliContext(config_file=config, data_dir=data, verbosity=verbose,
+                         settings=list(settings or []))
+    if ctx.invoked_subcommand is None:
+        typer.echo(ctx.get_help())
+        raise typer.Exit()
+
+
+def _fail(message: str, code: int) -> int:
+    text = " ".join(line.strip() for line in message.strip().splitlines() if line.strip())
+    print(f"nocturna: error: {text}", file=sys.stderr)
+    return code
+
+
+def _given_value(argv: list[str], param: object) -> str | None:
+    """The text the user gave for an option, to quote it back in an error."""
+    for name in getattr(param, "opts", []):
+        for index, token in enumerate(argv):
+            if token == name and index + 1 < len(argv):
+                return argv[index + 1]
+            if token.startswith(name + "="):
+                return token[len(name) + 1 :]
+    return None
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; returns the exit code."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    command = typer.main.get_command(app)
+    try:
+        result = command.main(args=argv, prog_name="nocturna", standalone_mode=False)
+    except typer.Abort:
+        return _fail("interrupted", 130)
+    except typer.TyperException as exc:  # usage errors: bad option, bad value, missing argument
+        message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+        given = _given_value(argv, getattr(exc, "param", None))
+        if given is not None and repr(given) not in message:
+            message = f"{message} (got {given!r})"
+        return _fail(message, getattr(exc, "exit_code", 2))
+    except KeyboardInterrupt:
+        return _fail("interrupted", 130)
+    except (ConfigError, ConfigKeyError, InvalidValueError) as exc:
+        return _fail(str(exc), 2)
+    except NocturnaError as exc:
+        return _fail(str(exc), 1)
+    except Exception as exc:  # last resort: still one line, details in the log
+        logging.getLogger("nocturna").debug("unexpected error", exc_info=True)
+        return _fail(f"unexpected {type(exc).__name__}: {exc} (run with -vv for details)", 1)
+    return result if isinstance(result, int) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,15 @@
+"""Shared fixtures: an isolated environment for every test."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path_factory) -> None:
+    """No NOCTURNA_* configuration leaks in from the developer's shell or CI."""
+    import os
+
+    for name in list(os.environ):
+        if name.startswith("NOCTURNA_") and name != "NOCTURNA_TEST_PG":
+            monkeypatch.delenv(name)
