@@ -167,3 +167,20 @@ def test_config_serve_as_a_real_process(site_file, tmp_path):
 def test_run_without_simulate_explains_what_is_missing(capsys, tmp_path):
     code, _, err = run_cli(capsys, "--data", str(tmp_path), "run")
     assert code == 1 and "--simulate" in err
+
+
+def test_run_simulate_checks_the_foundation_and_records_it(capsys, tmp_path):
+    from nocturna.core.storage import Storage
+
+    code, out, err = run_cli(capsys, "--data", str(tmp_path), "run", "--simulate",
+                             "--start", "2026-12-15T04:00Z", "--speed", "1200")
+    assert code == 0, err
+    for check in ("configuration", "simulated clock", "offline astronomy", "config service",
+                  "storage"):
+        assert check in out
+    assert "FAILED" not in out and "0 network attempts" in out
+    assert (tmp_path / "logs" / "nocturna.log").exists()
+    with Storage.open(data_dir=tmp_path) as storage:
+        transition = storage.list_transitions()[0]
+        assert transition.reason == "self-check"
+        assert transition.time.isoformat().startswith("2026-12-15T04:")

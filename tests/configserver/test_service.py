@@ -165,3 +165,21 @@ def test_listening_beyond_loopback_requires_a_token():
     check_exposure("0.0.0.0", "token")
     check_exposure("127.0.0.1", None)
     check_exposure("::1", None)
+
+
+def test_a_burst_of_sets_is_saved_in_a_few_writes(site_file):
+    config = Config.load(site_file, environ={})
+    writes = []
+    original = config.persist
+
+    def counting_persist(keys):
+        writes.append(list(keys))
+        return original(keys)
+
+    config.persist = counting_persist
+    with start_in_thread(config, save_delay=0.3) as running:
+        client = ConfigClient(running.url)
+        for i in range(100):
+            client.set("site.horizon.default", f"{30 + i % 7} deg")
+    assert 1 <= len(writes) < 10  # coalesced, not one write per set
+    assert Config.load(site_file, environ={}).get("site.horizon.default") == (30 + 99 % 7) * u.deg

@@ -64,3 +64,12 @@ def test_numpy_values_serialize_as_plain_numbers():
 def test_unknown_objects_are_refused_with_the_type_named():
     with pytest.raises(TypeError, match="cannot serialize object"):
         to_json({"x": object()})
+
+
+def test_json_strings_that_look_like_quantities_stay_strings():
+    assert from_json(to_json({"object": "10 s", "filter": "5 deg"})) == {
+        "object": "10 s", "filter": "5 deg"}
+
+
+def test_yaml_reads_quantity_text_like_configuration():
+    assert from_yaml("exptime: 10 s\n") == {"exptime": 10 * u.s}

@@ -119,7 +119,7 @@ def check_storage(config: Config, instant: datetime) -> CheckResult:
     from nocturna.core.storage import Storage
 
     with Storage.open(config.model.storage.url, data_dir=config.data_dir) as storage:
-        storage.record_transition("sleeping", "ready", reason="self-check", time=instant)
+        storage.add_transition("sleeping", "ready", "self-check", time=instant)
         storage.set_current("selfcheck", {"at": instant, "ok": True})
         record = storage.get_current("selfcheck")
         ok = record is not None and record.data.get("ok") is True

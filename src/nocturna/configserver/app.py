@@ -77,19 +77,27 @@ class ConfigService:
             self._flush_task = asyncio.get_running_loop().create_task(self._flush_later())
 
     async def _flush_later(self) -> None:
-        await asyncio.sleep(self.save_delay)
-        await self.flush()
+        """At most one write per ``save_delay``, however fast sets arrive."""
+        while self._pending:
+            await asyncio.sleep(self.save_delay)
+            await self._write_pending()
+
+    async def _write_pending(self) -> None:
+        if not self._pending:
+            return
+        keys, self._pending = sorted(self._pending), set()
+        try:
+            path = await asyncio.to_thread(self.config.persist, keys)
+        except Exception:
+            log.exception("saving configuration failed", extra={"keys": keys})
+            return
+        log.info("configuration saved", extra={"keys": keys, "path": str(path)})
 
     async def flush(self) -> None:
-        """Write every pending key to the local override file now."""
-        while self._pending:
-            keys, self._pending = sorted(self._pending), set()
-            try:
-                path = await asyncio.to_thread(self.config.persist, keys)
-            except Exception:
-                log.exception("saving configuration failed", extra={"keys": keys})
-                return
-            log.info("configuration saved", extra={"keys": keys, "path": str(path)})
+        """Write every pending key now (at shutdown)."""
+        await self._write_pending()
+        if self._flush_task is not None:
+            self._flush_task.cancel()
 
     @property
     def pending_saves(self) -> int:

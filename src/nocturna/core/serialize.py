@@ -10,8 +10,9 @@ Encoding (the same plain form in both formats):
   (arrays: a list of ISO strings).
 * numpy scalars and arrays → numbers and lists; Paths → strings.
 
-Decoding accepts those forms and ``"<number> <unit>"`` strings (see
-:mod:`nocturna.core.units`); other strings stay strings.
+Decoding JSON rebuilds exactly those forms; strings always stay strings. YAML is
+read like configuration: ``"<number> <unit>"`` text also becomes a Quantity (see
+:mod:`nocturna.core.units`), other text stays text.
 """
 
 from __future__ import annotations
@@ -23,14 +24,15 @@ from datetime import UTC, date, datetime
 from pathlib import PurePath
 from typing import Any
 
-from nocturna.core.units import format_quantity, is_quantity, parse_tree
+from nocturna.core.units import format_quantity, is_quantity, parse_value
 
 _DATETIME = "$datetime"
 _DATE = "$date"
 _TIME = "$time"
 
 
-def _is_time(value: Any) -> bool:
+def is_time(value: Any) -> bool:
+    """True if ``value`` is an astropy Time (without importing astropy.time if unused)."""
     module = sys.modules.get("astropy.time")
     return module is not None and isinstance(value, module.Time)
 
@@ -47,7 +49,7 @@ def to_plain(value: Any, *, quantity_text: bool = False) -> Any:
         if quantity_text and value.isscalar:
             return format_quantity(value)
         return {"value": value.value.tolist(), "unit": value.unit.to_string()}
-    if _is_time(value):
+    if is_time(value):
         iso = value.isot
         return {_TIME: str(iso) if value.isscalar else iso.tolist(), "scale": value.scale}
     if isinstance(value, datetime):
@@ -69,8 +71,11 @@ def to_plain(value: Any, *, quantity_text: bool = False) -> Any:
     raise TypeError(f"cannot serialize {type(value).__name__}: {value!r}")
 
 
-def from_plain(value: Any) -> Any:
-    """Inverse of :func:`to_plain`: rebuild Quantities, datetimes and Times."""
+def from_plain(value: Any, *, parse_text: bool = False) -> Any:
+    """Inverse of :func:`to_plain`: rebuild Quantities, datetimes and Times.
+
+    With ``parse_text`` strings like ``"30 deg"`` become Quantities too (YAML, config).
+    """
     if isinstance(value, dict):
         keys = set(value)
         if keys == {_DATETIME} and isinstance(value[_DATETIME], str):
@@ -81,13 +86,13 @@ def from_plain(value: Any) -> Any:
             from astropy.time import Time
 
             return Time(value[_TIME], format="isot", scale=value["scale"])
-        parsed = parse_tree(value) if keys == {"value", "unit"} else value
+        parsed = parse_value(value) if keys == {"value", "unit"} else value
         if parsed is not value:
             return parsed
-        return {k: from_plain(v) for k, v in value.items()}
+        return {k: from_plain(v, parse_text=parse_text) for k, v in value.items()}
     if isinstance(value, list):
-        return [from_plain(v) for v in value]
-    return parse_tree(value)
+        return [from_plain(v, parse_text=parse_text) for v in value]
+    return parse_value(value) if parse_text and isinstance(value, str) else value
 
 
 def _json_default(value: Any) -> Any:
@@ -146,4 +151,4 @@ def _aware(value: Any) -> Any:
 
 def from_yaml(text: str) -> Any:
     """Parse YAML and rebuild Quantities, datetimes (aware, UTC) and Times."""
-    return from_plain(_aware(_yaml().load(text)))
+    return from_plain(_aware(_yaml().load(text)), parse_text=True)

@@ -38,8 +38,13 @@ def parse_unit(text: str) -> UnitBase | None:
     return unit
 
 
+_NUMBER_START = frozenset("0123456789+-. \t")
+
+
 def parse_quantity_text(text: str) -> Quantity | None:
     """``"30 deg"`` → Quantity; anything else → None."""
+    if not text or text[0] not in _NUMBER_START:
+        return None
     match = _QUANTITY_TEXT.match(text)
     if match is None:
         return None

@@ -23,6 +23,7 @@ from nocturna.core.config.keys import (
     format_key,
     get_path,
     parse_key,
+    replace_path,
 )
 from nocturna.core.config.layers import (
     Layer,
@@ -36,7 +37,7 @@ from nocturna.core.config.layers import (
 )
 from nocturna.core.config.local_file import remove_values, save_values
 from nocturna.core.config.models import NocturnaConfig, validate_tree
-from nocturna.core.errors import ConfigError, ConfigKeyError
+from nocturna.core.errors import ConfigError, ConfigKeyError, InvalidValueError
 from nocturna.core.serialize import to_yaml_plain
 from nocturna.core.units import parse_tree
 
@@ -62,6 +63,7 @@ class Config:
         self._late = late
         self._runtime: dict[Path, Any] = {}
         self._lock = threading.RLock()
+        self._layered = self._merge_layers()
         self.model, self._values = self._build(self._runtime)
 
     # ----------------------------------------------------------------- loading
@@ -98,14 +100,24 @@ class Config:
             local = file_layer(local_path, f"{local_path} (local overrides)")
         return cls(defaults, site, local, local_path if load_local else None, late)
 
-    def _merged(self, runtime: Mapping[Path, Any]) -> dict[str, Any]:
+    def _merge_layers(self) -> dict[str, Any]:
+        """Every layer below the run-time values, merged (recomputed when a file changes)."""
         tree = copy.deepcopy(self._defaults.tree)
         for layer in (self._site, self._local):
             if layer is not None:
                 tree = deep_merge(tree, copy.deepcopy(layer.tree))
         for layer in self._late:
             apply_settings(tree, layer)
-        apply_settings(tree, Layer("a value set at run time", settings=list(runtime.items())))
+        return tree
+
+    def _merged(self, runtime: Mapping[Path, Any]) -> dict[str, Any]:
+        """The layered tree with the run-time values on top (copy-on-write, no deep copy)."""
+        tree = self._layered
+        for path, value in runtime.items():
+            try:
+                tree = replace_path(tree, path, value)
+            except (ConfigKeyError, InvalidValueError) as exc:
+                raise ConfigError(f"{format_key(path)} (a value set at run time): {exc}") from None
         return tree
 
     def _build(self, runtime: Mapping[Path, Any]) -> tuple[NocturnaConfig, dict[str, Any]]:
@@ -217,6 +229,7 @@ class Config:
                 tree[stored[-1]] = copy.deepcopy(value)
             if not self._local.label.endswith("(local overrides)"):
                 self._local.label = f"{self.local_path} (local overrides)"
+            self._layered = self._merge_layers()
             return self.local_path
 
     def reset(self, key: str | Path = "", *, forget_saved: bool = False) -> None:
@@ -242,11 +255,13 @@ class Config:
                     node = node.get(part, {}) if isinstance(node, dict) else {}
                 if isinstance(node, dict):
                     node.pop(stored[-1], None)
-            previous_tree, self._local.tree = self._local.tree, local_tree
+            previous = self._local.tree, self._layered
+            self._local.tree = local_tree
+            self._layered = self._merge_layers()
             try:
                 self.model, self._values = self._build(runtime)
             except ConfigError:
-                self._local.tree = previous_tree
+                self._local.tree, self._layered = previous
                 raise
             self._runtime = runtime
 

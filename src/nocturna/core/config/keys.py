@@ -7,6 +7,7 @@ indices). Helpers read, write and delete a path inside nested dicts and lists.
 from __future__ import annotations
 
 import re
+from copy import copy
 from typing import Any
 
 from nocturna.core.errors import ConfigKeyError, InvalidValueError
@@ -129,6 +130,35 @@ def set_path(tree: Any, path: Path, value: Any) -> None:
         if not isinstance(node, dict):
             raise ConfigKeyError(_missing_message(path, len(path) - 1, node))
         node[last] = value
+
+
+def replace_path(tree: Any, path: Path, value: Any) -> Any:
+    """A copy of ``tree`` with ``value`` at ``path``; ``tree`` itself is not modified.
+
+    Only the containers along ``path`` are copied (the rest is shared), so this is
+    cheap for large trees. Same rules as :func:`set_path`.
+    """
+    if not path:
+        raise InvalidValueError("cannot set the whole configuration at once; name a key")
+    root = copy(tree)
+    node = root
+    for depth, part in enumerate(path[:-1]):
+        if isinstance(part, int):
+            if not isinstance(node, list) or not -len(node) <= part < len(node):
+                raise ConfigKeyError(_missing_message(path, depth, node))
+            child = node[part]
+        elif isinstance(node, dict):
+            child = node.get(part)
+            if child is None:  # created on the way, as set_path does
+                child = [] if isinstance(path[depth + 1], int) else {}
+        else:
+            raise ConfigKeyError(_missing_message(path, depth, node))
+        if isinstance(child, dict | list):
+            child = copy(child)
+        node[part] = child
+        node = child
+    set_path(node, path[-1:], value)
+    return root
 
 
 def delete_path(tree: Any, path: Path) -> bool:

@@ -22,16 +22,17 @@ def _make_validator(unit: str, kind: str, ge: float | None, le: float | None):  
     def validate(value: Any) -> Any:
         import astropy.units as u
 
+        target = u.Unit(unit)
         if isinstance(value, bool):
             raise ValueError(expected)
         if isinstance(value, int | float):
-            quantity = float(value) * u.Unit(unit)
+            quantity = float(value) * target
         else:
             parsed = parse_value(value) if not is_quantity(value) else value
             if not is_quantity(parsed):
                 raise ValueError(expected)
             try:
-                quantity = parsed.to(unit)
+                quantity = parsed if parsed.unit is target else parsed.to(target)
             except u.UnitConversionError:
                 raise ValueError(f"{expected}; {parsed.unit} is not a unit of {kind}") from None
             if not quantity.isscalar:

@@ -1,0 +1,32 @@
+"""Storage: observations, exposures, telemetry, state transitions and current records.
+
+One API (:class:`Storage`) over SQLAlchemy Core, on SQLite by default (a file in the
+data directory, no set-up) or PostgreSQL by URL. Methods are synchronous; async code
+calls them via ``asyncio.to_thread``. See :mod:`.repository` for the details and
+:mod:`.migrations` for schema versions.
+"""
+
+from nocturna.core.storage.migrations import MIGRATIONS, Migration, latest_version
+from nocturna.core.storage.records import (
+    CurrentRecord,
+    ExposureRecord,
+    ObservationRecord,
+    SchemaVersionRecord,
+    TelemetryRecord,
+    TransitionRecord,
+)
+from nocturna.core.storage.repository import UNSET, Storage
+
+__all__ = [
+    "MIGRATIONS",
+    "UNSET",
+    "CurrentRecord",
+    "ExposureRecord",
+    "Migration",
+    "ObservationRecord",
+    "SchemaVersionRecord",
+    "Storage",
+    "TelemetryRecord",
+    "TransitionRecord",
+    "latest_version",
+]
