@@ -183,3 +183,12 @@ def test_a_burst_of_sets_is_saved_in_a_few_writes(site_file):
             client.set("site.horizon.default", f"{30 + i % 7} deg")
     assert 1 <= len(writes) < 10  # coalesced, not one write per set
     assert Config.load(site_file, environ={}).get("site.horizon.default") == (30 + 99 % 7) * u.deg
+
+
+def test_reset_before_the_save_leaves_the_local_file_alone(site_file):
+    config = Config.load(site_file, environ={})
+    with start_in_thread(config, save_delay=0.3) as running:
+        client = ConfigClient(running.url)
+        client.set("site.horizon.default", "44 deg")
+        client.reset("site.horizon.default")
+    assert not local_path_for(site_file).exists()

@@ -37,7 +37,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from nocturna import __version__
-from nocturna.core.config import Config
+from nocturna.core.config import Config, parse_key
 from nocturna.core.errors import ConfigError, ConfigKeyError, InvalidValueError
 from nocturna.core.serialize import from_plain, to_plain
 
@@ -114,9 +114,10 @@ class ConfigService:
         return new
 
     def reset(self, key: str, forget_saved: bool) -> None:
-        if forget_saved:
-            self._pending.discard(key)
+        path = parse_key(key)
         self.config.reset(key, forget_saved=forget_saved)
+        # A reset value must not be saved by a write still pending from its set.
+        self._pending = {k for k in self._pending if parse_key(k)[: len(path)] != path}
 
 
 async def _body(request: Request) -> dict[str, Any]:

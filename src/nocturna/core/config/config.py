@@ -20,6 +20,7 @@ from pydantic import ValidationError
 from nocturna.core.config.keys import (
     Path,
     deep_merge,
+    delete_path,
     format_key,
     get_path,
     parse_key,
@@ -35,7 +36,7 @@ from nocturna.core.config.layers import (
     local_path_for,
     settings_layer,
 )
-from nocturna.core.config.local_file import remove_values, save_values
+from nocturna.core.config.local_file import remove_values, save_values, stored_key
 from nocturna.core.config.models import NocturnaConfig, validate_tree
 from nocturna.core.errors import ConfigError, ConfigKeyError, InvalidValueError
 from nocturna.core.serialize import to_yaml_plain
@@ -215,12 +216,10 @@ class Config:
             raise ConfigError("local override files are disabled (load_local=False)")
         with self._lock:
             values: dict[Path, Any] = {}
+            merged = self._merged(self._runtime)
             for key in keys:
-                path = parse_key(key)
-                # The local file holds mappings down to the first list; lists are whole.
-                cut = next((i for i, p in enumerate(path) if isinstance(p, int)), len(path))
-                stored = path[:cut]
-                values[stored] = to_yaml_plain(get_path(self._merged(self._runtime), stored))
+                stored = stored_key(parse_key(key))
+                values[stored] = to_yaml_plain(get_path(merged, stored))
             save_values(self.local_path, values)
             for stored, value in values.items():
                 tree = self._local.tree
@@ -239,31 +238,27 @@ class Config:
         so the site file or built-in default applies again.
         """
         path = parse_key(key)
+        if forget_saved and not path:
+            raise ConfigError("name the key whose saved value should be forgotten")
         with self._lock:
             runtime = {p: v for p, v in self._runtime.items() if p[: len(path)] != path}
-            local_tree = self._local.tree
-            if forget_saved:
-                if not path:
-                    raise ConfigError("name the key whose saved value should be forgotten")
-                cut = next((i for i, p in enumerate(path) if isinstance(p, int)), len(path))
-                stored = path[:cut]
-                if self.local_path is not None:
-                    remove_values(self.local_path, [stored])
-                local_tree = copy.deepcopy(local_tree)
-                node = local_tree
-                for part in stored[:-1]:
-                    node = node.get(part, {}) if isinstance(node, dict) else {}
-                if isinstance(node, dict):
-                    node.pop(stored[-1], None)
+            if not forget_saved:
+                self.model, self._values = self._build(runtime)
+                self._runtime = runtime
+                return
+            stored = stored_key(path)
             previous = self._local.tree, self._layered
-            self._local.tree = local_tree
+            self._local.tree = copy.deepcopy(self._local.tree)
+            delete_path(self._local.tree, stored)
             self._layered = self._merge_layers()
-            try:
+            try:  # validate before the file changes, so a refused reset changes nothing
                 self.model, self._values = self._build(runtime)
             except ConfigError:
                 self._local.tree, self._layered = previous
                 raise
             self._runtime = runtime
+            if self.local_path is not None:
+                remove_values(self.local_path, [stored])
 
     @property
     def data_dir(self) -> FilePath:

@@ -23,6 +23,16 @@ HEADER = (
 )
 
 
+def stored_key(path: Path) -> Path:
+    """The key a value is stored under: mappings down to the first list index.
+
+    Lists are stored whole (``cameras[1].model`` is saved as all of ``cameras``), since
+    a partial list cannot be merged over the layers below.
+    """
+    cut = next((i for i, part in enumerate(path) if isinstance(part, int)), len(path))
+    return path[:cut]
+
+
 def _round_trip():  # type: ignore[no-untyped-def]
     from ruamel.yaml import YAML
 
