@@ -1,0 +1,251 @@
+"""What every device kind shares: connection, identity, timeouts, snapshots, events.
+
+An interface (``Camera``, ``Mount``...) declares its members as async methods marked
+with :func:`command`. Whenever a driver class (simulator, Alpaca client, serial...)
+defines one of those members, :class:`Device` wraps it so that every call
+
+* refuses to run while the device is disconnected (:class:`NotConnectedError`),
+  except the members declared with ``connected=False``;
+* is bounded by a timeout in real seconds (:class:`DeviceTimeoutError`), the
+  device's ``timeout_s`` unless the member declares its own.
+
+Drivers therefore cannot forget either. Long operations (slews, exposures, moves)
+follow ASCOM: the call starts them and returns; the state snapshot shows progress;
+:meth:`Device.wait_until` waits (on the nocturna clock) for a condition.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import inspect
+from abc import ABC, abstractmethod
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict, dataclass
+from typing import Any, ClassVar, TypeVar
+
+from nocturna.core.clock import Clock, get_clock
+from nocturna.core.errors import (
+    ActionNotImplementedError,
+    DeviceTimeoutError,
+    InvalidValueError,
+    NotConnectedError,
+    NotImplementedByDeviceError,
+)
+from nocturna.core.events import EventBus, get_event_bus
+
+F = TypeVar("F", bound=Callable[..., Awaitable[Any]])
+
+_SPEC = "__nocturna_command__"
+_GUARDED = "__nocturna_guarded__"
+
+
+@dataclass(frozen=True, slots=True)
+class CommandSpec:
+    timeout_s: float | None
+    connected: bool
+
+
+def command(func: F | None = None, *, timeout_s: float | None = None,
+            connected: bool = True) -> Any:
+    """Declare an interface member (see the module docstring)."""
+
+    def mark(target: F) -> F:
+        setattr(target, _SPEC, CommandSpec(timeout_s, connected))
+        return target
+
+    return mark(func) if func is not None else mark
+
+
+def _spec_for(cls: type, name: str) -> CommandSpec | None:
+    for base in cls.__mro__:
+        member = vars(base).get(name)
+        spec = getattr(member, _SPEC, None)
+        if spec is not None:
+            return spec
+    return None
+
+
+def _guard(func: Callable[..., Awaitable[Any]], name: str, spec: CommandSpec) -> Any:
+    @functools.wraps(func)
+    async def guarded(self: Device, *args: Any, **kwargs: Any) -> Any:
+        if spec.connected and not self.connected:
+            raise NotConnectedError(f"{self.kind} {self.name!r} is not connected ({name})")
+        timeout = spec.timeout_s if spec.timeout_s is not None else self.timeout_s
+        try:
+            async with asyncio.timeout(timeout):
+                return await func(self, *args, **kwargs)
+        except TimeoutError as exc:
+            if isinstance(exc, DeviceTimeoutError):
+                raise
+            raise DeviceTimeoutError(
+                f"{self.kind} {self.name!r}: {name} did not finish within {timeout:g} s"
+            ) from None
+
+    setattr(guarded, _GUARDED, True)
+    setattr(guarded, _SPEC, spec)
+    return guarded
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceIdentity:
+    """Who a device is (ASCOM Name, Description, DriverInfo, DriverVersion, InterfaceVersion)."""
+
+    name: str
+    description: str
+    driver_info: str
+    driver_version: str
+    interface_version: int
+
+
+class Snapshot:
+    """Base of info/state dataclasses: plain-dict conversion for APIs and storage."""
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)  # type: ignore[call-overload]
+
+
+class Device(ABC):
+    """Base of every device interface."""
+
+    kind: ClassVar[str] = "device"
+    interface_version: ClassVar[int] = 1
+    driver_name: ClassVar[str] = "abstract"
+    driver_version: ClassVar[str] = "1.0"
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for name, member in list(vars(cls).items()):
+            if not inspect.iscoroutinefunction(member) or getattr(member, _GUARDED, False):
+                continue
+            spec = _spec_for(cls, name)
+            if spec is not None:
+                setattr(cls, name, _guard(member, name, spec))
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        description: str = "",
+        timeout_s: float = 10.0,
+        clock: Clock | None = None,
+        events: EventBus | None = None,
+    ) -> None:
+        if not name or not isinstance(name, str):
+            raise InvalidValueError(f"a device needs a non-empty name, got {name!r}")
+        if not timeout_s > 0:
+            raise InvalidValueError(f"{name}: timeout_s must be > 0, got {timeout_s!r}")
+        self.name = name
+        self.description = description or f"{self.driver_name} {self.kind}"
+        self.timeout_s = float(timeout_s)
+        self._clock = clock
+        self._events = events
+        self._connected = False
+
+    # ------------------------------------------------------------ plumbing
+    @property
+    def clock(self) -> Clock:
+        """The clock this device lives on (the process clock unless one was given)."""
+        return self._clock if self._clock is not None else get_clock()
+
+    @property
+    def events(self) -> EventBus:
+        return self._events if self._events is not None else get_event_bus()
+
+    def publish(self, topic: str, **data: Any) -> None:
+        """Announce ``<kind>.<topic>`` from this device."""
+        self.events.publish(f"{self.kind}.{topic}", self.name, **data)
+
+    @property
+    def identity(self) -> DeviceIdentity:
+        return DeviceIdentity(self.name, self.description, f"nocturna {self.driver_name} driver",
+                              self.driver_version, self.interface_version)
+
+    @property
+    def connected(self) -> bool:
+        return self._connected
+
+    # ----------------------------------------------------------- connection
+    @command(connected=False)
+    async def connect(self) -> None:
+        """Connect (idempotent)."""
+        if not self._connected:
+            await self._connect()
+            self._connected = True
+            self.publish("connected")
+
+    @command(connected=False)
+    async def disconnect(self) -> None:
+        """Disconnect (idempotent)."""
+        if self._connected:
+            await self._disconnect()
+            self._connected = False
+            self.publish("disconnected")
+
+    async def _connect(self) -> None:  # noqa: B027 - optional hook, empty by default
+        """Driver hook: open the connection."""
+
+    async def _disconnect(self) -> None:  # noqa: B027 - optional hook, empty by default
+        """Driver hook: close the connection."""
+
+    # ------------------------------------------------------------ snapshots
+    @abstractmethod
+    @command
+    async def info(self) -> Snapshot:
+        """Static description and capabilities (does not change while connected)."""
+
+    @abstractmethod
+    @command
+    async def state(self) -> Snapshot:
+        """The current state."""
+
+    async def status(self) -> dict[str, Any]:
+        """A snapshot for people and telemetry; works while disconnected."""
+        status: dict[str, Any] = {"name": self.name, "kind": self.kind,
+                                  "driver": self.driver_name, "connected": self.connected}
+        if self.connected:
+            status["state"] = (await self.state()).as_dict()
+        return status
+
+    def not_implemented(self, member: str) -> NotImplementedByDeviceError:
+        """The error for an optional member this driver does not implement."""
+        return NotImplementedByDeviceError(f"{self.kind} {self.name!r} does not implement {member}")
+
+    # -------------------------------------------------------------- actions
+    @property
+    def supported_actions(self) -> list[str]:
+        return []
+
+    @command
+    async def action(self, name: str, parameters: str = "") -> str:
+        """ASCOM custom action; none by default."""
+        raise ActionNotImplementedError(f"{self.kind} {self.name!r} has no action {name!r}")
+
+    # ---------------------------------------------------------------- waits
+    async def wait_until(
+        self,
+        condition: Callable[[Any], bool],
+        *,
+        timeout_s: float,
+        poll_s: float = 0.5,
+        what: str = "the operation",
+    ) -> Any:
+        """Poll :meth:`state` every ``poll_s`` clock seconds until ``condition(state)``.
+
+        ``timeout_s`` is in clock seconds (simulated time when simulating). Returns the
+        state that satisfied the condition.
+        """
+        deadline = self.clock.timestamp() + timeout_s
+        while True:
+            state = await self.state()
+            if condition(state):
+                return state
+            if self.clock.timestamp() >= deadline:
+                raise DeviceTimeoutError(
+                    f"{self.kind} {self.name!r}: {what} did not complete within {timeout_s:g} s"
+                )
+            await self.clock.sleep(poll_s)
+
+    def __repr__(self) -> str:
+        state = "connected" if self.connected else "disconnected"
+        return f"<{type(self).__name__} {self.name!r} {state}>"

@@ -1,0 +1,46 @@
+"""The tangent-plane (TAN) WCS of a camera on a telescope.
+
+One function builds it, so the simulated sky (what the camera sees) and the FITS
+header (what we believe it sees) use exactly the same geometry.
+
+Conventions: ``rotation_deg`` is the position angle of the detector's +y axis east
+of north (0: north up, east left, as on the sky seen from the ground); pixel scale
+in arcsec per (binned) pixel; the reference pixel is the detector centre (FITS
+1-based: ``(width + 1) / 2``).
+"""
+
+from __future__ import annotations
+
+import math
+
+from astropy.wcs import WCS
+
+
+def plate_scale_arcsec(pixel_size_um: float, focal_length_mm: float) -> float:
+    """Arcseconds per pixel for a pixel of ``pixel_size_um`` at ``focal_length_mm``."""
+    return 206.264806 * pixel_size_um / focal_length_mm
+
+
+def tan_wcs(
+    ra_deg: float,
+    dec_deg: float,
+    *,
+    scale_arcsec: float,
+    width: int,
+    height: int,
+    rotation_deg: float = 0.0,
+) -> WCS:
+    """A TAN WCS centred on (``ra_deg``, ``dec_deg``) for a ``width`` × ``height`` image."""
+    wcs = WCS(naxis=2)
+    wcs.wcs.ctype = ["RA---TAN", "DEC--TAN"]
+    wcs.wcs.crval = [ra_deg % 360.0, dec_deg]
+    wcs.wcs.crpix = [(width + 1) / 2.0, (height + 1) / 2.0]
+    scale = scale_arcsec / 3600.0
+    theta = math.radians(rotation_deg)
+    cos_t, sin_t = math.cos(theta), math.sin(theta)
+    # East to the left (RA increases to -x) with north up at rotation 0.
+    wcs.wcs.cd = [[-scale * cos_t, scale * sin_t], [scale * sin_t, scale * cos_t]]
+    wcs.wcs.radesys = "ICRS"
+    wcs.wcs.equinox = 2000.0
+    wcs.pixel_shape = (width, height)
+    return wcs
