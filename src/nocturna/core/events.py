@@ -86,8 +86,10 @@ class EventBus:
         with contextlib.suppress(ValueError):
             self._subscriptions.remove(subscription)
 
-    def publish(self, topic: str, source: str, **data: Any) -> Event:
-        event = Event(topic, source, data)
+    def publish(self, topic: str, source: str, *, time: datetime | None = None,
+                **data: Any) -> Event:
+        """Deliver an event; ``time`` defaults to the process clock's now."""
+        event = Event(topic, source, data, time if time is not None else get_clock().now())
         for subscription in list(self._subscriptions):
             if subscription.matches(topic):
                 subscription.offer(event)

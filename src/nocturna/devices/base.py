@@ -154,7 +154,7 @@ class Device(ABC):
 
     def publish(self, topic: str, **data: Any) -> None:
         """Announce ``<kind>.<topic>`` from this device."""
-        self.events.publish(f"{self.kind}.{topic}", self.name, **data)
+        self.events.publish(f"{self.kind}.{topic}", self.name, time=self.clock.now(), **data)
 
     @property
     def identity(self) -> DeviceIdentity:

@@ -158,7 +158,7 @@ class Mount(Device):
     async def set_guide_rates(self, ra_deg_s: float, dec_deg_s: float) -> None:
         raise self.not_implemented("set_guide_rates")
 
-    @command
+    @command(timeout_s=600.0)  # returns only when the motion has ended
     async def park(self) -> None:
         """Move to the park position and stop (returns when parked, as ASCOM)."""
         raise self.not_implemented("park")
@@ -172,7 +172,7 @@ class Mount(Device):
         """Make the current position the park position."""
         raise self.not_implemented("set_park")
 
-    @command
+    @command(timeout_s=600.0)  # returns only when the motion has ended
     async def find_home(self) -> None:
         raise self.not_implemented("find_home")
 

@@ -44,3 +44,23 @@ def tan_wcs(
     wcs.wcs.equinox = 2000.0
     wcs.pixel_shape = (width, height)
     return wcs
+
+
+def frame_wcs(ra_deg: float, dec_deg: float, *, scale_arcsec: float, width: int, height: int,
+              binning: int = 1, start_x: int = 0, start_y: int = 0, num_x: int | None = None,
+              num_y: int | None = None, rotation_deg: float = 0.0) -> tuple[WCS, WCS]:
+    """(full binned frame WCS, subframe WCS) for a sensor centred on (ra, dec).
+
+    ``scale_arcsec`` is the unbinned scale; the optical axis is the centre of the
+    unbinned sensor, which sets CRPIX also when the size is not a multiple of the binning.
+    """
+    bw, bh = width // binning, height // binning
+    full = tan_wcs(ra_deg, dec_deg, scale_arcsec=scale_arcsec * binning, width=bw,
+                   height=bh, rotation_deg=rotation_deg)
+    full.wcs.crpix = [width / (2.0 * binning) + 0.5, height / (2.0 * binning) + 0.5]
+    nx = num_x if num_x is not None else bw - start_x
+    ny = num_y if num_y is not None else bh - start_y
+    sub = full.deepcopy()
+    sub.wcs.crpix = [full.wcs.crpix[0] - start_x, full.wcs.crpix[1] - start_y]
+    sub.pixel_shape = (nx, ny)
+    return full, sub

@@ -9,11 +9,10 @@ either the old or the new file, never half of one.
 from __future__ import annotations
 
 import io
-import os
-import tempfile
 from pathlib import Path as FilePath
 from typing import Any
 
+from nocturna.core.atomic import atomic_write_text
 from nocturna.core.config.keys import Path
 from nocturna.core.errors import ConfigError
 
@@ -60,29 +59,6 @@ def _load(path: FilePath):  # type: ignore[no-untyped-def]
     document = CommentedMap()
     document.yaml_set_start_comment(HEADER)
     return yaml, document
-
-
-def atomic_write_text(path: FilePath, text: str) -> None:
-    """Write ``text`` to ``path`` atomically (same-directory temp file, fsync, rename)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        if path.exists():
-            os.chmod(tmp, path.stat().st_mode & 0o777)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
 
 
 def _dump(yaml: Any, document: Any) -> str:

@@ -138,6 +138,11 @@ class NocturnaConfig(Strict):
     cameras: list[DeviceConfig] = []
     focusers: list[DeviceConfig] = []
     filterwheels: list[DeviceConfig] = []
+    rotators: list[DeviceConfig] = []
+    switches: list[DeviceConfig] = []
+    weather: list[DeviceConfig] = []
+    safety_monitors: list[DeviceConfig] = []
+    cover_calibrators: list[DeviceConfig] = []
 
 
 def validate_tree(tree: dict[str, Any]) -> NocturnaConfig:

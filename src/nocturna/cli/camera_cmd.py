@@ -1,0 +1,117 @@
+"""``nocturna camera expose``: take one frame and write it as FITS."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Annotated
+
+import numpy as np
+import typer
+from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+from nocturna.cli.context import CliContext
+from nocturna.cli.coordinates import parse_dec_deg, parse_ra_hours
+from nocturna.cli.output import console
+from nocturna.cli.session import device_session, parse_start
+from nocturna.core.clock import get_clock
+from nocturna.core.errors import InvalidValueError
+from nocturna.devices.camera import Camera
+from nocturna.devices.types import CameraState
+from nocturna.instrument.frame import FrameContext, Optics, describe_frame, save_frame
+
+app = typer.Typer(help="Take pictures.")
+
+
+async def _expose_with_progress(camera: Camera, exptime: float, light: bool) -> None:
+    """Start the exposure and show its progress until the image is ready."""
+    await camera.start_exposure(exptime, light)
+    columns = (TextColumn("{task.description:<12}"), BarColumn(),
+               TextColumn("{task.percentage:>3.0f}%"), TimeRemainingColumn())
+    with Progress(*columns, console=console) as progress:
+        exposing = progress.add_task("exposing", total=100)
+        reading = progress.add_task("reading out", total=1, start=False)
+        while True:
+            state = await camera.state()
+            progress.update(exposing, completed=state.percent_completed)
+            if state.camera_state == CameraState.READING:
+                progress.update(exposing, completed=100)
+                progress.start_task(reading)
+            if state.image_ready:
+                progress.update(exposing, completed=100)
+                progress.update(reading, completed=1)
+                return
+            await asyncio.sleep(0.05)
+
+
+@app.command()
+def expose(
+    ctx: typer.Context,
+    exptime: Annotated[float, typer.Option(min=0, help="Exposure time in seconds.")],
+    simulate: Annotated[bool, typer.Option("--simulate", help="Simulate every device.")] = False,
+    out: Annotated[Path | None, typer.Option(
+        help="Output FITS file (.fits, or .fits.fz for Rice compression) "
+             "[default: DATA/images/CAMERA-TIME.fits].")] = None,
+    dark: Annotated[bool, typer.Option("--dark", help="Shutter closed (dark frame).")] = False,
+    binning: Annotated[int, typer.Option("--bin", min=1, help="Binning.")] = 1,
+    camera_name: Annotated[str | None, typer.Option("--camera", help="Camera name.")] = None,
+    filter_name: Annotated[str | None, typer.Option("--filter", help="Filter name.")] = None,
+    ra: Annotated[str | None, typer.Option(help="Point the mount first: RA (hours).")] = None,
+    dec: Annotated[str | None, typer.Option(help="Point the mount first: Dec (deg).")] = None,
+    start: Annotated[str | None, typer.Option(metavar="TIME",
+                                              help="Simulated start, ISO 8601 UTC.")] = None,
+    speed: Annotated[float, typer.Option(min=0.001, help="Simulated clock speed.")] = 1.0,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace OUT.")] = False,
+) -> None:
+    """Take one exposure (with progress) and write it as FITS with a database row."""
+    state: CliContext = ctx.obj
+    target = None
+    if (ra is None) != (dec is None):
+        raise InvalidValueError("give both --ra and --dec, or neither")
+    if ra is not None and dec is not None:
+        target = (parse_ra_hours(ra), parse_dec_deg(dec))
+    begin = parse_start(start)
+
+    async def run() -> None:
+        from nocturna.core.storage import Storage
+
+        async with device_session(state, simulate=simulate, start=begin,
+                                  speed=speed) as devices:
+            config = state.config()
+            camera = devices.camera(camera_name)
+            cfg = next((c for c in config.model.cameras if c.name == camera.name), None)
+            extra = (cfg.model_extra or {}) if cfg else {}
+            focuser = devices.focusers.get(extra.get("focuser", ""))
+            wheel = devices.filterwheels.get(extra.get("filterwheel", ""))
+            if target is not None and devices.mount is not None:
+                mount = devices.mount
+                if (await mount.state()).at_park:
+                    await mount.unpark()
+                await mount.set_tracking(True)
+                console.print(f"slewing to RA {target[0]:.4f} h, Dec {target[1]:.4f}°")
+                await mount.slew_and_wait(*target)
+            if filter_name is not None:
+                if wheel is None:
+                    raise InvalidValueError(f"camera {camera.name} has no filter wheel")
+                await wheel.move_to(filter_name)
+            await camera.set_binning(binning)
+            await _expose_with_progress(camera, exptime, not dark)
+            image = await camera.image()
+            context = FrameContext(camera=camera, site=config.model.site,
+                                   optics=Optics.from_config(cfg), mount=devices.mount,
+                                   focuser=focuser, filterwheel=wheel,
+                                   unit_name=config.model.name)
+            header = await describe_frame(image, context, image_type="LIGHT" if not dark
+                                          else "DARK")
+            stamp = get_clock().now().strftime("%Y%m%dT%H%M%S")
+            path = out or config.data_dir / "images" / f"{camera.name}-{stamp}.fits"
+            with Storage.open(config.model.storage.url, data_dir=config.data_dir) as storage:
+                written = await save_frame(path, image, header,
+                                           compress=path.name.endswith(".fz"),
+                                           overwrite=overwrite, storage=storage)
+            values = image.data.astype(np.float64)
+            console.print(f"wrote {written.path} ({written.size_bytes / 1e6:.1f} MB): "
+                          f"{image.data.shape[1]}x{image.data.shape[0]}, median "
+                          f"{np.median(values):.0f} ADU, max {values.max():.0f} ADU")
+
+    asyncio.run(run())

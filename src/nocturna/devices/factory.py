@@ -1,0 +1,154 @@
+"""Building a unit's devices from configuration.
+
+Each configured device names its ``driver``; ``simulate=True`` runs every device on
+its simulator regardless. Devices that others depend on are built first and handed
+over by name (a camera gets its mount, focuser and filter wheel; a dome its mount;
+a safety monitor its weather station), so simulators can close loops.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from nocturna.core.config import Config
+from nocturna.core.config.models import DeviceConfig
+from nocturna.core.errors import ConfigError
+from nocturna.devices.base import Device
+from nocturna.devices.camera import Camera
+from nocturna.devices.conditions import ObservingConditions
+from nocturna.devices.covercalibrator import CoverCalibrator
+from nocturna.devices.dome import Dome
+from nocturna.devices.filterwheel import FilterWheel
+from nocturna.devices.focuser import Focuser
+from nocturna.devices.mount import Mount
+from nocturna.devices.rotator import Rotator
+from nocturna.devices.safety import SafetyMonitor
+from nocturna.devices.switch import Switch
+
+# (config section, driver) → "module:Class"
+DRIVERS: dict[tuple[str, str], str] = {
+    ("mount", "sim"): "nocturna.devices.sim.mount:SimMount",
+    ("dome", "sim"): "nocturna.devices.sim.dome:SimDome",
+    ("focusers", "sim"): "nocturna.devices.sim.focuser:SimFocuser",
+    ("filterwheels", "sim"): "nocturna.devices.sim.filterwheel:SimFilterWheel",
+    ("rotators", "sim"): "nocturna.devices.sim.rotator:SimRotator",
+    ("switches", "sim"): "nocturna.devices.sim.switch:SimSwitch",
+    ("weather", "sim"): "nocturna.devices.sim.weather:SimObservingConditions",
+    ("safety_monitors", "sim"): "nocturna.devices.sim.safety:SimSafetyMonitor",
+    ("cover_calibrators", "sim"): "nocturna.devices.sim.covercalibrator:SimCoverCalibrator",
+    ("cameras", "sim"): "nocturna.devices.sim.camera:SimCamera",
+}
+
+
+@dataclass
+class DeviceSet:
+    """The devices of one unit, by kind and name."""
+
+    mount: Mount | None = None
+    dome: Dome | None = None
+    cameras: dict[str, Camera] = field(default_factory=dict)
+    focusers: dict[str, Focuser] = field(default_factory=dict)
+    filterwheels: dict[str, FilterWheel] = field(default_factory=dict)
+    rotators: dict[str, Rotator] = field(default_factory=dict)
+    switches: dict[str, Switch] = field(default_factory=dict)
+    weather: dict[str, ObservingConditions] = field(default_factory=dict)
+    safety_monitors: dict[str, SafetyMonitor] = field(default_factory=dict)
+    cover_calibrators: dict[str, CoverCalibrator] = field(default_factory=dict)
+    primary_camera: str | None = None
+
+    def __iter__(self) -> Iterator[Device]:
+        for single in (self.mount, self.dome):
+            if single is not None:
+                yield single
+        for group in (self.focusers, self.filterwheels, self.rotators, self.switches,
+                      self.weather, self.safety_monitors, self.cover_calibrators, self.cameras):
+            yield from group.values()
+
+    def get(self, name: str) -> Device:
+        for device in self:
+            if device.name == name:
+                return device
+        raise ConfigError(f"no device named {name!r} (devices: {', '.join(d.name for d in self)})")
+
+    def camera(self, name: str | None = None) -> Camera:
+        """A camera by name, or the primary one."""
+        wanted = name or self.primary_camera
+        if wanted is None or wanted not in self.cameras:
+            known = ", ".join(self.cameras) or "none"
+            raise ConfigError(f"no camera named {wanted!r} (cameras: {known})")
+        return self.cameras[wanted]
+
+    async def connect_all(self) -> None:
+        for device in self:
+            await device.connect()
+
+    async def disconnect_all(self) -> None:
+        for device in reversed(list(self)):
+            await device.disconnect()
+
+
+def _driver_class(section: str, cfg: DeviceConfig, simulate: bool) -> type[Any]:
+    driver = "sim" if simulate else cfg.driver
+    target = DRIVERS.get((section, driver))
+    if target is None:
+        raise ConfigError(
+            f"{section}: device {cfg.name!r} uses driver {driver!r}, which this version does "
+            f"not provide (available: sim); use --simulate or driver: sim"
+        )
+    module, _, name = target.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def _build(section: str, cfg: DeviceConfig, simulate: bool, **context: Any) -> Any:
+    cls = _driver_class(section, cfg, simulate)
+    return cls.from_config(cfg, **context)
+
+
+def build_devices(config: Config, *, simulate: bool = False) -> DeviceSet:
+    """Construct (not connect) every configured device."""
+    model = config.model
+    site = model.site
+    devices = DeviceSet()
+    if model.mount is not None:
+        devices.mount = _build("mount", model.mount, simulate, site=site)
+    for section in ("focusers", "filterwheels", "rotators", "switches", "weather",
+                    "cover_calibrators"):
+        group = getattr(devices, section)
+        for cfg in getattr(model, section):
+            if cfg.name in group:
+                raise ConfigError(f"{section}: two devices are named {cfg.name!r}")
+            group[cfg.name] = _build(section, cfg, simulate, site=site)
+    if model.dome is not None:
+        devices.dome = _build("dome", model.dome, simulate, site=site, mount=devices.mount)
+    for cfg in model.safety_monitors:
+        station = _reference(cfg, "weather", devices.weather)
+        devices.safety_monitors[cfg.name] = _build("safety_monitors", cfg, simulate, site=site,
+                                                   weather=station)
+    for cfg in model.cameras:
+        devices.cameras[cfg.name] = _build(
+            "cameras", cfg, simulate, site=site, mount=devices.mount,
+            focuser=_reference(cfg, "focuser", devices.focusers),
+            filterwheel=_reference(cfg, "filterwheel", devices.filterwheels),
+            weather=next(iter(devices.weather.values()), None),
+        )
+        if (cfg.model_extra or {}).get("primary") or devices.primary_camera is None:
+            devices.primary_camera = cfg.name
+    names = [device.name for device in devices]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise ConfigError(f"device names must be unique; repeated: {', '.join(duplicates)}")
+    return devices
+
+
+def _reference(cfg: DeviceConfig, key: str, group: dict[str, Any]) -> Any:
+    """The device another one names in its config (``focuser: foc0``), or None."""
+    wanted = (cfg.model_extra or {}).get(key)
+    if wanted is None:
+        return None
+    if wanted not in group:
+        known = ", ".join(group) or "none"
+        raise ConfigError(f"{cfg.name}.{key} = {wanted!r}: no such device (known: {known})")
+    return group[wanted]

@@ -1,0 +1,1 @@
+"""Simulated devices: every device kind, physical enough to close the loops."""

@@ -1,0 +1,547 @@
+"""Simulated camera: renders the real sky at the mount's pointing (see :mod:`.sky`).
+
+Physics, all on the nocturna clock:
+
+* exposure → readout → image ready, with a readout time proportional to the pixels
+  read (faster in the "fast" mode and when binned);
+* the frame is rendered from the *true* pointing of the mount, the focuser's distance
+  from best focus (plus the filter's focus offset) sets the PSF width, the sky
+  background follows the Sun and the Moon, clouds from the weather station dim the
+  stars and the sky, a dark filter or a dark frame lets no light in;
+* gain changes e⁻/ADU (``10^(-(gain - unity_gain)/200)``), offset adds to the bias;
+* cooling is first order: the sensor approaches ``max(set point, ambient -
+  max_cooling_delta)`` with time constant ``cooling_tau_s``; it is *stable* once it
+  has stayed within ``tolerance_c`` of the set point for ``stability_s``; dark current
+  doubles every 6.3 °C.
+
+Rendering runs in a worker thread as soon as the exposure starts (the scene is fixed
+at the start), so it overlaps the simulated exposure and never blocks the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from nocturna.core.config.models import DeviceConfig, Site
+from nocturna.core.errors import InvalidOperationError, InvalidValueError
+from nocturna.devices.camera import Camera, CameraImage, CameraInfo, CameraStatus
+from nocturna.devices.conditions import ObservingConditions
+from nocturna.devices.filterwheel import FilterWheel
+from nocturna.devices.focuser import Focuser
+from nocturna.devices.mount import Mount
+from nocturna.devices.types import CameraState, SensorType
+
+# Relative throughput of common filters (luminance = 1); unknown names count as 1.
+FILTER_THROUGHPUT = {"l": 1.0, "lum": 1.0, "clear": 1.0, "r": 0.3, "g": 0.3, "b": 0.3,
+                     "v": 0.3, "i": 0.3, "ha": 0.03, "oiii": 0.03, "sii": 0.03, "dark": 0.0}
+
+
+@dataclass(frozen=True)
+class SimCameraModel:
+    """The simulated sensor and optics (defaults: a wide-field ~10″/px unit)."""
+
+    sensor_name: str = "nocturna-sim-2k"
+    width: int = 2048
+    height: int = 2048
+    pixel_size_um: float = 4.3
+    sensor_type: SensorType = SensorType.MONOCHROME
+    max_bin: int = 4
+    focal_length_mm: float = 85.0
+    aperture_mm: float = 60.0
+    rotation_deg: float = 0.0
+    throughput: float = 0.5
+    seeing_fwhm_px: float = 1.6  # at best focus, unbinned pixels
+    best_focus: int = 30_000  # focuser steps
+    focus_steps_per_px: float = 60.0  # defocus steps that blur by one pixel
+    full_well_e: float = 50_000.0
+    unity_gain: int = 100  # gain setting at which e⁻/ADU = electrons_per_adu
+    electrons_per_adu: float = 1.0
+    gain_range: tuple[int, int] = (0, 300)
+    offset_range: tuple[int, int] = (0, 1000)
+    default_gain: int = 100
+    default_offset: int = 10
+    bias_adu: float = 300.0  # plus offset
+    read_noise_e: float = 3.5
+    max_adu: int = 65535
+    dark_e_per_s_at_0c: float = 0.05
+    hot_pixel_fraction: float = 1e-4
+    sensor_seed: int = 1
+    readout_s: float = 2.0  # full frame, unbinned, normal mode
+    fast_readout_s: float = 0.5
+    exposure_min_s: float = 0.0
+    exposure_max_s: float = 3600.0
+    cooling_tau_s: float = 60.0
+    max_cooling_delta_c: float = 40.0
+    ambient_c: float = 10.0  # when no weather station reports a temperature
+    tolerance_c: float = 0.5
+    stability_s: float = 60.0
+    noise_seed: int | None = None  # None: a different noise realisation each frame
+
+    def __post_init__(self) -> None:
+        for name in ("width", "height", "max_bin", "focal_length_mm", "aperture_mm",
+                     "pixel_size_um", "full_well_e", "electrons_per_adu", "readout_s",
+                     "cooling_tau_s", "focus_steps_per_px", "seeing_fwhm_px"):
+            if not getattr(self, name) > 0:
+                raise InvalidValueError(f"camera option {name} must be > 0, "
+                                        f"got {getattr(self, name)!r}")
+
+
+@dataclass
+class _Exposure:
+    start: datetime
+    duration_s: float
+    light: bool
+    readout_s: float
+    settings: dict[str, Any]
+    render: asyncio.Task[Any]
+    aborted: bool = False
+
+    @property
+    def exposure_end(self) -> datetime:
+        return self.start + timedelta(seconds=self.duration_s)
+
+    @property
+    def ready_at(self) -> datetime:
+        return self.exposure_end + timedelta(seconds=self.readout_s)
+
+
+class SimCamera(Camera):
+    """A simulated camera on a simulated (or real) mount, focuser and filter wheel."""
+
+    driver_name = "sim"
+
+    def __init__(
+        self,
+        name: str = "cam0",
+        *,
+        model: SimCameraModel | None = None,
+        site: Site | None = None,
+        mount: Mount | None = None,
+        focuser: Focuser | None = None,
+        filterwheel: FilterWheel | None = None,
+        weather: ObservingConditions | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(name, **kwargs)
+        self.model = model or SimCameraModel()
+        self.site = site
+        self.mount = mount
+        self.focuser = focuser
+        self.filterwheel = filterwheel
+        self.weather = weather
+        m = self.model
+        self._bin = (1, 1)
+        self._subframe = (0, 0, m.width, m.height)
+        self._gain = m.default_gain
+        self._offset = m.default_offset
+        self._readout_mode = 0
+        self._cooler_on = False
+        self._target_c = 0.0
+        self._temp_anchor: tuple[float, datetime] | None = None  # (temperature, time)
+        self._exposure: _Exposure | None = None
+        self._last: _Exposure | None = None  # the last completed exposure before _exposure
+        self._frames = 0
+        self._watcher: asyncio.Task[None] | None = None
+
+    @classmethod
+    def from_config(cls, cfg: DeviceConfig, **context: Any) -> SimCamera:
+        options = dict(cfg.model_extra or {})
+        for key in ("primary", "filterwheel", "focuser"):
+            options.pop(key, None)
+        known = set(SimCameraModel.__dataclass_fields__)
+        unknown = sorted(set(options) - known)
+        if unknown:
+            raise InvalidValueError(
+                f"cameras.{cfg.name}: unknown simulator option(s) {', '.join(unknown)} "
+                f"(known: {', '.join(sorted(known))})")
+        for key, value in options.items():  # quantities from YAML → plain numbers
+            if hasattr(value, "unit"):
+                options[key] = float(value.value)
+        if "sensor_type" in options:
+            options["sensor_type"] = SensorType[str(options["sensor_type"]).upper()]
+        return cls(cfg.name, model=SimCameraModel(**options), **context)
+
+    # ------------------------------------------------------------ lifecycle
+    async def _connect(self) -> None:
+        self._temp_anchor = (await self._ambient_c(), self.clock.now())
+
+    async def _disconnect(self) -> None:
+        await self._cancel_exposure()
+
+    # ------------------------------------------------------------ snapshots
+    async def info(self) -> CameraInfo:
+        m = self.model
+        bayer = m.sensor_type not in (SensorType.MONOCHROME,)
+        return CameraInfo(
+            sensor_name=m.sensor_name, sensor_type=m.sensor_type, width=m.width,
+            height=m.height, pixel_size_x_um=m.pixel_size_um, pixel_size_y_um=m.pixel_size_um,
+            max_bin_x=m.max_bin, max_bin_y=m.max_bin, can_asymmetric_bin=False,
+            full_well_e=m.full_well_e, electrons_per_adu=m.electrons_per_adu,
+            max_adu=m.max_adu, exposure_min_s=m.exposure_min_s,
+            exposure_max_s=m.exposure_max_s, exposure_resolution_s=0.001,
+            readout_modes=["normal", "fast"], has_shutter=True, can_abort_exposure=True,
+            can_stop_exposure=True, can_pulse_guide=False, can_set_ccd_temperature=True,
+            can_get_cooler_power=True, can_fast_readout=True,
+            bayer_offset_x=0 if bayer else None, bayer_offset_y=0 if bayer else None,
+            gain_min=m.gain_range[0], gain_max=m.gain_range[1],
+            offset_min=m.offset_range[0], offset_max=m.offset_range[1],
+        )
+
+    async def state(self) -> CameraStatus:
+        now = self.clock.now()
+        ambient = await self._ambient_c()
+        temperature = self._temperature_at(now, ambient)
+        phase, percent = self._phase(now)
+        ready = self._ready_exposure(now)
+        last = ready or self._last
+        return CameraStatus(
+            camera_state=phase, ccd_temperature_c=round(temperature, 3),
+            heat_sink_temperature_c=round(ambient + self._cooler_power(temperature, ambient)
+                                          / 20.0, 3),
+            cooler_on=self._cooler_on,
+            cooler_power_pct=round(self._cooler_power(temperature, ambient), 2),
+            set_ccd_temperature_c=self._target_c,
+            temperature_stable=self._stable(now, ambient),
+            bin_x=self._bin[0], bin_y=self._bin[1], start_x=self._subframe[0],
+            start_y=self._subframe[1], num_x=self._subframe[2], num_y=self._subframe[3],
+            gain=self._gain, offset=self._offset, readout_mode=self._readout_mode,
+            fast_readout=self._readout_mode == 1,
+            image_ready=ready is not None,
+            percent_completed=percent, is_pulse_guiding=False,
+            last_exposure_duration_s=last.duration_s if last else None,
+            last_exposure_start_time=last.start if last else None,
+        )
+
+    def _phase(self, now: datetime) -> tuple[CameraState, int]:
+        exposure = self._exposure
+        if exposure is None or exposure.aborted:
+            return CameraState.IDLE, 100 if self._last else 0
+        if now < exposure.exposure_end:
+            elapsed = (now - exposure.start).total_seconds()
+            percent = int(100 * elapsed / exposure.duration_s) if exposure.duration_s else 100
+            return CameraState.EXPOSING, min(99, percent)
+        if now < exposure.ready_at:
+            return CameraState.READING, 100
+        return CameraState.IDLE, 100
+
+    def _ready_exposure(self, now: datetime) -> _Exposure | None:
+        """The exposure whose image can be downloaded now, if any."""
+        exposure = self._exposure
+        if exposure is None or exposure.aborted or now < exposure.ready_at:
+            return None
+        return exposure
+
+    # ---------------------------------------------------------- temperature
+    async def _ambient_c(self) -> float:
+        if self.weather is not None and self.weather.connected:
+            reading = (await self.weather.state()).temperature_c
+            if reading is not None:
+                return float(reading)
+        return self.model.ambient_c
+
+    def _goal_c(self, ambient: float) -> float:
+        if not self._cooler_on:
+            return ambient
+        return max(self._target_c, ambient - self.model.max_cooling_delta_c)
+
+    def _temperature_at(self, now: datetime, ambient: float) -> float:
+        start_c, since = self._temp_anchor or (ambient, now)
+        goal = self._goal_c(ambient)
+        elapsed = max(0.0, (now - since).total_seconds())
+        return goal + (start_c - goal) * math.exp(-elapsed / self.model.cooling_tau_s)
+
+    def _cooler_power(self, temperature: float, ambient: float) -> float:
+        if not self._cooler_on:
+            return 0.0
+        return max(0.0, min(100.0, 100.0 * (ambient - temperature)
+                            / self.model.max_cooling_delta_c))
+
+    def _stable(self, now: datetime, ambient: float) -> bool:
+        if not self._cooler_on or self._temp_anchor is None:
+            return False
+        goal = self._goal_c(ambient)
+        tolerance = self.model.tolerance_c
+        if abs(goal - self._target_c) > tolerance:
+            return False  # the set point is out of the cooler's reach
+        start_c, since = self._temp_anchor
+        gap = abs(start_c - goal)
+        entered = since if gap <= tolerance else (
+            since + timedelta(seconds=self.model.cooling_tau_s * math.log(gap / tolerance)))
+        return (now - entered).total_seconds() >= self.model.stability_s
+
+    async def _reanchor(self) -> None:
+        now = self.clock.now()
+        self._temp_anchor = (self._temperature_at(now, await self._ambient_c()), now)
+
+    async def set_cooler(self, on: bool) -> None:
+        await self._reanchor()
+        self._cooler_on = bool(on)
+        self.publish("cooler", on=self._cooler_on, set_point_c=self._target_c)
+
+    async def set_target_temperature(self, celsius: float) -> None:
+        if not isinstance(celsius, int | float) or not -60.0 <= celsius <= 40.0:
+            raise InvalidValueError(f"{self.name}: set point {celsius!r} °C is not in -60..40")
+        await self._reanchor()
+        self._target_c = float(celsius)
+
+    # ------------------------------------------------------------- settings
+    def _require_idle(self, what: str) -> None:
+        if self._phase(self.clock.now())[0] in (CameraState.EXPOSING, CameraState.READING):
+            raise InvalidOperationError(f"{self.name}: cannot {what} during an exposure")
+
+    async def set_binning(self, bin_x: int, bin_y: int | None = None) -> None:
+        bin_y = bin_x if bin_y is None else bin_y
+        for value in (bin_x, bin_y):
+            if isinstance(value, bool) or not isinstance(value, int) or \
+                    not 1 <= value <= self.model.max_bin:
+                raise InvalidValueError(
+                    f"{self.name}: binning {value!r} is not in 1..{self.model.max_bin}")
+        if bin_x != bin_y:
+            raise InvalidValueError(f"{self.name}: asymmetric binning {bin_x}x{bin_y} "
+                                    "is not supported")
+        self._require_idle("change binning")
+        self._bin = (bin_x, bin_y)
+        self._subframe = (0, 0, self.model.width // bin_x, self.model.height // bin_y)
+
+    async def set_subframe(self, start_x: int, start_y: int, num_x: int, num_y: int) -> None:
+        width, height = self.model.width // self._bin[0], self.model.height // self._bin[1]
+        values = (start_x, start_y, num_x, num_y)
+        if any(isinstance(v, bool) or not isinstance(v, int) for v in values) or \
+                start_x < 0 or start_y < 0 or num_x < 1 or num_y < 1 or \
+                start_x + num_x > width or start_y + num_y > height:
+            raise InvalidValueError(
+                f"{self.name}: subframe start ({start_x}, {start_y}) size {num_x}x{num_y} "
+                f"does not fit the {width}x{height} binned sensor")
+        self._require_idle("change the subframe")
+        self._subframe = values
+
+    async def set_gain(self, gain: int) -> None:
+        low, high = self.model.gain_range
+        if isinstance(gain, bool) or not isinstance(gain, int) or not low <= gain <= high:
+            raise InvalidValueError(f"{self.name}: gain {gain!r} is not in {low}..{high}")
+        self._gain = gain
+
+    async def set_offset(self, offset: int) -> None:
+        low, high = self.model.offset_range
+        if isinstance(offset, bool) or not isinstance(offset, int) or not low <= offset <= high:
+            raise InvalidValueError(f"{self.name}: offset {offset!r} is not in {low}..{high}")
+        self._offset = offset
+
+    async def set_readout_mode(self, index: int) -> None:
+        if index not in (0, 1) or isinstance(index, bool):
+            raise InvalidValueError(f"{self.name}: readout mode {index!r} is not 0 or 1")
+        self._readout_mode = index
+
+    async def set_fast_readout(self, fast: bool) -> None:
+        self._readout_mode = 1 if fast else 0
+
+    # ------------------------------------------------------------ exposures
+    def electrons_per_adu(self, gain: int | None = None) -> float:
+        gain = self._gain if gain is None else gain
+        return self.model.electrons_per_adu * 10 ** (-(gain - self.model.unity_gain) / 200)
+
+    def _readout_time(self) -> float:
+        """Proportional to the (binned) pixels read, plus a fixed 50 ms."""
+        m = self.model
+        full = m.fast_readout_s if self._readout_mode == 1 else m.readout_s
+        return full * self._subframe[2] * self._subframe[3] / (m.width * m.height) + 0.05
+
+    async def start_exposure(self, duration_s: float, light: bool = True) -> None:
+        m = self.model
+        if isinstance(duration_s, bool) or not isinstance(duration_s, int | float) or \
+                not math.isfinite(duration_s) or duration_s < 0:
+            raise InvalidValueError(f"{self.name}: exposure time {duration_s!r} s is invalid "
+                                    "(must be a number >= 0)")
+        if not m.exposure_min_s <= duration_s <= m.exposure_max_s:
+            raise InvalidValueError(f"{self.name}: exposure time {duration_s} s is not in "
+                                    f"{m.exposure_min_s:g}..{m.exposure_max_s:g} s")
+        self._require_idle("start an exposure")
+        now = self.clock.now()
+        self._last = self._ready_exposure(now) or self._last
+        spec, settings = await self._scene(now, float(duration_s), bool(light))
+        self._frames += 1
+        seed = None if m.noise_seed is None else m.noise_seed + self._frames
+        task = asyncio.get_running_loop().create_task(self._render(spec, seed))
+        self._exposure = _Exposure(now, float(duration_s), bool(light), self._readout_time(),
+                                   settings, task)
+        self._watch(self._exposure)
+        self.publish("exposure.started", duration_s=float(duration_s), light=bool(light),
+                     frame=self._frames)
+
+    async def _render(self, spec: Any, seed: int | None) -> Any:
+        from nocturna.devices.sim.sky.render import render_frame
+
+        return await asyncio.to_thread(render_frame, spec, seed)
+
+    def _watch(self, exposure: _Exposure) -> None:
+        """Announce the readout and the ready image when the clock gets there."""
+
+        async def watch() -> None:
+            await self.clock.sleep_until(exposure.exposure_end)
+            if self._exposure is exposure and not exposure.aborted:
+                self.publish("exposure.reading", readout_s=exposure.readout_s)
+            await self.clock.sleep_until(exposure.ready_at)
+            if self._exposure is exposure and not exposure.aborted:
+                self.publish("exposure.ready", duration_s=exposure.duration_s)
+
+        if self._watcher is not None:
+            self._watcher.cancel()
+        self._watcher = asyncio.get_running_loop().create_task(watch())
+
+    async def abort_exposure(self) -> None:
+        exposure = self._exposure
+        if exposure is not None and self._phase(self.clock.now())[0] != CameraState.IDLE:
+            await self._cancel_exposure()
+            self.publish("exposure.aborted")
+
+    async def _cancel_exposure(self) -> None:
+        exposure = self._exposure
+        if exposure is None:
+            return
+        exposure.aborted = True
+        exposure.render.cancel()
+        if self._watcher is not None:
+            self._watcher.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await exposure.render
+
+    async def stop_exposure(self) -> None:
+        exposure = self._exposure
+        now = self.clock.now()
+        if exposure is None or self._phase(now)[0] != CameraState.EXPOSING:
+            raise InvalidOperationError(f"{self.name}: no exposure in progress to stop")
+        elapsed = (now - exposure.start).total_seconds()
+        exposure.render.cancel()
+        spec, settings = await self._scene(exposure.start, elapsed, exposure.light)
+        stopped = _Exposure(exposure.start, elapsed, exposure.light, exposure.readout_s,
+                            settings, asyncio.get_running_loop().create_task(
+                                self._render(spec, None)))
+        self._exposure = stopped
+        self._watch(stopped)
+        self.publish("exposure.stopped", duration_s=elapsed)
+
+    async def image(self) -> CameraImage:
+        exposure = self._ready_exposure(self.clock.now())
+        if exposure is None:
+            raise InvalidOperationError(f"{self.name}: no image is ready")
+        frame = await exposure.render
+        s = exposure.settings
+        return CameraImage(
+            data=frame.data, start_time=exposure.start, duration_s=exposure.duration_s,
+            light=exposure.light, bin_x=s["bin"][0], bin_y=s["bin"][1],
+            start_x=s["subframe"][0], start_y=s["subframe"][1], gain=s["gain"],
+            offset=s["offset"], readout_mode=s["readout_mode"],
+            ccd_temperature_c=s["ccd_temperature_c"], set_ccd_temperature_c=s["set_point_c"],
+            extra={"electrons_per_adu": s["electrons_per_adu"], "filter": s["filter"],
+                   "focuser_position": s["focuser_position"], "true_ra_deg": s["ra_deg"],
+                   "true_dec_deg": s["dec_deg"], "wcs": frame.wcs,
+                   "stars": len(frame.stars.x), "psf_fwhm_px": s["psf_fwhm_px"],
+                   "sky_e_per_s_per_px": s["sky_e_per_s_per_px"]},
+        )
+
+    # ---------------------------------------------------------------- scene
+    async def _scene(self, start: datetime, duration_s: float,
+                     light: bool) -> tuple[Any, dict[str, Any]]:
+        """The render spec and the settings of an exposure starting at ``start``."""
+        from nocturna.devices.sim.sky.render import FrameSpec, dark_current, defocus_fwhm
+
+        m = self.model
+        ambient = await self._ambient_c()
+        temperature = self._temperature_at(start, ambient)
+        ra_deg, dec_deg = await self._pointing(start)
+        filter_name, filter_offset = await self._filter()
+        focus = await self._focus_position()
+        offset_steps = 0.0 if focus is None else focus - (m.best_focus + filter_offset)
+        fwhm = defocus_fwhm(m.seeing_fwhm_px, offset_steps, m.focus_steps_per_px)
+        transmission = FILTER_THROUGHPUT.get((filter_name or "").lower(), 1.0)
+        clouds = await self._cloud_fraction()
+        lets_light_in = light and transmission > 0
+        sky_rate = 0.0
+        if lets_light_in:
+            sky_rate = await asyncio.to_thread(self._sky_rate, start, ra_deg, dec_deg)
+            sky_rate *= transmission * (1.0 - 0.6 * clouds)
+        spec = FrameSpec(
+            ra_deg=ra_deg, dec_deg=dec_deg, time=start, exposure_s=duration_s,
+            light=lets_light_in, focal_length_mm=m.focal_length_mm, aperture_mm=m.aperture_mm,
+            throughput=max(1e-6, m.throughput * transmission * (1.0 - 0.95 * clouds)),
+            rotation_deg=m.rotation_deg, psf_fwhm_px=fwhm, pixel_size_um=m.pixel_size_um,
+            width=m.width, height=m.height, binning=self._bin[0],
+            start_x=self._subframe[0], start_y=self._subframe[1],
+            num_x=self._subframe[2], num_y=self._subframe[3],
+            background_e_per_s_per_px=sky_rate,
+            dark_current_e_per_s=dark_current(temperature, ref_e_per_s=m.dark_e_per_s_at_0c),
+            gain_e_per_adu=self.electrons_per_adu(), read_noise_e=m.read_noise_e,
+            bias_adu=m.bias_adu + self._offset, full_well_e=m.full_well_e, max_adu=m.max_adu,
+            hot_pixel_fraction=m.hot_pixel_fraction, sensor_seed=m.sensor_seed,
+        )
+        settings = {
+            "bin": self._bin, "subframe": self._subframe, "gain": self._gain,
+            "offset": self._offset, "readout_mode": self._readout_mode,
+            "ccd_temperature_c": round(temperature, 2), "set_point_c": self._target_c,
+            "electrons_per_adu": self.electrons_per_adu(), "filter": filter_name,
+            "focuser_position": focus, "ra_deg": ra_deg, "dec_deg": dec_deg,
+            "psf_fwhm_px": fwhm, "sky_e_per_s_per_px": sky_rate,
+        }
+        return spec, settings
+
+    async def _pointing(self, when: datetime) -> tuple[float, float]:
+        """Where the optical axis truly points (the zenith without a mount)."""
+        mount = self.mount
+        if mount is not None and mount.connected:
+            true_pointing = getattr(mount, "true_pointing", None)
+            if true_pointing is not None:
+                ra, dec = true_pointing()
+                return float(ra), float(dec)
+            status = await mount.state()
+            return status.ra_hours * 15.0, status.dec_deg
+        return self._zenith(when)
+
+    def _zenith(self, when: datetime) -> tuple[float, float]:
+        from nocturna.core.astro import local_sidereal_time, site_location
+
+        if self.site is None:
+            return 0.0, 0.0
+        lst = local_sidereal_time(site_location(self.site), when)
+        return float(lst.deg), float(self.site.latitude.to_value("deg"))
+
+    async def _filter(self) -> tuple[str | None, int]:
+        wheel = self.filterwheel
+        if wheel is None or not wheel.connected:
+            return None, 0
+        info, status = await wheel.info(), await wheel.state()
+        if status.position < 0:
+            return None, 0
+        if info.dark_position is not None and status.position == info.dark_position:
+            return "dark", 0
+        return status.name, info.focus_offsets[status.position]
+
+    async def _focus_position(self) -> int | None:
+        focuser = self.focuser
+        if focuser is None or not focuser.connected:
+            return None
+        return (await focuser.state()).position
+
+    async def _cloud_fraction(self) -> float:
+        if self.weather is None or not self.weather.connected:
+            return 0.0
+        cover = (await self.weather.state()).cloud_cover_pct
+        return 0.0 if cover is None else max(0.0, min(1.0, cover / 100.0))
+
+    def _sky_rate(self, when: datetime, ra_deg: float, dec_deg: float) -> float:
+        from nocturna.core.astro import site_location
+        from nocturna.devices.sim.sky.background import sky_conditions, sky_rate_e_per_s_per_px
+        from nocturna.images.wcs import plate_scale_arcsec
+
+        if self.site is None:
+            return 0.0
+        conditions = sky_conditions(when, site_location(self.site), ra_deg, dec_deg)
+        return sky_rate_e_per_s_per_px(
+            conditions.sky_brightness(), aperture_mm=self.model.aperture_mm,
+            pixel_scale_arcsec=plate_scale_arcsec(self.model.pixel_size_um,
+                                                  self.model.focal_length_mm),
+            throughput=self.model.throughput)

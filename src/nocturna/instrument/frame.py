@@ -1,0 +1,161 @@
+"""One frame from the camera to a FITS file and a database row.
+
+:func:`describe_frame` gathers the header from the devices' states (site, time,
+camera, mount, filter, focuser, observation) and a WCS from the mount's pointing;
+:func:`save_frame` writes the file atomically with checksums and records it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from astropy.io import fits
+
+from nocturna.core.config.models import DeviceConfig, Site
+from nocturna.devices.camera import Camera, CameraImage
+from nocturna.devices.filterwheel import FilterWheel
+from nocturna.devices.focuser import Focuser
+from nocturna.devices.mount import Mount
+from nocturna.images import header as h
+from nocturna.images.fits import WrittenImage, write_fits_async
+from nocturna.images.wcs import frame_wcs, plate_scale_arcsec
+
+DEFAULT_FOCAL_LENGTH_MM = 85.0
+
+
+@dataclass(frozen=True)
+class Optics:
+    """The optics in front of a camera (from its configuration entry)."""
+
+    focal_length_mm: float = DEFAULT_FOCAL_LENGTH_MM
+    aperture_mm: float | None = None
+    rotation_deg: float = 0.0
+
+    @classmethod
+    def from_config(cls, cfg: DeviceConfig | None) -> Optics:
+        extra = (cfg.model_extra or {}) if cfg is not None else {}
+
+        def number(key: str, default: float | None) -> float | None:
+            value = extra.get(key, default)
+            return None if value is None else float(getattr(value, "value", value))
+
+        return cls(number("focal_length_mm", DEFAULT_FOCAL_LENGTH_MM) or DEFAULT_FOCAL_LENGTH_MM,
+                   number("aperture_mm", None), number("rotation_deg", 0.0) or 0.0)
+
+
+@dataclass
+class FrameContext:
+    """The devices and facts around a camera that a header describes."""
+
+    camera: Camera
+    site: Site | None = None
+    optics: Optics = field(default_factory=Optics)
+    mount: Mount | None = None
+    focuser: Focuser | None = None
+    filterwheel: FilterWheel | None = None
+    unit_name: str | None = None
+
+
+async def _mount_section(mount: Mount | None, optics: Optics) -> h.MountInfo | None:
+    if mount is None or not mount.connected:
+        return None
+    status = await mount.state()
+    ra_deg = (status.ra_hours * 15.0) % 360.0
+    hour_angle = (status.sidereal_time_hours - status.ra_hours + 12.0) % 24.0 - 12.0
+    altitude = status.alt_deg
+    airmass = 1.0 / math.sin(math.radians(altitude)) if altitude > 5 else None
+    target = (status.target_ra_hours, status.target_dec_deg)
+    return h.MountInfo(
+        telescope=mount.name, focal_length_mm=optics.focal_length_mm,
+        target_ra_deg=None if target[0] is None else (target[0] * 15.0) % 360.0,
+        target_dec_deg=target[1], ra_deg=ra_deg, dec_deg=status.dec_deg,
+        hour_angle_h=hour_angle, altitude_deg=altitude, azimuth_deg=status.az_deg % 360.0,
+        airmass=airmass, pier_side=status.side_of_pier.name,
+    )
+
+
+async def describe_frame(
+    image: CameraImage,
+    context: FrameContext,
+    *,
+    image_type: str = "LIGHT",
+    observation: h.ObservationInfo | None = None,
+    extra: dict[str, tuple[Any, str]] | None = None,
+) -> fits.Header:
+    """The FITS header of ``image``."""
+    camera_info = await context.camera.info()
+    height, width = image.data.shape[:2]
+    exposure = h.ExposureInfo(start=image.start_time, exposure_s=image.duration_s,
+                              image_type=image_type)
+    site = None
+    if context.site is not None:
+        s = context.site
+        site = h.SiteInfo(name=s.name, latitude_deg=s.latitude.to_value("deg"),
+                          longitude_deg=s.longitude.to_value("deg"),
+                          elevation_m=s.elevation.to_value("m"))
+    modes = camera_info.readout_modes
+    camera = h.CameraInfo(
+        name=context.camera.name, binning_x=image.bin_x, binning_y=image.bin_y,
+        gain=image.gain, offset=image.offset, ccd_temp_c=image.ccd_temperature_c,
+        set_temp_c=image.set_ccd_temperature_c, pixel_size_x_um=camera_info.pixel_size_x_um,
+        pixel_size_y_um=camera_info.pixel_size_y_um,
+        readout_mode=modes[image.readout_mode] if image.readout_mode < len(modes) else None,
+        electrons_per_adu=image.extra.get("electrons_per_adu", camera_info.electrons_per_adu),
+    )
+    mount = await _mount_section(context.mount, context.optics)
+    filter_name = image.extra.get("filter")
+    if filter_name is None and context.filterwheel is not None and context.filterwheel.connected:
+        filter_name = (await context.filterwheel.state()).name
+    focuser = None
+    if context.focuser is not None and context.focuser.connected:
+        status = await context.focuser.state()
+        focuser = h.FocuserInfo(position=status.position, temperature_c=status.temperature_c)
+    wcs = None
+    if mount is not None and image.light:
+        _, sub = frame_wcs(
+            mount.ra_deg, mount.dec_deg,
+            scale_arcsec=plate_scale_arcsec(camera_info.pixel_size_x_um,
+                                            context.optics.focal_length_mm),
+            width=camera_info.width, height=camera_info.height, binning=image.bin_x,
+            start_x=image.start_x, start_y=image.start_y, num_x=width, num_y=height,
+            rotation_deg=context.optics.rotation_deg)
+        wcs = h.WcsInfo(sub)
+    cards = dict(extra or {})
+    if context.unit_name:
+        cards.setdefault("UNIT", (context.unit_name, "nocturna unit"))
+    return h.build_header(
+        exposure, site, camera, mount,
+        h.FilterInfo(filter_name) if filter_name else None, focuser, observation, wcs,
+        extra=cards,
+    )
+
+
+async def save_frame(
+    path: Path,
+    image: CameraImage,
+    header: fits.Header,
+    *,
+    compress: bool = False,
+    overwrite: bool = False,
+    storage: Any | None = None,
+    image_id: str | None = None,
+    observation_id: int | None = None,
+) -> WrittenImage:
+    """Write the frame atomically (checksums, optional Rice) and record it in ``storage``."""
+    written = await write_fits_async(path, image.data, header, compress=compress,
+                                     overwrite=overwrite)
+    if storage is not None:
+        await asyncio.to_thread(
+            storage.add_exposure, image_id or written.path.name.split(".")[0],
+            camera=str(header.get("INSTRUME", "camera")),
+            image_type=str(header.get("IMAGETYP", "LIGHT")),
+            exposure_time_s=image.duration_s, start_time=image.start_time,
+            path=str(written.path), observation_id=observation_id,
+            size_bytes=written.size_bytes, checksum=written.checksum,
+            header=h.header_values(written.header),
+        )
+    return written
