@@ -28,7 +28,7 @@ from nocturna.core.errors import InvalidValueError, InvalidWhileSlavedError
 from nocturna.core.events import EventBus
 from nocturna.devices.dome import Dome, DomeInfo, DomeStatus
 from nocturna.devices.sim import options as opt
-from nocturna.devices.sim.motion import Axis, instant, short_delta
+from nocturna.devices.sim.motion import Axis, check_angle, instant, short_delta
 from nocturna.devices.types import ShutterState
 
 if TYPE_CHECKING:
@@ -39,10 +39,7 @@ _CAUGHT_UP_DEG = 0.01
 
 
 def _check_azimuth(azimuth_deg: float) -> float:
-    if isinstance(azimuth_deg, bool) or not isinstance(azimuth_deg, int | float) \
-            or not 0.0 <= azimuth_deg < 360.0:
-        raise InvalidValueError(f"azimuth {azimuth_deg!r}° is not in [0, 360)")
-    return float(azimuth_deg)
+    return check_angle(azimuth_deg, "azimuth")
 
 
 class SimDome(Dome):

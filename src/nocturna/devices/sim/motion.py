@@ -19,6 +19,8 @@ import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from nocturna.core.errors import InvalidValueError
+
 
 def wrap(value: float, period: float) -> float:
     """``value`` folded into ``[0, period)``."""
@@ -26,6 +28,14 @@ def wrap(value: float, period: float) -> float:
     if folded < 0:
         folded += period
     return 0.0 if folded >= period else folded + 0.0  # + 0.0 turns -0.0 into 0.0
+
+
+def check_angle(value: float, what: str) -> float:
+    """``value`` as a float if it is a number in ``[0, 360)``, else InvalidValueError."""
+    if isinstance(value, bool) or not isinstance(value, int | float) \
+            or not 0.0 <= value < 360.0:
+        raise InvalidValueError(f"{what} {value!r}° is not in [0, 360)")
+    return float(value)
 
 
 def instant(t: float) -> datetime:

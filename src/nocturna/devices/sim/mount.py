@@ -56,7 +56,7 @@ from nocturna.devices.sim.equatorial import (
     local_sidereal_deg,
     signed_angle,
 )
-from nocturna.devices.sim.motion import Motion, instant, short_delta, wrap
+from nocturna.devices.sim.motion import Motion, check_angle, instant, short_delta, wrap
 from nocturna.devices.types import (
     AlignmentMode,
     DriveRate,
@@ -127,8 +127,7 @@ def _check_radec(ra_hours: float, dec_deg: float) -> None:
 def _check_altaz(alt_deg: float, az_deg: float) -> None:
     if not (isinstance(alt_deg, int | float) and -90.0 <= alt_deg <= 90.0):
         raise InvalidValueError(f"altitude {alt_deg!r}° is not in [-90, 90]")
-    if not (isinstance(az_deg, int | float) and 0.0 <= az_deg < 360.0):
-        raise InvalidValueError(f"azimuth {az_deg!r}° is not in [0, 360)")
+    check_angle(az_deg, "azimuth")
 
 
 class SimMount(Mount):

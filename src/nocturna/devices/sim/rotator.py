@@ -18,14 +18,11 @@ from nocturna.core.errors import InvalidOperationError, InvalidValueError
 from nocturna.core.events import EventBus
 from nocturna.devices.rotator import Rotator, RotatorInfo, RotatorStatus
 from nocturna.devices.sim import options as opt
-from nocturna.devices.sim.motion import Axis, instant, wrap
+from nocturna.devices.sim.motion import Axis, check_angle, instant, wrap
 
 
 def _check_angle(angle_deg: float) -> float:
-    if isinstance(angle_deg, bool) or not isinstance(angle_deg, int | float) \
-            or not 0.0 <= angle_deg < 360.0:
-        raise InvalidValueError(f"rotator angle {angle_deg!r}° is not in [0, 360)")
-    return float(angle_deg)
+    return check_angle(angle_deg, "rotator angle")
 
 
 class SimRotator(Rotator):
