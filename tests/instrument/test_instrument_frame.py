@@ -120,3 +120,18 @@ async def test_saved_frame_has_checksums_headers_and_a_database_row(clock, site,
     assert read_header["UNIT"] == "test-unit"
     assert row is not None and row.size_bytes == written.size_bytes
     assert row.checksum == written.checksum and row.header["EXPTIME"] == 1.0
+
+
+def test_optics_from_config_converts_units_and_refuses_non_numbers():
+    import astropy.units as u
+
+    from nocturna.core.config.models import DeviceConfig
+    from nocturna.core.errors import InvalidValueError
+
+    entry = DeviceConfig.model_validate({"name": "cam0", "focal_length_mm": 0.2 * u.m,
+                                         "rotation_deg": "90 deg"})
+    optics = Optics.from_config(entry)
+    assert optics.focal_length_mm == pytest.approx(200.0) and optics.rotation_deg == 90.0
+    assert Optics.from_config(None).focal_length_mm == 85.0
+    with pytest.raises(InvalidValueError, match=r"cam0\.aperture_mm"):
+        Optics.from_config(DeviceConfig.model_validate({"name": "cam0", "aperture_mm": "big"}))

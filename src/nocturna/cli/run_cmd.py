@@ -6,7 +6,6 @@ The unattended night (scheduler, state machine) is not part of this version yet;
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 import typer
@@ -14,15 +13,8 @@ from rich.table import Table
 
 from nocturna.cli.context import CliContext
 from nocturna.cli.output import console
-from nocturna.core.errors import InvalidValueError, NocturnaError
-
-
-def _parse_start(value: str | None) -> datetime | None:
-    if value is None:
-        return None
-    from nocturna.core.clock import parse_instant
-
-    return parse_instant(value)
+from nocturna.cli.session import parse_start
+from nocturna.core.errors import NocturnaError
 
 
 def run(
@@ -33,11 +25,12 @@ def run(
         min=0.001, max=1e6,
         help="Simulated clock speed (default: config clock.speed, or 600).")] = None,
     start: Annotated[str | None, typer.Option(
-        metavar="TIME", help="Simulated start, ISO 8601 UTC (default: config clock.start or now).",
-        callback=lambda value: value and _check_start(value))] = None,
+        metavar="TIME",
+        help="Simulated start, ISO 8601 UTC (default: config clock.start or now).")] = None,
 ) -> None:
     """Run the unit (with --simulate: a simulated unit on the embedded defaults)."""
     state: CliContext = ctx.obj
+    begin = parse_start(start)
     config = state.setup_logging()
     if not simulate:
         raise NocturnaError(
@@ -47,7 +40,7 @@ def run(
 
     clock_settings = config.model.clock
     chosen_speed = speed or (clock_settings.speed if clock_settings.mode == "simulated" else 600.0)
-    chosen_start = _parse_start(start) or clock_settings.start
+    chosen_start = begin or clock_settings.start
     results = run_selfcheck(config, start=chosen_start, speed=chosen_speed)
 
     table = Table(title="nocturna: simulated unit self-check", show_lines=False)
@@ -64,10 +57,3 @@ def run(
     console.print("All foundation checks passed. The unattended simulated night (scheduler, "
                   "state machine) is not built yet; this command will run it once it is.")
 
-
-def _check_start(value: str) -> str:
-    try:
-        _parse_start(value)
-    except InvalidValueError as exc:
-        raise InvalidValueError(f"--start: {exc}") from None
-    return value

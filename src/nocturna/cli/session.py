@@ -8,12 +8,18 @@ from datetime import datetime
 
 from nocturna.cli.context import CliContext
 from nocturna.core.clock import SimClock, parse_instant, use_clock
+from nocturna.core.errors import InvalidValueError
 from nocturna.devices.factory import DeviceSet, build_devices
 
 
 def parse_start(value: str | None) -> datetime | None:
     """``--start`` text as an aware UTC datetime (a clear error if it is not ISO 8601)."""
-    return None if value is None else parse_instant(value)
+    if value is None:
+        return None
+    try:
+        return parse_instant(value)
+    except InvalidValueError as exc:
+        raise InvalidValueError(f"--start: {exc}") from None
 
 
 @contextlib.asynccontextmanager

@@ -16,6 +16,8 @@ from typing import Any
 from astropy.io import fits
 
 from nocturna.core.config.models import DeviceConfig, Site
+from nocturna.core.errors import InvalidValueError
+from nocturna.core.units import is_quantity, parse_value
 from nocturna.devices.camera import Camera, CameraImage
 from nocturna.devices.filterwheel import FilterWheel
 from nocturna.devices.focuser import Focuser
@@ -39,12 +41,20 @@ class Optics:
     def from_config(cls, cfg: DeviceConfig | None) -> Optics:
         extra = (cfg.model_extra or {}) if cfg is not None else {}
 
-        def number(key: str, default: float | None) -> float | None:
-            value = extra.get(key, default)
-            return None if value is None else float(getattr(value, "value", value))
+        def number(key: str, unit: str) -> float | None:
+            value = parse_value(extra.get(key))
+            if value is None:
+                return None
+            if is_quantity(value):
+                return float(value.to_value(unit))
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise InvalidValueError(f"{cfg.name}.{key} = {value!r}: expected a number "
+                                        f"in {unit}")
+            return float(value)
 
-        return cls(number("focal_length_mm", DEFAULT_FOCAL_LENGTH_MM) or DEFAULT_FOCAL_LENGTH_MM,
-                   number("aperture_mm", None), number("rotation_deg", 0.0) or 0.0)
+        focal_length = number("focal_length_mm", "mm")
+        return cls(DEFAULT_FOCAL_LENGTH_MM if focal_length is None else focal_length,
+                   number("aperture_mm", "mm"), number("rotation_deg", "deg") or 0.0)
 
 
 @dataclass

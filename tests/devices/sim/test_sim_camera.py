@@ -232,3 +232,31 @@ async def test_gain_changes_electrons_per_adu(clock):
     camera = await connected()
     assert camera.electrons_per_adu(100) == pytest.approx(1.0)
     assert camera.electrons_per_adu(300) == pytest.approx(0.1)
+
+
+def _camera_entry(**extra):
+    from nocturna.core.config.models import DeviceConfig
+
+    return DeviceConfig.model_validate({"name": "cam9", "driver": "sim", **extra})
+
+
+def test_from_config_converts_quantities_to_the_unit_in_the_name():
+    import astropy.units as u
+
+    camera = SimCamera.from_config(_camera_entry(
+        focal_length_mm=0.085 * u.m, readout_s=2 * u.min, width=512, sensor_type="rggb",
+        focuser="foc0", primary=True))
+    assert camera.model.focal_length_mm == pytest.approx(85.0)
+    assert camera.model.readout_s == pytest.approx(120.0)
+    assert camera.model.width == 512 and camera.model.sensor_type.name == "RGGB"
+
+
+def test_from_config_names_every_bad_option():
+    from nocturna.core.errors import ConfigError
+
+    with pytest.raises(ConfigError) as caught:
+        SimCamera.from_config(_camera_entry(focal_lenght_mm=85, sensor_type="purple",
+                                            width=1.5))
+    message = str(caught.value)
+    assert "cam9.focal_lenght_mm: not an option" in message
+    assert "cam9.sensor_type" in message and "cam9.width" in message

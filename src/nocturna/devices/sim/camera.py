@@ -23,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -34,6 +34,8 @@ from nocturna.devices.conditions import ObservingConditions
 from nocturna.devices.filterwheel import FilterWheel
 from nocturna.devices.focuser import Focuser
 from nocturna.devices.mount import Mount
+from nocturna.devices.sim import options as opt
+from nocturna.devices.sim.options import driver_options
 from nocturna.devices.types import CameraState, SensorType
 
 # Relative throughput of common filters (luminance = 1); unknown names count as 1.
@@ -89,6 +91,44 @@ class SimCameraModel:
             if not getattr(self, name) > 0:
                 raise InvalidValueError(f"camera option {name} must be > 0, "
                                         f"got {getattr(self, name)!r}")
+
+
+_REFERENCES = ("primary", "filterwheel", "focuser")
+_SUFFIX_UNITS = {"_mm": "mm", "_um": "um", "_deg": "deg", "_s": "s", "_c": "deg_C"}
+
+
+def _sensor_type(value: Any) -> SensorType:
+    try:
+        return SensorType[str(value).upper()]
+    except KeyError:
+        raise ValueError(f"expected one of {', '.join(t.name.lower() for t in SensorType)}") \
+            from None
+
+
+def _model_options() -> dict[str, opt.Converter]:
+    """A converter per :class:`SimCameraModel` field; units from the name's suffix."""
+    spec: dict[str, opt.Converter] = {key: opt.anything for key in _REFERENCES}
+    for item in fields(SimCameraModel):
+        default = item.default
+        if item.name == "sensor_type":
+            spec[item.name] = _sensor_type
+        elif item.name.endswith("_range"):
+            spec[item.name] = lambda v: tuple(opt.list_of(opt.integer(), min_length=2)(v))
+        elif isinstance(default, bool):
+            spec[item.name] = opt.boolean
+        elif isinstance(default, int):
+            spec[item.name] = opt.integer()
+        elif default is None:
+            spec[item.name] = opt.optional(opt.integer())
+        elif isinstance(default, str):
+            spec[item.name] = opt.text
+        else:
+            unit = next((u for s, u in _SUFFIX_UNITS.items() if item.name.endswith(s)), None)
+            spec[item.name] = opt.number(unit)
+    return spec
+
+
+_MODEL_OPTIONS = _model_options()
 
 
 @dataclass
@@ -150,21 +190,17 @@ class SimCamera(Camera):
 
     @classmethod
     def from_config(cls, cfg: DeviceConfig, **context: Any) -> SimCamera:
-        options = dict(cfg.model_extra or {})
-        for key in ("primary", "filterwheel", "focuser"):
+        """Build from a camera entry: its extra keys are :class:`SimCameraModel` fields.
+
+        ``primary``, ``filterwheel`` and ``focuser`` name other devices (the factory
+        resolves them); ``description`` and ``timeout_s`` go to the device.
+        """
+        options = driver_options(cfg, _MODEL_OPTIONS)
+        for key in _REFERENCES:
             options.pop(key, None)
-        known = set(SimCameraModel.__dataclass_fields__)
-        unknown = sorted(set(options) - known)
-        if unknown:
-            raise InvalidValueError(
-                f"cameras.{cfg.name}: unknown simulator option(s) {', '.join(unknown)} "
-                f"(known: {', '.join(sorted(known))})")
-        for key, value in options.items():  # quantities from YAML → plain numbers
-            if hasattr(value, "unit"):
-                options[key] = float(value.value)
-        if "sensor_type" in options:
-            options["sensor_type"] = SensorType[str(options["sensor_type"]).upper()]
-        return cls(cfg.name, model=SimCameraModel(**options), **context)
+        device = {key: options.pop(key) for key in ("description", "timeout_s")
+                  if key in options}
+        return cls(cfg.name, model=SimCameraModel(**options), **device, **context)
 
     # ------------------------------------------------------------ lifecycle
     async def _connect(self) -> None:
