@@ -13,7 +13,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from nocturna.cli.context import CliContext
 from nocturna.cli.coordinates import parse_dec_deg, parse_ra_hours
 from nocturna.cli.output import console
-from nocturna.cli.session import device_session, parse_start
+from nocturna.cli.session import device_session, parse_start, point_mount
 from nocturna.core.clock import get_clock
 from nocturna.core.errors import InvalidValueError
 from nocturna.devices.camera import Camera
@@ -84,12 +84,7 @@ def expose(
             focuser = devices.focusers.get(extra.get("focuser", ""))
             wheel = devices.filterwheels.get(extra.get("filterwheel", ""))
             if target is not None and devices.mount is not None:
-                mount = devices.mount
-                if (await mount.state()).at_park:
-                    await mount.unpark()
-                await mount.set_tracking(True)
-                console.print(f"slewing to RA {target[0]:.4f} h, Dec {target[1]:.4f}°")
-                await mount.slew_and_wait(*target)
+                await point_mount(devices.mount, *target)
             if filter_name is not None:
                 if wheel is None:
                     raise InvalidValueError(f"camera {camera.name} has no filter wheel")

@@ -15,7 +15,15 @@ from typing import Annotated
 import typer
 
 from nocturna import __version__
-from nocturna.cli import camera_cmd, config_cmd, devices_cmd, mount_cmd, run_cmd
+from nocturna.cli import (
+    camera_cmd,
+    components_cmd,
+    config_cmd,
+    devices_cmd,
+    mount_cmd,
+    run_cmd,
+    take_cmd,
+)
 from nocturna.cli.context import CliContext
 from nocturna.core.errors import ConfigError, ConfigKeyError, InvalidValueError, NocturnaError
 
@@ -30,6 +38,8 @@ app.add_typer(config_cmd.app, name="config")
 app.add_typer(devices_cmd.app, name="devices")
 app.add_typer(camera_cmd.app, name="camera")
 app.add_typer(mount_cmd.app, name="mount")
+app.add_typer(take_cmd.app, name="take")
+app.command("components")(components_cmd.components)
 app.command("run")(run_cmd.run)
 
 

@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import datetime
 
 from nocturna.cli.context import CliContext
+from nocturna.cli.output import console
 from nocturna.core.clock import SimClock, parse_instant, use_clock
+from nocturna.core.config import Config
 from nocturna.core.errors import InvalidValueError
+from nocturna.core.storage import Storage
 from nocturna.devices.factory import DeviceSet, build_devices
+from nocturna.devices.mount import Mount
+from nocturna.instrument.build import build_instrument
+from nocturna.instrument.components import ComponentGroup
+from nocturna.instrument.instrument import Instrument, instrument_components
 
 
 def parse_start(value: str | None) -> datetime | None:
@@ -43,3 +51,54 @@ async def device_session(state: CliContext, *, simulate: bool, start: datetime |
             yield devices
         finally:
             await devices.disconnect_all()
+
+
+async def point_mount(mount: Mount, ra_hours: float, dec_deg: float) -> None:
+    """Unpark if needed, track, slew to (RA, Dec) and wait."""
+    if (await mount.state()).at_park:
+        await mount.unpark()
+    await mount.set_tracking(True)
+    console.print(f"slewing to RA {ra_hours:.4f} h, Dec {dec_deg:.4f}°")
+    await mount.slew_and_wait(ra_hours, dec_deg)
+
+
+@dataclass
+class InstrumentSession:
+    """What ``take`` and ``components`` work with: devices, storage, instrument, group."""
+
+    config: Config
+    devices: DeviceSet
+    storage: Storage
+    instrument: Instrument
+    components: ComponentGroup
+
+
+@contextlib.asynccontextmanager
+async def instrument_session(state: CliContext, *, simulate: bool,
+                             start: datetime | None = None, speed: float = 1.0,
+                             camera: str | None = None, all_devices: bool = False,
+                             heartbeat_interval_s: float = 1.0) -> AsyncIterator[InstrumentSession]:
+    """The devices, the storage and the instrument of ``camera``, every component ENABLED.
+
+    The group holds the instrument, its devices and the mount (or, with
+    ``all_devices``, every device of the unit). On the way out the components go
+    back to STANDBY (their devices disconnect) and the storage closes.
+    """
+    async with device_session(state, simulate=simulate, start=start, speed=speed) as devices:
+        config = state.config()
+        storage = Storage.open(config.model.storage.url, data_dir=config.data_dir)
+        group: ComponentGroup | None = None
+        try:
+            instrument = build_instrument(devices, config, storage, camera=camera)
+            others = list(devices) if all_devices else \
+                [d for d in (devices.mount,) if d is not None]
+            group = instrument_components(instrument, others,
+                                          heartbeat_interval_s=heartbeat_interval_s)
+            await group.enable()
+            yield InstrumentSession(config, devices, storage, instrument, group)
+        finally:
+            if group is not None:
+                with contextlib.suppress(Exception):
+                    await group.standby()
+                await group.close()
+            storage.close()

@@ -18,6 +18,7 @@ from nocturna.devices.focuser import Focuser, FocuserInfo, FocuserStatus
 from nocturna.devices.mount import AxisRate, Mount, MountInfo, MountStatus
 from nocturna.devices.rotator import Rotator, RotatorInfo, RotatorStatus
 from nocturna.devices.safety import SafetyInfo, SafetyMonitor, SafetyStatus
+from nocturna.devices.spectrograph import Spectrograph, SpectrographInfo, SpectrographStatus
 from nocturna.devices.switch import Switch, SwitchChannel, SwitchInfo, SwitchStatus
 
 KINDS: dict[str, type[Device]] = {
@@ -25,7 +26,8 @@ KINDS: dict[str, type[Device]] = {
     for cls in (Camera, Mount, Dome, Focuser, FilterWheel, Rotator, Switch, SafetyMonitor,
                 ObservingConditions, CoverCalibrator)
 }
-"""Every device kind by its ASCOM device type name."""
+"""Every device kind by its ASCOM device type name (the spectrograph is not an ASCOM
+kind: it is nocturna's own, for instruments like LATISS)."""
 
 __all__ = [
     "KINDS", "AxisRate", "Camera", "CameraImage", "CameraInfo", "CameraStatus",
@@ -33,6 +35,7 @@ __all__ = [
     "CoverCalibratorStatus", "Device", "DeviceIdentity", "Dome", "DomeInfo", "DomeStatus",
     "FilterWheel", "FilterWheelInfo", "FilterWheelStatus", "Focuser", "FocuserInfo",
     "FocuserStatus", "Mount", "MountInfo", "MountStatus", "ObservingConditions", "Rotator",
-    "RotatorInfo", "RotatorStatus", "SafetyInfo", "SafetyMonitor", "SafetyStatus", "Switch",
+    "RotatorInfo", "RotatorStatus", "SafetyInfo", "SafetyMonitor", "SafetyStatus",
+    "Spectrograph", "SpectrographInfo", "SpectrographStatus", "Switch",
     "SwitchChannel", "SwitchInfo", "SwitchStatus", "command",
 ]

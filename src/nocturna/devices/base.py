@@ -7,9 +7,19 @@ defines one of those members, :class:`Device` wraps it so that every call
 * refuses to run while the device is disconnected (:class:`NotConnectedError`),
   except the members declared with ``connected=False``;
 * is bounded by a timeout in real seconds (:class:`DeviceTimeoutError`), the
-  device's ``timeout_s`` unless the member declares its own.
+  device's ``timeout_s`` unless the member declares its own;
+* passes the device's optional ``gate`` first, unless the member only reads
+  (``read_only=True``, and ``info``/``state`` always) or works while disconnected:
+  ``gate(device, member)`` raises to refuse the call (a component that is not
+  ENABLED refuses everything that acts, see :mod:`nocturna.instrument.components`);
+* reports how it ended to the device's optional ``outcome(device, member, error)``
+  callback (``error`` is None on success; cancellation is not reported; members
+  declared with ``connected=False`` are not reported either).
 
-Drivers therefore cannot forget either. Long operations (slews, exposures, moves)
+A member called from inside another member of the same device (a driver override
+calling ``super()``) is neither gated nor reported again: the outer call is.
+
+Drivers therefore cannot forget any of these. Long operations (slews, exposures, moves)
 follow ASCOM: the call starts them and returns; the state snapshot shows progress;
 :meth:`Device.wait_until` waits (on the nocturna clock) for a condition.
 """
@@ -19,8 +29,10 @@ from __future__ import annotations
 import asyncio
 import functools
 import inspect
+import logging
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from dataclasses import asdict, dataclass
 from typing import Any, ClassVar, TypeVar
 
@@ -34,24 +46,42 @@ from nocturna.core.errors import (
 )
 from nocturna.core.events import EventBus, get_event_bus
 
+log = logging.getLogger(__name__)
+
 F = TypeVar("F", bound=Callable[..., Awaitable[Any]])
+
+Gate = Callable[["Device", str], None]
+"""``gate(device, member)``: raise to refuse a command that acts."""
+Outcome = Callable[["Device", str, "Exception | None"], "Awaitable[None] | None"]
+"""``outcome(device, member, error)``: how a command ended (None: it succeeded)."""
 
 _SPEC = "__nocturna_command__"
 _GUARDED = "__nocturna_guarded__"
+_READ_ONLY_MEMBERS = frozenset({"info", "state"})
+"""Members that only read, whatever their declaration says (re-declarations in an
+interface may omit ``read_only``, and the first declaration in the MRO wins)."""
+_ACTIVE: ContextVar[frozenset[int]] = ContextVar("nocturna_active_devices", default=frozenset())
+"""Devices (by id) with a member running in this context: a member that calls another
+(an override calling ``super()``) is gated and reported once, by the outermost call."""
 
 
 @dataclass(frozen=True, slots=True)
 class CommandSpec:
     timeout_s: float | None
     connected: bool
+    read_only: bool = False
 
 
 def command(func: F | None = None, *, timeout_s: float | None = None,
-            connected: bool = True) -> Any:
-    """Declare an interface member (see the module docstring)."""
+            connected: bool = True, read_only: bool = False) -> Any:
+    """Declare an interface member (see the module docstring).
+
+    ``read_only`` marks a member that only reads (no motion, no setting, no
+    exposure): it passes a device's gate, so it works while a component is DISABLED.
+    """
 
     def mark(target: F) -> F:
-        setattr(target, _SPEC, CommandSpec(timeout_s, connected))
+        setattr(target, _SPEC, CommandSpec(timeout_s, connected, read_only))
         return target
 
     return mark(func) if func is not None else mark
@@ -67,8 +97,9 @@ def _spec_for(cls: type, name: str) -> CommandSpec | None:
 
 
 def _guard(func: Callable[..., Awaitable[Any]], name: str, spec: CommandSpec) -> Any:
-    @functools.wraps(func)
-    async def guarded(self: Device, *args: Any, **kwargs: Any) -> Any:
+    gated = spec.connected and not (spec.read_only or name in _READ_ONLY_MEMBERS)
+
+    async def run(self: Device, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         if spec.connected and not self.connected:
             raise NotConnectedError(f"{self.kind} {self.name!r} is not connected ({name})")
         timeout = spec.timeout_s if spec.timeout_s is not None else self.timeout_s
@@ -82,9 +113,43 @@ def _guard(func: Callable[..., Awaitable[Any]], name: str, spec: CommandSpec) ->
                 f"{self.kind} {self.name!r}: {name} did not finish within {timeout:g} s"
             ) from None
 
+    @functools.wraps(func)
+    async def guarded(self: Device, *args: Any, **kwargs: Any) -> Any:
+        outer = _ACTIVE.get()
+        if id(self) in outer:  # called by another member of this device: that one reports
+            return await run(self, args, kwargs)
+        if gated and self.gate is not None:
+            self.gate(self, name)
+        token = _ACTIVE.set(outer | {id(self)})
+        error: Exception | None = None
+        try:
+            result = await run(self, args, kwargs)
+        except Exception as exc:
+            error = exc
+        finally:
+            _ACTIVE.reset(token)
+        if spec.connected:
+            await _report(self, name, error)
+        if error is not None:
+            raise error
+        return result
+
     setattr(guarded, _GUARDED, True)
     setattr(guarded, _SPEC, spec)
     return guarded
+
+
+async def _report(device: Device, name: str, error: Exception | None) -> None:
+    """Tell ``device.outcome`` how a command ended; its own errors are logged, not raised."""
+    if device.outcome is None:
+        return
+    try:
+        result = device.outcome(device, name, error)
+        if inspect.isawaitable(result):
+            await result
+    except Exception:
+        log.exception("device outcome callback failed",
+                      extra={"device": device.name, "kind": device.kind, "member": name})
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +177,11 @@ class Device(ABC):
     interface_version: ClassVar[int] = 1
     driver_name: ClassVar[str] = "abstract"
     driver_version: ClassVar[str] = "1.0"
+
+    gate: Gate | None = None
+    """Called before every command that acts; raises to refuse it (see the module doc)."""
+    outcome: Outcome | None = None
+    """Told how every connected command ended (see the module doc)."""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -190,12 +260,12 @@ class Device(ABC):
 
     # ------------------------------------------------------------ snapshots
     @abstractmethod
-    @command
+    @command(read_only=True)
     async def info(self) -> Snapshot:
         """Static description and capabilities (does not change while connected)."""
 
     @abstractmethod
-    @command
+    @command(read_only=True)
     async def state(self) -> Snapshot:
         """The current state."""
 

@@ -2,19 +2,30 @@
 
 Images are numpy arrays of shape ``(num_y, num_x)`` (rows, columns: the usual numpy
 and FITS order; ASCOM's ImageArray is the transpose, which the Alpaca layer applies).
+
+Beyond ASCOM, a camera may take *stuttered* (charge-shift) exposures
+(:meth:`Camera.start_stuttered_exposure`, flagged by :attr:`CameraInfo.can_stutter`):
+LATISS's ``take_stuttered`` and azcam's focus frame.
 """
 
 from __future__ import annotations
 
 from abc import abstractmethod
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 import numpy as np
 
+from nocturna.core.errors import DeviceTimeoutError, NocturnaError, OperationCancelledError
 from nocturna.devices.base import Device, Snapshot, command
 from nocturna.devices.types import CameraState, GuideDirection, SensorType
+
+# Back-off of the default :meth:`Camera.wait_until_ready` once the exposure time has
+# passed: the first poll after 5 ms, then doubling up to 0.5 s (clock seconds).
+READY_POLL_FIRST_S = 0.005
+READY_POLL_MAX_S = 0.5
 
 
 @dataclass(frozen=True)
@@ -50,6 +61,7 @@ class CameraInfo(Snapshot):
     offset_min: int | None = None
     offset_max: int | None = None
     offsets: list[str] | None = None
+    can_stutter: bool = False  # start_stuttered_exposure() (not an ASCOM member)
 
 
 @dataclass(frozen=True)
@@ -78,8 +90,6 @@ class CameraStatus(Snapshot):
     last_exposure_start_time: datetime | None
 
 
-
-
 @dataclass(frozen=True)
 class CameraImage:
     """Pixels and what produced them."""
@@ -98,6 +108,10 @@ class CameraImage:
     ccd_temperature_c: float
     set_ccd_temperature_c: float
     extra: dict[str, Any] = field(default_factory=dict)  # driver-specific (e.g. true pointing)
+
+
+BetweenSegments = Callable[[int], Awaitable[None]]
+"""Called with ``k`` after segment ``k`` of a stuttered exposure (and its shift)."""
 
 
 class Camera(Device):
@@ -155,6 +169,30 @@ class Camera(Device):
     async def start_exposure(self, duration_s: float, light: bool = True) -> None:
         """Start an exposure and return; poll :meth:`state` (``image_ready``)."""
 
+    @command(timeout_s=10.0)
+    async def start_stuttered_exposure(self, segment_s: float, n_shift: int, row_shift: int,
+                                       light: bool = True,
+                                       between: BetweenSegments | None = None) -> None:
+        """Start a stuttered (charge-shift) exposure and return; wait as for any exposure.
+
+        One exposure of ``n_shift`` segments of ``segment_s`` seconds each. After every
+        segment but the last, the shutter closes, the charge is shifted ``row_shift``
+        binned rows toward row 0 (the serial register; charge shifted past row 0 is
+        lost, rows entering at the top start empty), then ``between(k)`` is awaited if
+        given (``k``: the 0-based segment just ended; e.g. move the focuser for azcam's
+        focus frame) and the next segment exposes. Each star therefore appears
+        ``n_shift`` times, ``row_shift`` rows apart, the last segment's copy unshifted.
+
+        :meth:`image` then returns the one frame read out at the end; its
+        ``duration_s`` is the total open time (``n_shift × segment_s``). Arguments are
+        checked before anything starts (:class:`InvalidValueError`: ``n_shift`` an
+        integer ≥ 1, ``row_shift`` an integer ≥ 0, ``n_shift × row_shift`` below the
+        binned sensor height, ``segment_s`` a valid exposure time); a busy camera
+        raises :class:`InvalidOperationError`. :meth:`abort_exposure` abandons it.
+        Cameras that can are flagged :attr:`CameraInfo.can_stutter`.
+        """
+        raise self.not_implemented("start_stuttered_exposure")
+
     @command
     async def abort_exposure(self) -> None:
         """Abandon the exposure; no image."""
@@ -170,15 +208,58 @@ class Camera(Device):
         raise self.not_implemented("pulse_guide")
 
     @abstractmethod
-    @command
+    @command(read_only=True)
     async def image(self) -> CameraImage:
         """The last image (:class:`InvalidOperationError` if none is ready)."""
 
+    async def wait_until_ready(self, duration_s: float, *,
+                               timeout_s: float | None = None) -> None:
+        """Wait (on the clock) until the exposure just started has an image ready.
+
+        ``duration_s`` is the exposure's (total) open time. The default, for any
+        driver: sleep that long, then poll :meth:`state` for ``image_ready``, the first
+        poll after 5 ms and the interval doubling up to 0.5 s. Drivers that know when
+        the image will be ready override it with no polling at all.
+
+        Raises :class:`DeviceTimeoutError` if no image is ready ``timeout_s`` clock
+        seconds after the call (default ``duration_s + 600``), and
+        :class:`OperationCancelledError` if the camera goes idle without an image (the
+        exposure was aborted; idle on two polls in a row, so a driver a moment late in
+        raising ``image_ready`` is not taken for an abort); an error state is a
+        :class:`NocturnaError`.
+        """
+        limit = duration_s + 600.0 if timeout_s is None else timeout_s
+        deadline = self.clock.timestamp() + limit
+        await self.clock.sleep(min(max(0.0, duration_s), limit))
+        interval = READY_POLL_FIRST_S
+        idle_seen = False
+        while True:
+            state = await self.state()
+            if state.image_ready:
+                return
+            if state.camera_state == CameraState.ERROR:
+                raise NocturnaError(f"{self.kind} {self.name!r} reports an error instead of "
+                                    "an image")
+            if state.camera_state == CameraState.IDLE:
+                if idle_seen:  # idle twice in a row, no image: the exposure was abandoned
+                    raise OperationCancelledError(
+                        f"{self.kind} {self.name!r}: the exposure ended without an image")
+                idle_seen = True
+            else:
+                idle_seen = False
+            remaining = deadline - self.clock.timestamp()
+            if remaining <= 0:
+                raise DeviceTimeoutError(f"{self.kind} {self.name!r}: no image ready within "
+                                         f"{limit:g} s")
+            await self.clock.sleep(min(interval, remaining))
+            interval = min(READY_POLL_MAX_S, interval * 2)
+
     async def expose(self, duration_s: float, light: bool = True, *,
-                     poll_s: float | None = None) -> CameraImage:
-        """Expose, wait (on the clock) until the image is ready, and return it."""
+                     timeout_s: float | None = None) -> CameraImage:
+        """Expose, wait (on the clock) until the image is ready, and return it.
+
+        ``timeout_s``: see :meth:`wait_until_ready`.
+        """
         await self.start_exposure(duration_s, light)
-        poll = poll_s if poll_s is not None else max(0.05, min(1.0, duration_s / 20))
-        await self.wait_until(lambda s: s.image_ready, timeout_s=duration_s + 600,
-                              poll_s=poll, what="the exposure")
+        await self.wait_until_ready(duration_s, timeout_s=timeout_s)
         return await self.image()

@@ -58,7 +58,7 @@ class ObservingConditions(Device):
     async def state(self) -> ConditionsStatus:
         """The latest readings."""
 
-    @command
+    @command(read_only=True)
     async def refresh(self) -> None:
         """Read the sensors now."""
 

@@ -3,7 +3,9 @@
 Each configured device names its ``driver``; ``simulate=True`` runs every device on
 its simulator regardless. Devices that others depend on are built first and handed
 over by name (a camera gets its mount, focuser and filter wheel; a dome its mount;
-a safety monitor its weather station), so simulators can close loops.
+a safety monitor its weather station), so simulators can close loops. A camera may
+also name the spectrograph in its beam (``spectrograph: spec0``); that link is
+recorded in :attr:`DeviceSet.camera_spectrographs`, not handed to the camera.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from nocturna.devices.focuser import Focuser
 from nocturna.devices.mount import Mount
 from nocturna.devices.rotator import Rotator
 from nocturna.devices.safety import SafetyMonitor
+from nocturna.devices.spectrograph import Spectrograph
 from nocturna.devices.switch import Switch
 
 # (config section, driver) → "module:Class"
@@ -39,6 +42,7 @@ DRIVERS: dict[tuple[str, str], str] = {
     ("weather", "sim"): "nocturna.devices.sim.weather:SimObservingConditions",
     ("safety_monitors", "sim"): "nocturna.devices.sim.safety:SimSafetyMonitor",
     ("cover_calibrators", "sim"): "nocturna.devices.sim.covercalibrator:SimCoverCalibrator",
+    ("spectrographs", "sim"): "nocturna.devices.sim.spectrograph:SimSpectrograph",
     ("cameras", "sim"): "nocturna.devices.sim.camera:SimCamera",
 }
 
@@ -57,14 +61,18 @@ class DeviceSet:
     weather: dict[str, ObservingConditions] = field(default_factory=dict)
     safety_monitors: dict[str, SafetyMonitor] = field(default_factory=dict)
     cover_calibrators: dict[str, CoverCalibrator] = field(default_factory=dict)
+    spectrographs: dict[str, Spectrograph] = field(default_factory=dict)
     primary_camera: str | None = None
+    camera_spectrographs: dict[str, str] = field(default_factory=dict)
+    """Camera name → the name of the spectrograph in its beam (cameras that name one)."""
 
     def __iter__(self) -> Iterator[Device]:
         for single in (self.mount, self.dome):
             if single is not None:
                 yield single
         for group in (self.focusers, self.filterwheels, self.rotators, self.switches,
-                      self.weather, self.safety_monitors, self.cover_calibrators, self.cameras):
+                      self.weather, self.safety_monitors, self.cover_calibrators,
+                      self.spectrographs, self.cameras):
             yield from group.values()
 
     def get(self, name: str) -> Device:
@@ -115,7 +123,7 @@ def build_devices(config: Config, *, simulate: bool = False) -> DeviceSet:
     if model.mount is not None:
         devices.mount = _build("mount", model.mount, simulate, site=site)
     for section in ("focusers", "filterwheels", "rotators", "switches", "weather",
-                    "cover_calibrators"):
+                    "cover_calibrators", "spectrographs"):
         group = getattr(devices, section)
         for cfg in getattr(model, section):
             if cfg.name in group:
@@ -128,6 +136,10 @@ def build_devices(config: Config, *, simulate: bool = False) -> DeviceSet:
         devices.safety_monitors[cfg.name] = _build("safety_monitors", cfg, simulate, site=site,
                                                    weather=station)
     for cfg in model.cameras:
+        if _reference(cfg, "spectrograph", devices.spectrographs) is not None:
+            devices.camera_spectrographs[cfg.name] = (cfg.model_extra or {})["spectrograph"]
+        if "spectrograph" in (cfg.model_extra or {}):
+            cfg = _without(cfg, "spectrograph")  # a link, not an option of the camera driver
         devices.cameras[cfg.name] = _build(
             "cameras", cfg, simulate, site=site, mount=devices.mount,
             focuser=_reference(cfg, "focuser", devices.focusers),
@@ -141,6 +153,13 @@ def build_devices(config: Config, *, simulate: bool = False) -> DeviceSet:
     if duplicates:
         raise ConfigError(f"device names must be unique; repeated: {', '.join(duplicates)}")
     return devices
+
+
+def _without(cfg: DeviceConfig, key: str) -> DeviceConfig:
+    """A copy of ``cfg`` without the extra key ``key`` (values passed on as they are)."""
+    values = {name: getattr(cfg, name) for name in type(cfg).model_fields}
+    values.update((k, v) for k, v in (cfg.model_extra or {}).items() if k != key)
+    return type(cfg).model_validate(values)
 
 
 def _reference(cfg: DeviceConfig, key: str, group: dict[str, Any]) -> Any:

@@ -189,7 +189,7 @@ class Mount(Device):
     async def set_side_of_pier(self, side: PierSide) -> None:
         raise self.not_implemented("set_side_of_pier")
 
-    @command
+    @command(read_only=True)
     async def destination_side_of_pier(self, ra_hours: float, dec_deg: float) -> PierSide:
         raise self.not_implemented("destination_side_of_pier")
 

@@ -410,6 +410,55 @@ class ObservationInfo:
         )
 
 
+@dataclass(frozen=True, kw_only=True)
+class SequenceInfo:
+    """Where a frame sits in an instrument sequence: ids, the why, snaps, charge shifts.
+
+    ``EXPID``, ``GROUPID``, ``REASON``, ``PROGRAM``, ``NOTE`` and ``TESTTYPE`` are
+    always written (an empty string when not given), so every frame has the same
+    keywords.
+    """
+
+    exposure_id: int
+    group_id: str
+    day_obs: int
+    sequence_number: int
+    reason: str | None = None
+    program: str | None = None
+    note: str | None = None
+    test_type: str | None = None
+    visit: int = 1
+    snap: int = 1
+    n_snaps: int = 1
+    n_shift: int | None = None
+    row_shift: int | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("exposure_id", "day_obs", "sequence_number", "visit", "snap", "n_snaps"):
+            _integer(self, name, low=0 if name == "exposure_id" else 1)
+        for name in ("n_shift", "row_shift"):
+            _integer(self, name, low=0)
+        for name in ("group_id", "reason", "program", "note", "test_type"):
+            _text(self, name)
+
+    def cards(self) -> list[Card]:
+        return _cards(
+            ("EXPID", self.exposure_id, "exposure id (observing day, sequence number)"),
+            ("DAYOBS", str(self.day_obs), "observing day (local date of the evening)"),
+            ("SEQNUM", self.sequence_number, "sequence number within the observing day"),
+            ("GROUPID", self.group_id, "id shared by the frames of one sequence"),
+            ("REASON", self.reason or "", "why the data were taken"),
+            ("PROGRAM", self.program or "", "observing program"),
+            ("NOTE", self.note or "", "note"),
+            ("TESTTYPE", self.test_type or "", "test type"),
+            ("VISIT", self.visit, "visit number within the sequence"),
+            ("SNAP", self.snap, "snap number within the visit"),
+            ("NSNAPS", self.n_snaps, "snaps per visit"),
+            ("NSHIFT", self.n_shift, "charge-shift segments in this frame"),
+            ("ROWSHIFT", self.row_shift, "[pixel] rows shifted between segments"),
+        )
+
+
 @dataclass(frozen=True)
 class WcsInfo:
     """A world coordinate system (from the pointing, or from a plate solve)."""

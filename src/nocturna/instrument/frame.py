@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,7 @@ from nocturna.devices.filterwheel import FilterWheel
 from nocturna.devices.focuser import Focuser
 from nocturna.devices.mount import Mount
 from nocturna.images import header as h
-from nocturna.images.fits import WrittenImage, write_fits_async
+from nocturna.images.fits import WrittenImage, write_fits
 from nocturna.images.wcs import frame_wcs, plate_scale_arcsec
 
 DEFAULT_FOCAL_LENGTH_MM = 85.0
@@ -88,15 +89,29 @@ async def _mount_section(mount: Mount | None, optics: Optics) -> h.MountInfo | N
     )
 
 
-async def describe_frame(
+@dataclass(frozen=True)
+class FrameDescription:
+    """The header of a frame, gathered but not yet built (building it costs a few ms of
+    pure Python, so :func:`save_frame` does it in its worker thread)."""
+
+    exposure: h.ExposureInfo
+    sections: tuple[h.CardSource | None, ...]
+    extra: dict[str, tuple[Any, str]]
+
+    def header(self) -> fits.Header:
+        return h.build_header(self.exposure, *self.sections, extra=self.extra)
+
+
+async def gather_description(
     image: CameraImage,
     context: FrameContext,
     *,
     image_type: str = "LIGHT",
     observation: h.ObservationInfo | None = None,
+    sections: Sequence[h.CardSource | None] = (),
     extra: dict[str, tuple[Any, str]] | None = None,
-) -> fits.Header:
-    """The FITS header of ``image``."""
+) -> FrameDescription:
+    """Everything the header of ``image`` says, read from the devices now."""
     camera_info = await context.camera.info()
     height, width = image.data.shape[:2]
     exposure = h.ExposureInfo(start=image.start_time, exposure_s=image.duration_s,
@@ -137,17 +152,33 @@ async def describe_frame(
     cards = dict(extra or {})
     if context.unit_name:
         cards.setdefault("UNIT", (context.unit_name, "nocturna unit"))
-    return h.build_header(
-        exposure, site, camera, mount,
-        h.FilterInfo(filter_name) if filter_name else None, focuser, observation, wcs,
-        extra=cards,
-    )
+    return FrameDescription(
+        exposure,
+        (site, camera, mount, h.FilterInfo(filter_name) if filter_name else None, focuser,
+         observation, *sections, wcs),
+        cards)
+
+
+async def describe_frame(
+    image: CameraImage,
+    context: FrameContext,
+    *,
+    image_type: str = "LIGHT",
+    observation: h.ObservationInfo | None = None,
+    sections: Sequence[h.CardSource | None] = (),
+    extra: dict[str, tuple[Any, str]] | None = None,
+) -> fits.Header:
+    """The FITS header of ``image``; ``sections`` go after the observation's cards."""
+    description = await gather_description(image, context, image_type=image_type,
+                                           observation=observation, sections=sections,
+                                           extra=extra)
+    return description.header()
 
 
 async def save_frame(
     path: Path,
     image: CameraImage,
-    header: fits.Header,
+    header: fits.Header | FrameDescription,
     *,
     compress: bool = False,
     overwrite: bool = False,
@@ -155,12 +186,26 @@ async def save_frame(
     image_id: str | None = None,
     observation_id: int | None = None,
 ) -> WrittenImage:
-    """Write the frame atomically (checksums, optional Rice) and record it in ``storage``."""
-    written = await write_fits_async(path, image.data, header, compress=compress,
-                                     overwrite=overwrite)
+    """Write the frame atomically (checksums, optional Rice) and record it in ``storage``.
+
+    One worker thread builds the header (when given a :class:`FrameDescription`),
+    writes the file and adds the database row, so the event loop never waits on them.
+    """
+    return await asyncio.to_thread(_save, path, image, header, compress, overwrite, storage,
+                                   image_id, observation_id)
+
+
+def _save(path: Path, image: CameraImage, header: fits.Header | FrameDescription,
+          compress: bool, overwrite: bool, storage: Any | None, image_id: str | None,
+          observation_id: int | None) -> WrittenImage:
+    built = isinstance(header, FrameDescription)
+    if isinstance(header, FrameDescription):
+        header = header.header()
+    written = write_fits(path, image.data, header, compress=compress, overwrite=overwrite,
+                         check_header=not built)
     if storage is not None:
-        await asyncio.to_thread(
-            storage.add_exposure, image_id or written.path.name.split(".")[0],
+        storage.add_exposure(
+            image_id or written.path.name.split(".")[0],
             camera=str(header.get("INSTRUME", "camera")),
             image_type=str(header.get("IMAGETYP", "LIGHT")),
             exposure_time_s=image.duration_s, start_time=image.start_time,

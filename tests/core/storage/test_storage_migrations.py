@@ -15,8 +15,11 @@ def _add_note_column(connection: Connection) -> None:
     connection.execute(text("ALTER TABLE observations ADD COLUMN note TEXT"))
 
 
+LATEST = len(MIGRATIONS)
+NEXT = LATEST + 1
+
 # A made-up next version, to exercise the runner with a real schema change.
-WITH_VERSION_2 = (*MIGRATIONS, Migration(2, "observations get a note", _add_note_column))
+WITH_NEXT = (*MIGRATIONS, Migration(NEXT, "observations get a note", _add_note_column))
 
 # What migration 1 creates, frozen: if a later migration changes one of these tables,
 # migration 1 must keep creating this (freeze its table definitions first).
@@ -73,27 +76,27 @@ def test_reopened_database_keeps_its_data(place) -> None:
 def test_reopening_applies_no_migration_twice(place) -> None:
     place.open().close()
     with place.open() as storage:
-        assert [row.version for row in storage.schema_history()] == [1]
+        assert [row.version for row in storage.schema_history()] == list(range(1, NEXT))
 
 
 def test_new_database_goes_through_every_migration(place) -> None:
-    with place.open(WITH_VERSION_2) as storage:
-        assert storage.schema_version == 2
+    with place.open(WITH_NEXT) as storage:
+        assert storage.schema_version == NEXT
         assert "note" in _columns(storage, "observations")
 
 
 def test_older_database_is_migrated_on_open(place) -> None:
-    place.open(MIGRATIONS).close()
-    with place.open(WITH_VERSION_2) as storage:
-        assert storage.schema_version == 2
-        assert [row.version for row in storage.schema_history()] == [1, 2]
+    place.open(MIGRATIONS[:1]).close()
+    with place.open(WITH_NEXT) as storage:
+        assert storage.schema_version == NEXT
+        assert [row.version for row in storage.schema_history()] == list(range(1, NEXT + 1))
         assert "note" in _columns(storage, "observations")
 
 
 def test_migration_keeps_existing_rows(place) -> None:
-    with place.open(MIGRATIONS) as storage:
+    with place.open(MIGRATIONS[:1]) as storage:
         storage.add_observation("M31", data={"priority": 3})
-    with place.open(WITH_VERSION_2) as storage:
+    with place.open(WITH_NEXT) as storage:
         (observation,) = storage.list_observations()
         assert (observation.name, observation.data) == ("M31", {"priority": 3})
 
@@ -101,19 +104,20 @@ def test_migration_keeps_existing_rows(place) -> None:
 def test_failed_migration_leaves_the_database_at_its_old_version(place) -> None:
     def half_done(connection: Connection) -> None:
         connection.execute(text("CREATE TABLE half_done (id INTEGER)"))
-        raise RuntimeError("migration 2 broke")
+        raise RuntimeError("the next migration broke")
 
     place.open(MIGRATIONS).close()
-    with pytest.raises(StorageError, match=r"migration 2 \(breaks halfway\).*version 1.*broke"):
-        place.open((*MIGRATIONS, Migration(2, "breaks halfway", half_done)))
+    with pytest.raises(StorageError,
+                       match=rf"migration {NEXT} \(breaks halfway\).*version {LATEST}.*broke"):
+        place.open((*MIGRATIONS, Migration(NEXT, "breaks halfway", half_done)))
     with place.open(MIGRATIONS) as storage:
-        assert storage.schema_version == 1
+        assert storage.schema_version == LATEST
         assert not inspect(storage.engine).has_table("half_done")
 
 
 def test_newer_database_is_refused_with_both_versions_named(place) -> None:
-    place.open(WITH_VERSION_2).close()
-    with pytest.raises(StorageError, match=r"schema version 2.*up to 1"):
+    place.open(WITH_NEXT).close()
+    with pytest.raises(StorageError, match=rf"schema version {NEXT}.*up to {LATEST}"):
         place.open(MIGRATIONS)
 
 

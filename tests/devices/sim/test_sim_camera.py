@@ -260,3 +260,65 @@ def test_from_config_names_every_bad_option():
     message = str(caught.value)
     assert "cam9.focal_lenght_mm: not an option" in message
     assert "cam9.sensor_type" in message and "cam9.width" in message
+
+
+async def test_readout_takes_the_pixels_read_plus_the_overhead(clock):
+    model = SimCameraModel(width=256, height=256, readout_s=2.0, fast_readout_s=0.5,
+                           readout_overhead_s=0.25, noise_seed=1)
+    camera = await connected(model)
+    await camera.set_subframe(0, 0, 128, 256)  # half the pixels
+    for fast, readout in ((False, 1.0 + 0.25), (True, 0.25 + 0.25)):
+        await camera.set_fast_readout(fast)
+        await camera.start_exposure(1.0)
+        clock.advance(1.0 + readout - 0.01)
+        assert (await camera.state()).camera_state == CameraState.READING
+        clock.advance(0.01)
+        assert (await camera.state()).image_ready
+
+
+async def test_a_zero_readout_model_is_allowed(clock):
+    model = SimCameraModel(width=64, height=64, readout_s=0, fast_readout_s=0,
+                           readout_overhead_s=0, noise_seed=1)
+    camera = await connected(model)
+    await camera.start_exposure(1.0)
+    clock.advance(1.0)
+    state = await camera.state()
+    assert state.camera_state == CameraState.IDLE and state.image_ready
+
+
+@pytest.mark.parametrize("option", ["readout_s", "fast_readout_s", "readout_overhead_s"])
+@pytest.mark.parametrize("value", [-0.1, float("nan")])
+def test_a_negative_readout_time_is_refused(option, value):
+    with pytest.raises(InvalidValueError, match=option):
+        SimCameraModel(**{option: value})
+
+
+async def test_the_sky_brightness_is_computed_once_per_minute_and_pointing(clock, site,
+                                                                          monkeypatch):
+    class FixedMount:  # points at one spot (the zenith drifts through the 0.1° nodes)
+        connected = True
+
+        @staticmethod
+        def true_pointing():
+            return 84.0, 10.0
+
+    camera = await connected(site=site, mount=FixedMount())
+    calls = []
+    compute = camera._sky_rate
+
+    def counting(when, ra_deg, dec_deg):
+        calls.append((when, ra_deg, dec_deg))
+        return compute(when, ra_deg, dec_deg)
+
+    monkeypatch.setattr(camera, "_sky_rate", counting)
+    clock.advance(30)  # between two minute nodes
+    skies = []
+    for _ in range(3):
+        await camera.start_exposure(1.0)
+        image = await finish(camera, clock, 1.0)
+        skies.append(image.extra["sky_e_per_s_per_px"])
+    assert len(calls) == 2  # the nodes on both sides of the first exposure, then cached
+    assert {when.second for when, _, _ in calls} == {0}
+    # Between nodes the rate is interpolated in time: close to the exact value.
+    exact = compute(clock.now(), image.extra["true_ra_deg"], image.extra["true_dec_deg"])
+    assert skies[-1] == pytest.approx(exact, rel=0.02)

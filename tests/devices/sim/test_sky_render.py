@@ -13,10 +13,12 @@ from nocturna.devices.sim.sky.background import sky_brightness, sky_rate_e_per_s
 from nocturna.devices.sim.sky.catalog import StarCatalog, load_catalog
 from nocturna.devices.sim.sky.render import (
     FrameSpec,
+    StutteredFrame,
     dark_current,
     defocus_fwhm,
     read_out,
     render_frame,
+    render_stuttered,
     stamp_stars,
     steps_per_px,
 )
@@ -346,3 +348,160 @@ def test_dark_current_doubles_every_doubling_interval():
 def test_subframe_outside_the_sensor_is_refused():
     with pytest.raises(InvalidValueError, match="subframe"):
         FrameSpec(width=1024, height=1024, binning=2, start_x=400, num_x=200)
+
+
+# --- stuttered (charge-shift) frames ----------------------------------------------------
+
+
+def _stutter_spec(**changes) -> FrameSpec:
+    """1 s segments of the 1024 × 1024 night frame in Orion, no hot pixels."""
+    return _night(**{"ra_deg": 84.0, "dec_deg": -2.0, "exposure_s": 1.0,
+                     "hot_pixel_fraction": 0.0, **changes})
+
+
+def _isolated_stuttered_star(stars, shape: tuple[int, int], n_shift: int, row_shift: int, *,
+                             mag_range=(4.0, 8.0), clearance: float = 15.0) -> int:
+    """A star whose ``n_shift`` copies fall on the frame clear of every other copy."""
+    ny, nx = shape
+    steps = np.arange(-(n_shift - 1), n_shift) * row_shift
+    for i in np.argsort(stars.mag):
+        x, y = stars.x[i], stars.y[i]
+        if not (mag_range[0] <= stars.mag[i] <= mag_range[1] and clearance < x < nx - clearance
+                and clearance + (n_shift - 1) * row_shift < y < ny - clearance):
+            continue
+        dy = np.abs((stars.y - y)[:, None] + steps[None, :]).min(axis=1)
+        near = (np.abs(stars.x - x) < clearance) & (dy < clearance)
+        if np.sum(near) == 1:
+            return int(i)
+    raise AssertionError("no star whose copies are isolated")
+
+
+def _box_signal_e(data: np.ndarray, spec: FrameSpec, background_e: float, x: float, y: float,
+                  half: int = 10) -> float:
+    x0, y0 = round(x), round(y)
+    box = data[y0 - half:y0 + half + 1, x0 - half:x0 + half + 1].astype(np.float64)
+    return float((box - spec.bias_adu - background_e / spec.gain_e_per_adu).sum()
+                 * spec.gain_e_per_adu)
+
+
+def test_stuttered_frame_shows_each_star_once_per_segment_row_shift_apart(catalog):
+    spec, n_shift, row_shift = _stutter_spec(), 3, 60
+    frame = render_stuttered([spec] * n_shift, row_shift, 1, catalog=catalog)
+    single = render_frame(spec, 2, catalog=catalog)
+    assert np.allclose(frame.stars.x, single.stars.x)  # stars: the unshifted copy
+    assert np.allclose(frame.stars.y, single.stars.y)
+    i = _isolated_stuttered_star(frame.stars, frame.data.shape, n_shift, row_shift)
+    x, y = float(frame.stars.x[i]), float(frame.stars.y[i])
+    for copy in range(n_shift):
+        cx, cy = _centroid(frame.data, x, y - copy * row_shift)
+        assert math.hypot(cx - x, cy - (y - copy * row_shift)) < 0.3
+        signal = _box_signal_e(frame.data, spec, frame.background_e, x, y - copy * row_shift)
+        assert signal == pytest.approx(frame.stars.flux_e[i], rel=0.05)
+    # Halfway between two copies: background only.
+    between = frame.data[round(y - row_shift / 2) - 3:round(y - row_shift / 2) + 4,
+                         round(x) - 3:round(x) + 4].astype(np.float64)
+    assert between.mean() < spec.bias_adu + frame.background_e + 10
+
+
+def test_stuttered_background_is_the_sum_of_the_segments_except_where_rows_entered_empty():
+    spec, n_shift, row_shift = _stutter_spec(light=False, dark_current_e_per_s=100.0), 4, 50
+    frame = render_stuttered([spec] * n_shift, row_shift, 3)
+    per_segment = 100.0 * 1.0
+    assert frame.background_e == pytest.approx(n_shift * per_segment)
+    rows = np.median(frame.data.astype(np.float64), axis=1) - spec.bias_adu
+    height = frame.data.shape[0]
+    # The top rows entered the sensor (empty) after the first shifts: the top
+    # row_shift rows saw only the last segment, the next ones two segments, and so on.
+    for seen in range(1, n_shift + 1):
+        first = height - seen * row_shift if seen < n_shift else 0
+        band = rows[first:height - (seen - 1) * row_shift]
+        assert np.median(band) == pytest.approx(seen * per_segment, abs=3)
+
+
+def test_stuttered_frame_total_charge_is_n_shift_times_one_segment(catalog):
+    # A field without bright stars: nothing saturates in the stacked frame.
+    spec, n_shift = _stutter_spec(ra_deg=20.0, dec_deg=10.0), 3
+    single = render_frame(spec, 4, catalog=catalog)
+    frame = render_stuttered([spec] * n_shift, 0, 5, catalog=catalog)  # no shift: stacked
+    signal = (frame.data.astype(np.float64) - spec.bias_adu).sum()
+    one = (single.data.astype(np.float64) - spec.bias_adu).sum()
+    assert signal == pytest.approx(n_shift * one, rel=0.01)
+
+
+def test_each_segment_keeps_its_own_psf(catalog):
+    sharp, blurred = _stutter_spec(psf_fwhm_px=2.0), _stutter_spec(psf_fwhm_px=7.0)
+    row_shift = 80
+    frame = render_stuttered([blurred, sharp], row_shift, 6, catalog=catalog)
+    i = _isolated_stuttered_star(frame.stars, frame.data.shape, 2, row_shift,
+                                 mag_range=(6.0, 7.5), clearance=30.0)
+    x, y = frame.stars.x[i], frame.stars.y[i]
+    widths = [_moment_fwhm(frame, sharp, x, y - k * row_shift, half=half)
+              for k, half in ((0, 12), (1, 20))]
+    assert widths[0] == pytest.approx(2.0, rel=0.2)  # last segment: unshifted
+    assert widths[1] == pytest.approx(7.0, rel=0.2)  # first segment: one shift down
+
+
+def test_stars_above_a_subframe_are_shifted_into_it(catalog):
+    full_spec, row_shift = _stutter_spec(), 100
+    full = render_stuttered([full_spec] * 3, row_shift, 7, catalog=catalog)
+    window = replace(full_spec, start_y=300, num_y=200)  # sensor rows 300..499
+    sub = render_stuttered([window] * 3, row_shift, 7, catalog=catalog)
+    assert sub.data.shape == (200, 1024)
+    # A star above the window (rows 500..699 of the sensor) shows up shifted into it.
+    above = np.flatnonzero((full.stars.y > 520) & (full.stars.y < 680)
+                           & (full.stars.x > 20) & (full.stars.x < 1000)
+                           & (full.stars.flux_e > 5e4))
+    assert above.size
+    i = int(above[np.argmax(full.stars.flux_e[above])])
+    x, y = float(full.stars.x[i]), float(full.stars.y[i])
+    copies = [y - k * row_shift - 300 for k in (1, 2) if 8 < y - k * row_shift - 300 < 192]
+    assert copies
+    for cy_expected in copies:
+        cx, cy = _centroid(sub.data, x, cy_expected)
+        assert math.hypot(cx - x, cy - cy_expected) < 1.0
+
+
+def test_hot_pixels_leave_a_copy_per_segment():
+    spec = _night(light=False, exposure_s=30.0, dark_current_e_per_s=0.05, sensor_seed=7)
+    plain = render_frame(spec, 1)
+    stuttered = render_stuttered([spec, spec], 200, 1)
+    hot = sorted(_hot(plain, spec), key=lambda p: -int(plain.data[p[1], p[0]]))
+    x, y = next((x, y) for x, y in hot if y >= 220)
+    assert stuttered.data[y, x] > spec.bias_adu + 60
+    assert stuttered.data[y - 200, x] > spec.bias_adu + 60
+
+
+def test_one_segment_stuttered_frame_is_an_ordinary_frame(catalog):
+    spec = _stutter_spec()
+    one = render_stuttered([spec], 25, 8, catalog=catalog)
+    plain = render_frame(spec, 8, catalog=catalog)
+    assert np.array_equal(one.data, plain.data)
+
+
+def test_same_specs_and_seed_give_the_same_stuttered_frame(catalog):
+    specs = [_stutter_spec(psf_fwhm_px=fwhm) for fwhm in (2.0, 3.0, 4.0)]
+    first = render_stuttered(specs, 30, 9, catalog=catalog)
+    assert np.array_equal(first.data, render_stuttered(specs, 30, 9, catalog=catalog).data)
+
+
+@pytest.mark.parametrize(("specs", "row_shift", "match"), [
+    ([_stutter_spec()] * 4, 256, "do not fit"),
+    ([_stutter_spec(), _stutter_spec(gain_e_per_adu=2.0)], 10, "gain_e_per_adu"),
+    ([_stutter_spec(), _stutter_spec(binning=2)], 10, "binning"),
+    ([_stutter_spec()] * 2, -1, "row_shift"),
+    ([], 10, "at least one segment"),
+])
+def test_inconsistent_stuttered_frames_are_refused(specs, row_shift, match):
+    with pytest.raises(InvalidValueError, match=match):
+        render_stuttered(specs, row_shift, 1)
+
+
+def test_segments_may_be_added_out_of_order_and_read_out_once_complete(catalog):
+    specs = [_stutter_spec(psf_fwhm_px=fwhm) for fwhm in (2.0, 3.0)]
+    frame = StutteredFrame(2, 40, catalog=catalog)
+    frame.add(1, specs[1])
+    with pytest.raises(InvalidValueError, match="missing"):
+        frame.read_out(1)
+    frame.add(0, specs[0])
+    assert np.array_equal(frame.read_out(1).data,
+                          render_stuttered(specs, 40, 1, catalog=catalog).data)

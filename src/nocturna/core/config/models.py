@@ -143,6 +143,7 @@ class NocturnaConfig(Strict):
     weather: list[DeviceConfig] = []
     safety_monitors: list[DeviceConfig] = []
     cover_calibrators: list[DeviceConfig] = []
+    spectrographs: list[DeviceConfig] = []
 
 
 def validate_tree(tree: dict[str, Any]) -> NocturnaConfig:

@@ -43,7 +43,11 @@ class Migration:
 
 
 def _create_tables(connection: Connection) -> None:
-    schema.metadata.create_all(connection, tables=list(schema.DATA_TABLES))
+    schema.metadata.create_all(connection, tables=list(schema.VERSION_1_TABLES))
+
+
+def _create_exposure_sequences(connection: Connection) -> None:
+    schema.exposure_sequences.create(connection)
 
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -51,6 +55,11 @@ MIGRATIONS: tuple[Migration, ...] = (
         1,
         "observations, exposures, telemetry, transitions and current records",
         _create_tables,
+    ),
+    Migration(
+        2,
+        "exposure number sequences per stream and observing day",
+        _create_exposure_sequences,
     ),
 )
 """Every migration, in order: version i + 1 at index i."""

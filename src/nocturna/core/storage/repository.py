@@ -64,6 +64,7 @@ from nocturna.core.storage.records import (
 )
 from nocturna.core.storage.schema import (
     current,
+    exposure_sequences,
     exposures,
     observations,
     schema_version,
@@ -336,6 +337,48 @@ class Storage:
         query = _newest_first(query, exposures.c.start_time, exposures.c.id, limit)
         with self._reading("list exposures") as connection:
             return [ExposureRecord(**row._mapping) for row in connection.execute(query)]
+
+    # -- exposure numbers --------------------------------------------------------
+
+    def reserve_exposure_numbers(
+        self, stream: str, day_obs: int, count: int = 1, *, limit: int = 99_999
+    ) -> range:
+        """Reserve the next ``count`` sequence numbers of ``stream`` on ``day_obs``.
+
+        Numbers start at 1 each observing day and are never handed out twice, by any
+        process sharing the database: one atomic upsert increments the stored last
+        number. Reserving past ``limit`` raises :class:`StorageError` and reserves
+        nothing.
+        """
+        stream = inputs.name(stream, "stream")
+        day_obs = inputs.identifier(day_obs, "observing day")
+        if isinstance(count, bool) or not isinstance(count, Integral) or count < 1:
+            raise InvalidValueError(f"count of exposure numbers must be an integer >= 1, "
+                                    f"got {count!r}")
+        count = int(count)
+        now = inputs.when(None, "updated_at")
+        statement = self._dialect_insert(exposure_sequences).values(
+            stream=stream, day_obs=day_obs, last_number=count, updated_at=now)
+        statement = statement.on_conflict_do_update(
+            index_elements=[exposure_sequences.c.stream, exposure_sequences.c.day_obs],
+            set_={"last_number": exposure_sequences.c.last_number + count, "updated_at": now},
+        ).returning(exposure_sequences.c.last_number)
+        with self._writing(f"reserve exposure numbers of {stream!r}") as connection:
+            last = int(connection.execute(statement).scalar_one())
+            if last > limit:
+                raise StorageError(
+                    f"{stream!r} has no exposure numbers left on observing day {day_obs}: "
+                    f"{last - count} used, {count} more asked, at most {limit} a day"
+                )
+        return range(last - count + 1, last + 1)
+
+    def last_exposure_number(self, stream: str, day_obs: int) -> int:
+        """The last sequence number reserved for ``stream`` on ``day_obs`` (0: none)."""
+        query = select(exposure_sequences.c.last_number).where(
+            exposure_sequences.c.stream == inputs.name(stream, "stream"),
+            exposure_sequences.c.day_obs == inputs.identifier(day_obs, "observing day"))
+        with self._reading(f"read the exposure numbers of {stream!r}") as connection:
+            return int(connection.scalar(query) or 0)
 
     # -- telemetry and current records -------------------------------------------
 

@@ -103,5 +103,17 @@ current = Table(
     Column("data", PlainJSON, nullable=False),
 )
 
-DATA_TABLES: tuple[Table, ...] = (observations, exposures, telemetry, transitions, current)
+exposure_sequences = Table(
+    "exposure_sequences",
+    metadata,
+    Column("stream", String(NAME_LENGTH), primary_key=True),
+    Column("day_obs", Integer, primary_key=True, autoincrement=False),
+    Column("last_number", Integer, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+VERSION_1_TABLES: tuple[Table, ...] = (observations, exposures, telemetry, transitions, current)
+"""The tables migration 1 creates."""
+
+DATA_TABLES: tuple[Table, ...] = (*VERSION_1_TABLES, exposure_sequences)
 """Every table except ``schema_version``, in creation order."""

@@ -16,20 +16,42 @@ Physics, all on the nocturna clock:
 
 Rendering runs in a worker thread as soon as the exposure starts (the scene is fixed
 at the start), so it overlaps the simulated exposure and never blocks the event loop.
+The sky brightness (astropy: Sun, Moon, airmass) is computed at most once per minute
+and 0.1° of pointing (nodes, cached), linearly interpolated in time between nodes.
+
+Stuttered exposures (:meth:`SimCamera.start_stuttered_exposure`) run as a timeline on
+the clock: segment ``k`` reads the scene at its start (pointing, focuser → PSF width,
+filter, sky), its charge is rendered in a worker thread while it exposes, then the
+charge shifts, ``between(k)`` is awaited, and the next segment starts; one read-out of
+the whole frame at the end (see :class:`~nocturna.devices.sim.sky.render.StutteredFrame`
+for the model: exact per-row background, stars and hot pixels shifted per segment).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import math
-from dataclasses import dataclass, fields
-from datetime import datetime, timedelta
+from collections import OrderedDict
+from dataclasses import dataclass, field, fields
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from nocturna.core.config.models import DeviceConfig, Site
-from nocturna.core.errors import InvalidOperationError, InvalidValueError
-from nocturna.devices.camera import Camera, CameraImage, CameraInfo, CameraStatus
+from nocturna.core.errors import (
+    DeviceTimeoutError,
+    InvalidOperationError,
+    InvalidValueError,
+    OperationCancelledError,
+)
+from nocturna.devices.camera import (
+    BetweenSegments,
+    Camera,
+    CameraImage,
+    CameraInfo,
+    CameraStatus,
+)
 from nocturna.devices.conditions import ObservingConditions
 from nocturna.devices.filterwheel import FilterWheel
 from nocturna.devices.focuser import Focuser
@@ -37,6 +59,14 @@ from nocturna.devices.mount import Mount
 from nocturna.devices.sim import options as opt
 from nocturna.devices.sim.options import driver_options
 from nocturna.devices.types import CameraState, SensorType
+
+log = logging.getLogger(__name__)
+
+# Sky brightness cache: nodes every _SKY_NODE_S seconds of time and _SKY_STEP_DEG of
+# pointing, at most _SKY_CACHE_SIZE of them per camera.
+_SKY_NODE_S = 60.0
+_SKY_STEP_DEG = 0.1
+_SKY_CACHE_SIZE = 512
 
 # Relative throughput of common filters (luminance = 1); unknown names count as 1.
 FILTER_THROUGHPUT = {"l": 1.0, "lum": 1.0, "clear": 1.0, "r": 0.3, "g": 0.3, "b": 0.3,
@@ -73,8 +103,9 @@ class SimCameraModel:
     dark_e_per_s_at_0c: float = 0.05
     hot_pixel_fraction: float = 1e-4
     sensor_seed: int = 1
-    readout_s: float = 2.0  # full frame, unbinned, normal mode
+    readout_s: float = 2.0  # full frame, unbinned, normal mode (0: instantaneous)
     fast_readout_s: float = 0.5
+    readout_overhead_s: float = 0.05  # added to every readout, whatever its size
     exposure_min_s: float = 0.0
     exposure_max_s: float = 3600.0
     cooling_tau_s: float = 60.0
@@ -86,11 +117,15 @@ class SimCameraModel:
 
     def __post_init__(self) -> None:
         for name in ("width", "height", "max_bin", "focal_length_mm", "aperture_mm",
-                     "pixel_size_um", "full_well_e", "electrons_per_adu", "readout_s",
+                     "pixel_size_um", "full_well_e", "electrons_per_adu",
                      "cooling_tau_s", "focus_steps_per_px", "seeing_fwhm_px"):
             if not getattr(self, name) > 0:
                 raise InvalidValueError(f"camera option {name} must be > 0, "
                                         f"got {getattr(self, name)!r}")
+        for name in ("readout_s", "fast_readout_s", "readout_overhead_s"):
+            value = getattr(self, name)
+            if not (isinstance(value, int | float) and math.isfinite(value) and value >= 0):
+                raise InvalidValueError(f"camera option {name} must be >= 0, got {value!r}")
 
 
 _REFERENCES = ("primary", "filterwheel", "focuser")
@@ -132,22 +167,42 @@ _MODEL_OPTIONS = _model_options()
 
 
 @dataclass
+class _Stutter:
+    """Progress of a stuttered exposure's timeline."""
+
+    segment_s: float
+    n_shift: int
+    row_shift: int
+    segment_start: datetime | None  # of the segment exposing now (None between segments)
+    segments_done: int = 0
+    settings: list[dict[str, Any]] = field(default_factory=list)  # per segment
+
+    def open_s(self, now: datetime) -> float:
+        """Seconds of light collected so far."""
+        current = 0.0
+        if self.segment_start is not None:
+            current = min(self.segment_s, max(0.0, (now - self.segment_start).total_seconds()))
+        return self.segments_done * self.segment_s + current
+
+
+@dataclass
 class _Exposure:
     start: datetime
-    duration_s: float
+    duration_s: float  # total open time
     light: bool
     readout_s: float
     settings: dict[str, Any]
-    render: asyncio.Task[Any]
+    render: asyncio.Task[Any] | None  # the frame (a stuttered exposure's whole timeline)
+    end: datetime | None  # when the last light was collected; None: not known yet
+    stutter: _Stutter | None = None
     aborted: bool = False
+    error: BaseException | None = None  # why a stuttered exposure was abandoned
 
     @property
-    def exposure_end(self) -> datetime:
-        return self.start + timedelta(seconds=self.duration_s)
-
-    @property
-    def ready_at(self) -> datetime:
-        return self.exposure_end + timedelta(seconds=self.readout_s)
+    def ready_at(self) -> datetime | None:
+        if self.end is None:
+            return None
+        return self.end + timedelta(seconds=self.readout_s)
 
 
 class SimCamera(Camera):
@@ -187,6 +242,10 @@ class SimCamera(Camera):
         self._last: _Exposure | None = None  # the last completed exposure before _exposure
         self._frames = 0
         self._watcher: asyncio.Task[None] | None = None
+        # Set (and replaced) whenever the exposure ends, is aborted or is replaced.
+        self._changed = asyncio.Event()
+        self._changed_loop: asyncio.AbstractEventLoop | None = None
+        self._sky_cache: OrderedDict[tuple[int, int, int], float] = OrderedDict()
 
     @classmethod
     def from_config(cls, cfg: DeviceConfig, **context: Any) -> SimCamera:
@@ -225,7 +284,7 @@ class SimCamera(Camera):
             can_get_cooler_power=True, can_fast_readout=True,
             bayer_offset_x=0 if bayer else None, bayer_offset_y=0 if bayer else None,
             gain_min=m.gain_range[0], gain_max=m.gain_range[1],
-            offset_min=m.offset_range[0], offset_max=m.offset_range[1],
+            offset_min=m.offset_range[0], offset_max=m.offset_range[1], can_stutter=True,
         )
 
     async def state(self) -> CameraStatus:
@@ -257,20 +316,39 @@ class SimCamera(Camera):
         exposure = self._exposure
         if exposure is None or exposure.aborted:
             return CameraState.IDLE, 100 if self._last else 0
-        if now < exposure.exposure_end:
-            elapsed = (now - exposure.start).total_seconds()
+        if exposure.end is None or now < exposure.end:
+            if exposure.stutter is not None:
+                elapsed = exposure.stutter.open_s(now)
+            else:
+                elapsed = (now - exposure.start).total_seconds()
             percent = int(100 * elapsed / exposure.duration_s) if exposure.duration_s else 100
             return CameraState.EXPOSING, min(99, percent)
-        if now < exposure.ready_at:
+        ready_at = exposure.ready_at
+        if ready_at is not None and now < ready_at:
             return CameraState.READING, 100
         return CameraState.IDLE, 100
 
     def _ready_exposure(self, now: datetime) -> _Exposure | None:
         """The exposure whose image can be downloaded now, if any."""
         exposure = self._exposure
-        if exposure is None or exposure.aborted or now < exposure.ready_at:
+        if exposure is None or exposure.aborted:
+            return None
+        ready_at = exposure.ready_at
+        if ready_at is None or now < ready_at:
             return None
         return exposure
+
+    def _change_event(self) -> asyncio.Event:
+        """The event the next change of the exposure sets (one per event loop)."""
+        loop = asyncio.get_running_loop()
+        if self._changed_loop is not loop:
+            self._changed, self._changed_loop = asyncio.Event(), loop
+        return self._changed
+
+    def _notify(self) -> None:
+        """Wake whoever waits on the exposure (it ended, was aborted or replaced)."""
+        self._changed.set()
+        self._changed = asyncio.Event()
 
     # ---------------------------------------------------------- temperature
     async def _ambient_c(self) -> float:
@@ -382,32 +460,131 @@ class SimCamera(Camera):
         return self.model.electrons_per_adu * 10 ** (-(gain - self.model.unity_gain) / 200)
 
     def _readout_time(self) -> float:
-        """Proportional to the (binned) pixels read, plus a fixed 50 ms."""
+        """Proportional to the (binned) pixels read, plus the fixed overhead."""
         m = self.model
         full = m.fast_readout_s if self._readout_mode == 1 else m.readout_s
-        return full * self._subframe[2] * self._subframe[3] / (m.width * m.height) + 0.05
+        return (full * self._subframe[2] * self._subframe[3] / (m.width * m.height)
+                + m.readout_overhead_s)
 
-    async def start_exposure(self, duration_s: float, light: bool = True) -> None:
+    def _check_exposure_time(self, duration_s: Any, what: str = "exposure time") -> None:
         m = self.model
         if isinstance(duration_s, bool) or not isinstance(duration_s, int | float) or \
                 not math.isfinite(duration_s) or duration_s < 0:
-            raise InvalidValueError(f"{self.name}: exposure time {duration_s!r} s is invalid "
+            raise InvalidValueError(f"{self.name}: {what} {duration_s!r} s is invalid "
                                     "(must be a number >= 0)")
         if not m.exposure_min_s <= duration_s <= m.exposure_max_s:
-            raise InvalidValueError(f"{self.name}: exposure time {duration_s} s is not in "
+            raise InvalidValueError(f"{self.name}: {what} {duration_s} s is not in "
                                     f"{m.exposure_min_s:g}..{m.exposure_max_s:g} s")
+
+    def _next_seed(self) -> int | None:
+        self._frames += 1
+        seed = self.model.noise_seed
+        return None if seed is None else seed + self._frames
+
+    async def start_exposure(self, duration_s: float, light: bool = True) -> None:
+        self._check_exposure_time(duration_s)
         self._require_idle("start an exposure")
         now = self.clock.now()
         self._last = self._ready_exposure(now) or self._last
         spec, settings = await self._scene(now, float(duration_s), bool(light))
-        self._frames += 1
-        seed = None if m.noise_seed is None else m.noise_seed + self._frames
+        seed = self._next_seed()
         task = asyncio.get_running_loop().create_task(self._render(spec, seed))
         self._exposure = _Exposure(now, float(duration_s), bool(light), self._readout_time(),
-                                   settings, task)
+                                   settings, task,
+                                   end=now + timedelta(seconds=float(duration_s)))
         self._watch(self._exposure)
         self.publish("exposure.started", duration_s=float(duration_s), light=bool(light),
                      frame=self._frames)
+
+    async def start_stuttered_exposure(self, segment_s: float, n_shift: int, row_shift: int,
+                                       light: bool = True,
+                                       between: BetweenSegments | None = None) -> None:
+        from nocturna.devices.sim.sky.render import StutteredFrame
+
+        if isinstance(n_shift, bool) or not isinstance(n_shift, int) or n_shift < 1:
+            raise InvalidValueError(f"{self.name}: n_shift {n_shift!r} must be an "
+                                    "integer >= 1")
+        if isinstance(row_shift, bool) or not isinstance(row_shift, int) or row_shift < 0:
+            raise InvalidValueError(f"{self.name}: row_shift {row_shift!r} must be an "
+                                    "integer >= 0")
+        height = self.model.height // self._bin[1]
+        if n_shift * row_shift >= height:
+            raise InvalidValueError(
+                f"{self.name}: n_shift × row_shift = {n_shift} × {row_shift} = "
+                f"{n_shift * row_shift} rows must be less than the binned sensor height "
+                f"{height}")
+        self._check_exposure_time(segment_s, "segment time")
+        total_s = float(segment_s) * n_shift
+        if total_s > self.model.exposure_max_s:
+            raise InvalidValueError(
+                f"{self.name}: {n_shift} segments of {segment_s} s = {total_s:g} s exceed "
+                f"the longest exposure {self.model.exposure_max_s:g} s")
+        if between is not None and not callable(between):
+            raise InvalidValueError(f"{self.name}: between {between!r} is not callable")
+        self._require_idle("start an exposure")
+        now = self.clock.now()
+        self._last = self._ready_exposure(now) or self._last
+        spec, settings = await self._scene(now, float(segment_s), bool(light))
+        frame = StutteredFrame(n_shift, row_shift)
+        stutter = _Stutter(float(segment_s), n_shift, row_shift, segment_start=now,
+                           settings=[settings])
+        exposure = _Exposure(now, total_s, bool(light), self._readout_time(), settings,
+                             None, end=None, stutter=stutter)
+        seed = self._next_seed()
+        exposure.render = asyncio.get_running_loop().create_task(
+            self._stutter_timeline(exposure, frame, spec, between, seed))
+        self._exposure = exposure
+        self._watch(exposure)
+        self.publish("exposure.started", duration_s=total_s, light=bool(light),
+                     frame=self._frames, stuttered=True, segment_s=float(segment_s),
+                     n_shift=n_shift, row_shift=row_shift)
+
+    async def _stutter_timeline(self, exposure: _Exposure, frame: Any, first_spec: Any,
+                                between: BetweenSegments | None, seed: int | None) -> Any:
+        """Expose the segments on the clock, shift between them, then read out once."""
+        from nocturna.devices.sim.sky.render import with_readout_of
+
+        stutter = exposure.stutter
+        assert stutter is not None
+        charges: list[asyncio.Future[None]] = []
+        try:
+            spec, start = first_spec, exposure.start
+            for k in range(stutter.n_shift):
+                if k > 0:
+                    start = self.clock.now()
+                    spec, settings = await self._scene(start, stutter.segment_s,
+                                                       exposure.light)
+                    spec = with_readout_of(spec, first_spec)
+                    stutter.settings.append(settings)
+                    stutter.segment_start = start
+                # The segment's charge is rendered while it exposes.
+                charges.append(asyncio.ensure_future(asyncio.to_thread(frame.add, k, spec)))
+                end = start + timedelta(seconds=stutter.segment_s)
+                await self.clock.sleep_until(end)
+                stutter.segments_done, stutter.segment_start = k + 1, None
+                if k < stutter.n_shift - 1:
+                    self.publish("exposure.shift", segment=k, shift=k + 1,
+                                 rows=stutter.row_shift)
+                    if between is not None:
+                        await between(k)
+            exposure.end = end
+            self._notify()
+            await asyncio.gather(*charges)
+            return await asyncio.to_thread(frame.read_out, seed)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            # between() or the render failed: the exposure is abandoned, no image.
+            log.warning("%s: stuttered exposure abandoned: %s", self.name, exc)
+            if self._exposure is exposure:
+                exposure.aborted, exposure.error = True, exc
+                self._notify()
+                self.publish("exposure.failed", error=str(exc))
+            return None
+        finally:
+            for charge in charges:
+                charge.cancel()
+            await asyncio.gather(*charges, return_exceptions=True)
 
     async def _render(self, spec: Any, seed: int | None) -> Any:
         from nocturna.devices.sim.sky.render import render_frame
@@ -418,16 +595,61 @@ class SimCamera(Camera):
         """Announce the readout and the ready image when the clock gets there."""
 
         async def watch() -> None:
-            await self.clock.sleep_until(exposure.exposure_end)
+            while exposure.end is None:  # a stuttered exposure: its end is not known yet
+                if self._exposure is not exposure or exposure.aborted:
+                    return
+                await self._change_event().wait()
+            await self.clock.sleep_until(exposure.end)
             if self._exposure is exposure and not exposure.aborted:
                 self.publish("exposure.reading", readout_s=exposure.readout_s)
-            await self.clock.sleep_until(exposure.ready_at)
+            ready_at = exposure.ready_at
+            assert ready_at is not None
+            await self.clock.sleep_until(ready_at)
             if self._exposure is exposure and not exposure.aborted:
                 self.publish("exposure.ready", duration_s=exposure.duration_s)
 
         if self._watcher is not None:
             self._watcher.cancel()
         self._watcher = asyncio.get_running_loop().create_task(watch())
+
+    async def wait_until_ready(self, duration_s: float, *,
+                               timeout_s: float | None = None) -> None:
+        """Sleep on the clock until the current exposure's image is ready (no polling).
+
+        Wakes at once when the exposure is aborted (:class:`OperationCancelledError`),
+        stopped early (then waits for the shorter exposure) or, for a stuttered one,
+        when its end becomes known.
+        """
+        limit = duration_s + 600.0 if timeout_s is None else timeout_s
+        deadline = self.clock.now() + timedelta(seconds=max(0.0, limit))
+        while True:
+            changed = self._change_event()  # taken before looking: no change is missed
+            exposure = self._exposure
+            if exposure is None:
+                raise InvalidOperationError(f"{self.name}: no exposure to wait for")
+            if exposure.aborted:
+                reason = f": {exposure.error}" if exposure.error is not None else ""
+                raise OperationCancelledError(
+                    f"{self.name}: the exposure was abandoned{reason}") from exposure.error
+            now = self.clock.now()
+            ready_at = exposure.ready_at
+            if ready_at is not None and now >= ready_at:
+                return
+            if now >= deadline:
+                raise DeviceTimeoutError(f"{self.name}: no image ready within {limit:g} s")
+            until = deadline if ready_at is None else min(ready_at, deadline)
+            await self._sleep_or_change(until, changed)
+
+    async def _sleep_or_change(self, until: datetime, changed: asyncio.Event) -> None:
+        if changed.is_set():
+            return
+        sleeper = asyncio.ensure_future(self.clock.sleep_until(until))
+        waker = asyncio.ensure_future(changed.wait())
+        try:
+            await asyncio.wait((sleeper, waker), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            sleeper.cancel()
+            waker.cancel()
 
     async def abort_exposure(self) -> None:
         exposure = self._exposure
@@ -440,24 +662,31 @@ class SimCamera(Camera):
         if exposure is None:
             return
         exposure.aborted = True
-        exposure.render.cancel()
+        self._notify()
         if self._watcher is not None:
             self._watcher.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await exposure.render
+        if exposure.render is not None:
+            exposure.render.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await exposure.render
 
     async def stop_exposure(self) -> None:
         exposure = self._exposure
         now = self.clock.now()
         if exposure is None or self._phase(now)[0] != CameraState.EXPOSING:
             raise InvalidOperationError(f"{self.name}: no exposure in progress to stop")
+        if exposure.stutter is not None:
+            raise InvalidOperationError(f"{self.name}: a stuttered exposure cannot be "
+                                        "stopped early; abort it")
         elapsed = (now - exposure.start).total_seconds()
-        exposure.render.cancel()
+        if exposure.render is not None:
+            exposure.render.cancel()
         spec, settings = await self._scene(exposure.start, elapsed, exposure.light)
         stopped = _Exposure(exposure.start, elapsed, exposure.light, exposure.readout_s,
                             settings, asyncio.get_running_loop().create_task(
-                                self._render(spec, None)))
+                                self._render(spec, None)), end=now)
         self._exposure = stopped
+        self._notify()
         self._watch(stopped)
         self.publish("exposure.stopped", duration_s=elapsed)
 
@@ -465,19 +694,34 @@ class SimCamera(Camera):
         exposure = self._ready_exposure(self.clock.now())
         if exposure is None:
             raise InvalidOperationError(f"{self.name}: no image is ready")
+        assert exposure.render is not None
         frame = await exposure.render
-        s = exposure.settings
+        if frame is None:  # a stuttered exposure that failed just now
+            raise InvalidOperationError(f"{self.name}: no image is ready")
+        s = exposure.settings  # readout settings: fixed for the whole frame
+        stutter = exposure.stutter
+        # The scene of the last (for a stuttered frame: unshifted) segment, as the WCS.
+        scene = stutter.settings[-1] if stutter is not None else s
+        extra = {"electrons_per_adu": s["electrons_per_adu"], "filter": scene["filter"],
+                 "focuser_position": scene["focuser_position"],
+                 "true_ra_deg": scene["ra_deg"], "true_dec_deg": scene["dec_deg"],
+                 "wcs": frame.wcs, "stars": len(frame.stars.x),
+                 "psf_fwhm_px": scene["psf_fwhm_px"],
+                 "sky_e_per_s_per_px": scene["sky_e_per_s_per_px"]}
+        if stutter is not None:
+            extra.update(
+                n_shift=stutter.n_shift, row_shift=stutter.row_shift,
+                segment_s=stutter.segment_s,
+                segment_psf_fwhm_px=[seg["psf_fwhm_px"] for seg in stutter.settings],
+                segment_focuser_positions=[seg["focuser_position"]
+                                           for seg in stutter.settings])
         return CameraImage(
             data=frame.data, start_time=exposure.start, duration_s=exposure.duration_s,
             light=exposure.light, bin_x=s["bin"][0], bin_y=s["bin"][1],
             start_x=s["subframe"][0], start_y=s["subframe"][1], gain=s["gain"],
             offset=s["offset"], readout_mode=s["readout_mode"],
             ccd_temperature_c=s["ccd_temperature_c"], set_ccd_temperature_c=s["set_point_c"],
-            extra={"electrons_per_adu": s["electrons_per_adu"], "filter": s["filter"],
-                   "focuser_position": s["focuser_position"], "true_ra_deg": s["ra_deg"],
-                   "true_dec_deg": s["dec_deg"], "wcs": frame.wcs,
-                   "stars": len(frame.stars.x), "psf_fwhm_px": s["psf_fwhm_px"],
-                   "sky_e_per_s_per_px": s["sky_e_per_s_per_px"]},
+            extra=extra,
         )
 
     # ---------------------------------------------------------------- scene
@@ -499,7 +743,7 @@ class SimCamera(Camera):
         lets_light_in = light and transmission > 0
         sky_rate = 0.0
         if lets_light_in:
-            sky_rate = await asyncio.to_thread(self._sky_rate, start, ra_deg, dec_deg)
+            sky_rate = await self._cached_sky_rate(start, ra_deg, dec_deg)
             sky_rate *= transmission * (1.0 - 0.6 * clouds)
         spec = FrameSpec(
             ra_deg=ra_deg, dec_deg=dec_deg, time=start, exposure_s=duration_s,
@@ -567,6 +811,42 @@ class SimCamera(Camera):
             return 0.0
         cover = (await self.weather.state()).cloud_cover_pct
         return 0.0 if cover is None else max(0.0, min(1.0, cover / 100.0))
+
+    async def _cached_sky_rate(self, when: datetime, ra_deg: float, dec_deg: float) -> float:
+        """Sky e⁻/s/px (no filter, no clouds), from the cached nodes around ``when``.
+
+        Nodes: every minute of time, every 0.1° of RA and Dec (the pointing rounded to
+        the nearest node); between two minutes the rate is linearly interpolated, so a
+        twilight sky brightens or darkens smoothly. Missing nodes are computed with
+        astropy in one worker thread.
+        """
+        if self.site is None:
+            return 0.0
+        minutes = when.timestamp() / _SKY_NODE_S
+        node = math.floor(minutes)
+        fraction = minutes - node
+        ra_key = round(ra_deg / _SKY_STEP_DEG) % round(360.0 / _SKY_STEP_DEG)
+        dec_key = round(dec_deg / _SKY_STEP_DEG)
+        keys = [(node, ra_key, dec_key)]
+        if fraction > 0:
+            keys.append((node + 1, ra_key, dec_key))
+        cache = self._sky_cache
+        missing = [key for key in keys if key not in cache]
+        if missing:
+            values = await asyncio.to_thread(
+                lambda: [self._sky_rate(datetime.fromtimestamp(key[0] * _SKY_NODE_S, UTC),
+                                        key[1] * _SKY_STEP_DEG, key[2] * _SKY_STEP_DEG)
+                         for key in missing])
+            cache.update(zip(missing, values, strict=True))
+        rates = []
+        for key in keys:
+            cache.move_to_end(key)
+            rates.append(cache[key])
+        while len(cache) > _SKY_CACHE_SIZE:
+            cache.popitem(last=False)
+        if len(rates) == 1:
+            return rates[0]
+        return (1.0 - fraction) * rates[0] + fraction * rates[1]
 
     def _sky_rate(self, when: datetime, ra_deg: float, dec_deg: float) -> float:
         from nocturna.core.astro import site_location

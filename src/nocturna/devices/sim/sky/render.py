@@ -25,13 +25,21 @@ random number per pixel through a 65,536-entry inverse-CDF table (entries whose 
 is ambiguous fall back to a binary search). Pixels that receive star light or hot-pixel
 current (a small fraction) are drawn directly: Poisson(background + extra) + read noise.
 Above 1000 e⁻ of background the Poisson part of the table is its Gaussian limit.
+
+Stuttered (charge-shift) frames, :func:`render_stuttered` / :class:`StutteredFrame`:
+several exposure segments on one sensor, the charge shifted toward row 0 between them,
+one read-out at the end; each segment's stars and hot pixels land shifted by the rows
+moved after it, the background is exact per row (rows that entered the sensor at the
+top after a shift collected fewer segments).
 """
 
 from __future__ import annotations
 
 import math
+import threading
 import time as _time
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
 
@@ -413,20 +421,16 @@ def _empty_stars() -> PlacedStars:
                        nothing, nothing, nothing)
 
 
-def render_frame(spec: FrameSpec, rng: np.random.Generator | int | None = None, *,
-                 catalog: StarCatalog | None = None) -> RenderedFrame:
-    """Render one frame; the same spec and seed give the same frame."""
-    t_start = _time.perf_counter()
-    rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+def _collect_charge(spec: FrameSpec, extra: np.ndarray, catalog: StarCatalog | None,
+                    timings: dict[str, float]) -> tuple[PlacedStars, WCS, WCS]:
+    """Add the non-uniform charge of ``spec`` (stars, hot pixels) into ``extra``.
+
+    ``extra`` has the subframe's shape. Returns the stars whose centre falls on it and
+    the (full, subframe) WCS. Times the stages into ``timings``.
+    """
     full_wcs, wcs = spec_wcs(spec)
     sx, sy, nx, ny = spec.subframe
-    b2 = spec.binning * spec.binning
     epoch = julian_year(spec.time)
-    sky_rate = spec.background_e_per_s_per_px if spec.light else 0.0
-    background = (sky_rate + spec.dark_current_e_per_s) * spec.exposure_s * b2
-    extra = np.zeros((ny, nx), dtype=np.float32)
-    timings = {"catalog": 0.0, "stamp": 0.0}
-
     stars = _empty_stars()
     t0 = _time.perf_counter()
     if spec.light and spec.exposure_s > 0:
@@ -441,13 +445,13 @@ def render_frame(spec: FrameSpec, rng: np.random.Generator | int | None = None, 
         flux = star_rate_e_per_s(found.mag.astype(np.float64), aperture_mm=spec.aperture_mm,
                                  throughput=spec.throughput,
                                  central_obstruction=spec.central_obstruction) * spec.exposure_s
-        timings["catalog"] = _time.perf_counter() - t0
+        timings["catalog"] = timings.get("catalog", 0.0) + _time.perf_counter() - t0
         t0 = _time.perf_counter()
         stamp_stars(extra, x, y, flux, fwhm)
         on = (x >= -0.5) & (x < nx - 0.5) & (y >= -0.5) & (y < ny - 0.5)
         stars = PlacedStars(found.ra_deg[on], found.dec_deg[on], found.mag[on],
                             found.source_id[on], x[on], y[on], flux[on])
-        timings["stamp"] = _time.perf_counter() - t0
+        timings["stamp"] = timings.get("stamp", 0.0) + _time.perf_counter() - t0
 
     t0 = _time.perf_counter()
     if spec.dark_current_e_per_s > 0 and spec.exposure_s > 0 and spec.hot_pixel_fraction > 0:
@@ -457,10 +461,208 @@ def render_frame(spec: FrameSpec, rng: np.random.Generator | int | None = None, 
         on = (bx >= 0) & (bx < nx) & (by >= 0) & (by < ny)
         charge = (factor[on] - 1.0) * spec.dark_current_e_per_s * spec.exposure_s
         np.add.at(extra.reshape(-1), by[on] * nx + bx[on], charge.astype(np.float32))
-    data = read_out(background, extra, read_noise_e=spec.read_noise_e,
+    timings["hot_pixels"] = timings.get("hot_pixels", 0.0) + _time.perf_counter() - t0
+    return stars, full_wcs, wcs
+
+
+def _background_e(spec: FrameSpec) -> float:
+    """Expected uniform charge (sky + dark) per binned pixel over the exposure."""
+    sky_rate = spec.background_e_per_s_per_px if spec.light else 0.0
+    return (sky_rate + spec.dark_current_e_per_s) * spec.exposure_s * spec.binning**2
+
+
+def _digitise(spec: FrameSpec, background_e: float, extra: np.ndarray,
+              rng: np.random.Generator) -> np.ndarray:
+    return read_out(background_e, extra, read_noise_e=spec.read_noise_e,
                     gain_e_per_adu=spec.gain_e_per_adu, bias_adu=spec.bias_adu,
-                    full_well_e=spec.full_well_e * b2, max_adu=spec.max_adu, rng=rng)
-    timings["noise"] = _time.perf_counter() - t0
+                    full_well_e=spec.full_well_e * spec.binning**2, max_adu=spec.max_adu,
+                    rng=rng)
+
+
+def render_frame(spec: FrameSpec, rng: np.random.Generator | int | None = None, *,
+                 catalog: StarCatalog | None = None) -> RenderedFrame:
+    """Render one frame; the same spec and seed give the same frame."""
+    t_start = _time.perf_counter()
+    rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+    _, _, nx, ny = spec.subframe
+    extra = np.zeros((ny, nx), dtype=np.float32)
+    timings = {"catalog": 0.0, "stamp": 0.0}
+    stars, full_wcs, wcs = _collect_charge(spec, extra, catalog, timings)
+    background = _background_e(spec)
+    t0 = _time.perf_counter()
+    data = _digitise(spec, background, extra, rng)
+    timings["noise"] = _time.perf_counter() - t0 + timings.pop("hot_pixels")
     timings["total"] = _time.perf_counter() - t_start
     return RenderedFrame(data=data, wcs=wcs, full_wcs=full_wcs, stars=stars,
-                         background_e=background, epoch_jyear=epoch, timings_s=timings)
+                         background_e=background, epoch_jyear=julian_year(spec.time),
+                         timings_s=timings)
+
+
+# --- stuttered (charge-shift) frames --------------------------------------------------
+
+# Fields that must be the same in every segment of a stuttered frame: the sensor, the
+# readout window and the digitisation happen once for the whole frame.
+_READOUT_FIELDS = ("width", "height", "binning", "start_x", "start_y", "num_x", "num_y",
+                   "gain_e_per_adu", "read_noise_e", "bias_adu", "full_well_e", "max_adu",
+                   "hot_pixel_fraction", "hot_pixel_factor", "sensor_seed")
+
+
+def _readout_key(spec: FrameSpec) -> tuple[Any, ...]:
+    """The readout fields' values, the subframe resolved (``num_x=None`` = to the edge)."""
+    window = dict(zip(("start_x", "start_y", "num_x", "num_y"), spec.subframe, strict=True))
+    return tuple(window.get(name, getattr(spec, name)) for name in _READOUT_FIELDS)
+
+
+def with_readout_of(spec: FrameSpec, reference: FrameSpec) -> FrameSpec:
+    """``spec`` with ``reference``'s sensor, readout window and digitisation.
+
+    For the later segments of a stuttered frame, whose scene (pointing, PSF, sky...)
+    may change but whose readout is the first segment's.
+    """
+    return replace(spec, **{name: getattr(reference, name) for name in _READOUT_FIELDS})
+
+
+class StutteredFrame:
+    """A stuttered (charge-shift) frame, built one exposure segment at a time.
+
+    The frame is ``n_shift`` segments exposed one after the other on the same sensor;
+    after every segment but the last the charge is shifted ``row_shift`` binned rows
+    toward row 0 (the serial register) of the *sensor*: charge shifted past row 0 is
+    lost, rows entering at the top of the sensor start empty. Segment ``k`` (0-based)
+    is followed by ``n_shift - 1 - k`` shifts, so its stars (and its hot-pixel charge)
+    land ``(n_shift - 1 - k) × row_shift`` rows lower (smaller y) in the frame read out
+    at the end; the last segment is unshifted.
+
+    Each segment is rendered from its own :class:`FrameSpec` (pointing, time, PSF,
+    throughput, sky and dark rates: a focuser moved between segments gives each copy
+    its own width) into a band of the sensor that extends above the readout window
+    by the segment's shift, so stars above the window that are shifted into it are
+    there. The sky + dark background is exact per row: final row ``y`` collected
+    segment ``k``'s background only if its charge packet was on the sensor during that
+    segment (sensor row ``y + shift_k`` < binned sensor height); the rows that entered
+    from beyond the top edge later got less. Rows that share a background level are
+    digitised together by :func:`read_out` (one shot-noise + read-noise draw per pixel,
+    one saturation at the binned full well for the whole frame). Nothing is collected
+    during the shifts themselves (taken as instantaneous, shutter closed) or between
+    segments.
+
+    :meth:`add` may run in worker threads, concurrently for different segments (the
+    heavy part runs outside a lock); :meth:`read_out` once all segments are in.
+    """
+
+    def __init__(self, n_shift: int, row_shift: int, *,
+                 catalog: StarCatalog | None = None) -> None:
+        if isinstance(n_shift, bool) or not isinstance(n_shift, int) or n_shift < 1:
+            raise InvalidValueError(f"n_shift {n_shift!r} must be an integer >= 1")
+        if isinstance(row_shift, bool) or not isinstance(row_shift, int) or row_shift < 0:
+            raise InvalidValueError(f"row_shift {row_shift!r} must be an integer >= 0")
+        self.n_shift = n_shift
+        self.row_shift = row_shift
+        self.catalog = catalog
+        self._lock = threading.Lock()
+        self._reference: FrameSpec | None = None
+        self._extra: np.ndarray | None = None
+        self._background_rows: np.ndarray | None = None
+        self._segments: dict[int, tuple[FrameSpec, PlacedStars, WCS, WCS]] = {}
+        self._timings: dict[str, float] = {}
+
+    def shift_rows(self, segment: int) -> int:
+        """How many rows segment ``segment``'s charge moves before the readout."""
+        return (self.n_shift - 1 - segment) * self.row_shift
+
+    def _check(self, spec: FrameSpec) -> None:
+        reference = self._reference
+        if reference is None:
+            bh = spec.height // spec.binning
+            if self.n_shift * self.row_shift >= bh:
+                raise InvalidValueError(
+                    f"{self.n_shift} shifts of {self.row_shift} rows do not fit the "
+                    f"{bh}-row binned sensor")
+            self._reference = spec
+            _, _, nx, ny = spec.subframe
+            self._extra = np.zeros((ny, nx), dtype=np.float32)
+            self._background_rows = np.zeros(ny, dtype=np.float64)
+            return
+        differ = [name for name, a, b in zip(_READOUT_FIELDS, _readout_key(spec),
+                                             _readout_key(reference), strict=True) if a != b]
+        if differ:
+            raise InvalidValueError("the segments of a stuttered frame must share the "
+                                    f"sensor and readout; {', '.join(differ)} differ")
+
+    def add(self, segment: int, spec: FrameSpec) -> None:
+        """Expose segment ``segment`` (0 … n_shift - 1) as described by ``spec``."""
+        if isinstance(segment, bool) or not isinstance(segment, int) or \
+                not 0 <= segment < self.n_shift:
+            raise InvalidValueError(f"segment {segment!r} is not in 0..{self.n_shift - 1}")
+        with self._lock:
+            if segment in self._segments:
+                raise InvalidValueError(f"segment {segment} was already added")
+            self._check(spec)
+        timings: dict[str, float] = {}
+        shift = self.shift_rows(segment)
+        _, sy, nx, ny = spec.subframe
+        rows = min(spec.height // spec.binning - sy, ny + shift)  # the band on the sensor
+        band = replace(spec, num_x=nx, num_y=rows)
+        charge = np.zeros((rows, nx), dtype=np.float32)
+        stars, full_wcs, wcs = _collect_charge(band, charge, self.catalog, timings)
+        kept = rows - shift  # final rows 0..kept-1 were on the sensor during the segment
+        with self._lock:
+            assert self._extra is not None and self._background_rows is not None
+            if kept > 0:
+                self._extra[:kept] += charge[shift:]
+                self._background_rows[:kept] += _background_e(spec)
+            self._segments[segment] = (spec, stars, full_wcs, wcs)
+            for key, value in timings.items():
+                self._timings[key] = self._timings.get(key, 0.0) + value
+
+    def read_out(self, rng: np.random.Generator | int | None = None) -> RenderedFrame:
+        """Digitise the accumulated charge: the frame of the whole stuttered exposure.
+
+        Its WCS and stars are the last (unshifted) segment's; ``background_e`` is the
+        background of the rows that collected every segment.
+        """
+        t0 = _time.perf_counter()
+        rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+        with self._lock:
+            missing = sorted(set(range(self.n_shift)) - set(self._segments))
+            if missing:
+                raise InvalidValueError(f"segments {missing} of the stuttered frame are "
+                                        "missing")
+            assert self._extra is not None and self._background_rows is not None
+            extra, rows = self._extra, self._background_rows
+            spec, stars, full_wcs, wcs = self._segments[self.n_shift - 1]
+            timings = dict(self._timings)
+        data = np.empty(extra.shape, dtype=np.uint16)
+        # Consecutive rows with the same background level: one read_out() each.
+        breaks = np.flatnonzero(np.diff(rows)) + 1
+        for first, end in zip(np.concatenate(([0], breaks)),
+                              np.concatenate((breaks, [rows.size])), strict=True):
+            data[first:end] = _digitise(spec, float(rows[first]), extra[first:end], rng)
+        timings["noise"] = _time.perf_counter() - t0 + timings.pop("hot_pixels", 0.0)
+        timings["total"] = sum(timings.values())
+        return RenderedFrame(data=data, wcs=wcs, full_wcs=full_wcs, stars=stars,
+                             background_e=float(rows[0]) if rows.size else 0.0,
+                             epoch_jyear=julian_year(spec.time), timings_s=timings)
+
+    def segment_stars(self, segment: int) -> PlacedStars:
+        """Stars of one segment on its band of the sensor (unshifted positions)."""
+        with self._lock:
+            return self._segments[segment][1]
+
+
+def render_stuttered(specs: Sequence[FrameSpec], row_shift: int,
+                     rng: np.random.Generator | int | None = None, *,
+                     catalog: StarCatalog | None = None) -> RenderedFrame:
+    """Render a stuttered frame: one segment per spec, in exposure order.
+
+    ``len(specs)`` is the number of segments (``n_shift``); ``row_shift`` the binned
+    rows the charge moves toward row 0 after each segment but the last. See
+    :class:`StutteredFrame` for the model. The same specs and seed give the same frame.
+    """
+    specs = list(specs)
+    if not specs:
+        raise InvalidValueError("a stuttered frame needs at least one segment")
+    frame = StutteredFrame(len(specs), row_shift, catalog=catalog)
+    for k, spec in enumerate(specs):
+        frame.add(k, spec)
+    return frame.read_out(rng)

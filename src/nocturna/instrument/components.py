@@ -1,0 +1,813 @@
+"""Components: devices (and the instrument) as units with a summary state and a heartbeat.
+
+Every device runs under a :class:`Component` that says how far it is under control:
+
+========  ====================================================================
+OFFLINE   not under control (where every component starts)
+STANDBY   under control, not connected to its hardware
+DISABLED  connected, its state can be read, but commands that act are refused
+ENABLED   fully commandable
+FAULT     something failed; only ``standby`` leaves it (and disconnects)
+========  ====================================================================
+
+Single steps go OFFLINE ↔ STANDBY ↔ DISABLED ↔ ENABLED, anything → FAULT (only
+through :meth:`Component.fault`), and FAULT → STANDBY. :meth:`Component.set_state`
+walks the steps in between (STANDBY → ENABLED goes through DISABLED and connects on
+the way). A component that is not ENABLED refuses device commands that act, through
+the device's gate (see :mod:`nocturna.devices.base`); reads (``state()``, ``info()``
+and members declared ``read_only``) work while DISABLED.
+
+While a component is not OFFLINE it sends a heartbeat every
+``heartbeat_interval_s`` seconds of its clock. In DISABLED and ENABLED a heartbeat
+needs the liveliness probe to succeed (for a device: ``state()`` answering within
+``probe_timeout_s`` *real* seconds, since a hung driver does not move a simulated
+clock); in STANDBY and FAULT it only shows that the component itself is alive.
+``fault_after`` consecutive failed probes, or ``fault_after`` consecutive device
+commands failing for a reason that is the device's (a timeout, a lost connection, an
+I/O error, an unexpected exception; not a refused value or an invalid operation),
+put the component in FAULT with a reason that says what happened.
+
+:class:`ComponentGroup` drives several components together: enable, standby,
+offline, liveliness and state assertions, software versions, simulation modes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import inspect
+import logging
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
+from contextvars import ContextVar
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from nocturna.core.clock import Clock, get_clock
+from nocturna.core.errors import (
+    ActionNotImplementedError,
+    DeviceTimeoutError,
+    InvalidOperationError,
+    InvalidValueError,
+    InvalidWhileParkedError,
+    InvalidWhileSlavedError,
+    NocturnaError,
+    NotImplementedByDeviceError,
+    NotSafeError,
+    OperationCancelledError,
+    ValueNotSetError,
+)
+from nocturna.core.events import EventBus, get_event_bus
+from nocturna.devices.base import Device
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "TRANSITIONS",
+    "Component",
+    "ComponentGroup",
+    "ComponentStateError",
+    "DeviceComponent",
+    "LivelinessError",
+    "StateChange",
+    "SummaryState",
+    "is_device_failure",
+    "parse_state",
+]
+
+
+class SummaryState(StrEnum):
+    """How far a component is under control (see the module docstring)."""
+
+    OFFLINE = "offline"
+    STANDBY = "standby"
+    DISABLED = "disabled"
+    ENABLED = "enabled"
+    FAULT = "fault"
+
+
+OFFLINE, STANDBY, DISABLED, ENABLED, FAULT = (
+    SummaryState.OFFLINE, SummaryState.STANDBY, SummaryState.DISABLED, SummaryState.ENABLED,
+    SummaryState.FAULT,
+)
+_LADDER = (OFFLINE, STANDBY, DISABLED, ENABLED)
+_CONNECTED = frozenset({DISABLED, ENABLED})
+
+TRANSITIONS: Mapping[SummaryState, frozenset[SummaryState]] = {
+    OFFLINE: frozenset({STANDBY, FAULT}),
+    STANDBY: frozenset({OFFLINE, DISABLED, FAULT}),
+    DISABLED: frozenset({STANDBY, ENABLED, FAULT}),
+    ENABLED: frozenset({DISABLED, FAULT}),
+    FAULT: frozenset({STANDBY}),
+}
+"""The allowed single steps (FAULT is entered only through :meth:`Component.fault`)."""
+
+USER_ERRORS: tuple[type[Exception], ...] = (
+    InvalidValueError,
+    InvalidOperationError,
+    NotImplementedByDeviceError,
+    ActionNotImplementedError,
+    OperationCancelledError,
+    ValueNotSetError,
+    InvalidWhileParkedError,
+    InvalidWhileSlavedError,
+    NotSafeError,
+)
+"""Errors that say the request was wrong or untimely, not that the device failed."""
+
+_PROBING: ContextVar[Component | None] = ContextVar("nocturna_probing_component", default=None)
+
+
+def parse_state(value: SummaryState | str) -> SummaryState:
+    """A summary state from itself or its name in any case (``"enabled"``, ``"ENABLED"``)."""
+    if isinstance(value, SummaryState):
+        return value
+    if isinstance(value, str):
+        with contextlib.suppress(ValueError):
+            return SummaryState(value.strip().lower())
+    names = ", ".join(state.name for state in SummaryState)
+    raise InvalidValueError(f"{value!r} is not a summary state (one of {names})")
+
+
+def is_device_failure(error: BaseException) -> bool:
+    """Whether ``error`` means the device failed (rather than the request being refused)."""
+    return isinstance(error, Exception) and not isinstance(error, USER_ERRORS)
+
+
+def _describe(error: BaseException) -> str:
+    text = str(error)
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
+
+
+def _names(states: Iterable[SummaryState]) -> str:
+    order = {state: index for index, state in enumerate((*_LADDER, FAULT))}
+    return ", ".join(state.name for state in sorted(states, key=order.__getitem__))
+
+
+@dataclass(frozen=True, slots=True)
+class StateChange:
+    """One summary-state change of a component, as given to ``on_change`` callbacks."""
+
+    component: str
+    previous: SummaryState
+    state: SummaryState
+    reason: str
+    time: datetime
+
+
+ChangeCallback = Callable[[StateChange], Awaitable[None] | None]
+
+
+async def _cancel(*tasks: asyncio.Future[Any]) -> None:
+    """Cancel ``tasks`` and wait until they have ended (no pending-task warnings)."""
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
+class ComponentStateError(NocturnaError):
+    """One or more components of a group could not be brought to the requested state."""
+
+    def __init__(self, message: str, failures: Mapping[str, BaseException]) -> None:
+        super().__init__(message)
+        self.failures = dict(failures)
+
+
+class LivelinessError(DeviceTimeoutError):
+    """One or more components have not sent a heartbeat recently enough."""
+
+
+class Component:
+    """Something under control with a summary state and a heartbeat.
+
+    Subclasses fill in two hooks: :meth:`_on_enter` (work needed to enter a state,
+    e.g. connect) and :meth:`_probe` (the liveliness check of DISABLED and ENABLED).
+    """
+
+    kind: str = "component"
+    probe_description: str = "its liveliness probe"
+    """How the probe is named in fault reasons (a device component: ``state()``)."""
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        clock: Clock | None = None,
+        events: EventBus | None = None,
+        heartbeat_interval_s: float = 1.0,
+        probe_timeout_s: float = 2.0,
+        fault_after: int = 3,
+        software_version: str = "",
+        simulation_mode: bool = False,
+        on_change: ChangeCallback | Iterable[ChangeCallback] | None = None,
+    ) -> None:
+        if not name or not isinstance(name, str):
+            raise InvalidValueError(f"a component needs a non-empty name, got {name!r}")
+        if not heartbeat_interval_s > 0:
+            raise InvalidValueError(
+                f"{name}: heartbeat_interval_s must be > 0, got {heartbeat_interval_s!r}")
+        if not probe_timeout_s > 0:
+            raise InvalidValueError(f"{name}: probe_timeout_s must be > 0, got {probe_timeout_s!r}")
+        if isinstance(fault_after, bool) or not isinstance(fault_after, int) or fault_after < 1:
+            raise InvalidValueError(f"{name}: fault_after must be a whole number >= 1, "
+                                    f"got {fault_after!r}")
+        self.name = name
+        self.heartbeat_interval_s = float(heartbeat_interval_s)
+        self.probe_timeout_s = float(probe_timeout_s)
+        self.fault_after = fault_after
+        self.software_version = software_version
+        self.simulation_mode = bool(simulation_mode)
+        self._clock = clock
+        self._events = events
+        self._state = OFFLINE
+        self.previous_state: SummaryState | None = None
+        self.fault_reason: str | None = None
+        self.last_heartbeat: datetime | None = None
+        self.heartbeat_count = 0
+        self.probe_failures = 0
+        """Consecutive failed liveliness probes (reset by a success or a state change)."""
+        self.command_failures = 0
+        """Consecutive device commands that failed (reset by a success or a state change)."""
+        self.last_failure: str | None = None
+        """What the latest failed probe or command did, for diagnostics."""
+        self._epoch = 0  # counts state changes: a probe result from an older state is void
+        self._lock = asyncio.Lock()
+        self._callbacks: list[ChangeCallback] = []
+        if callable(on_change):
+            self._callbacks.append(on_change)
+        elif on_change is not None:
+            self._callbacks.extend(on_change)
+        self._task: asyncio.Task[None] | None = None
+        self._wake = asyncio.Event()
+        self._waiters: set[asyncio.Future[datetime]] = set()
+        self._closed = False
+
+    # ------------------------------------------------------------ plumbing
+    @property
+    def clock(self) -> Clock:
+        return self._clock if self._clock is not None else get_clock()
+
+    @property
+    def events(self) -> EventBus:
+        return self._events if self._events is not None else get_event_bus()
+
+    @property
+    def label(self) -> str:
+        """How messages name this component, e.g. ``camera 'cam0'``."""
+        return f"{self.kind} {self.name!r}"
+
+    @property
+    def state(self) -> SummaryState:
+        return self._state
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def heartbeat_age_s(self) -> float | None:
+        """Clock seconds since the last heartbeat (None if there was none)."""
+        if self.last_heartbeat is None:
+            return None
+        return (self.clock.now() - self.last_heartbeat).total_seconds()
+
+    def allowed_next(self) -> list[SummaryState]:
+        """The states :meth:`set_state` may step to from here (FAULT only via fault())."""
+        return [state for state in (*_LADDER, FAULT)
+                if state in TRANSITIONS[self._state] and state is not FAULT]
+
+    def require_enabled(self, what: str) -> None:
+        """Refuse ``what`` (a command, a sequence) with :class:`InvalidOperationError`
+        unless ENABLED; usable as a gate by anything this component controls."""
+        state = self._state
+        if state is ENABLED:
+            return
+        if state is FAULT:
+            raise InvalidOperationError(
+                f"{self.label} is FAULT ({self.fault_reason}): {what} refused; put it in "
+                f"STANDBY, then enable it (commands need ENABLED)")
+        raise InvalidOperationError(
+            f"{self.label} is {state.name}: enable it first (commands need ENABLED; "
+            f"{what} refused)")
+
+    def add_on_change(self, callback: ChangeCallback) -> None:
+        """Call ``callback(change)`` (sync or async) after every state change."""
+        self._callbacks.append(callback)
+
+    # --------------------------------------------------------------- hooks
+    async def _on_enter(self, state: SummaryState) -> None:
+        """Work needed to enter ``state``; ``self.state`` is still the state being left.
+
+        For FAULT it runs just after the change (a fault takes effect at once), its
+        errors are logged. Entering STANDBY from FAULT, errors are logged too; any
+        other error puts the component in FAULT and is raised.
+        """
+
+    async def _probe(self) -> None:
+        """Liveliness check in DISABLED and ENABLED; raise (or hang) when not alive."""
+
+    def _transition_action(self, previous: SummaryState, state: SummaryState) -> str:
+        """How a fault reason names the work of ``previous`` → ``state``."""
+        return f"going from {previous.name} to {state.name}"
+
+    # --------------------------------------------------------- transitions
+    def _refusal(self, target: SummaryState, why: str) -> InvalidOperationError:
+        current = self._state
+        fault = f" ({self.fault_reason})" if current is FAULT and self.fault_reason else ""
+        return InvalidOperationError(
+            f"{self.label} cannot go from {current.name}{fault} to {target.name}: {why}; "
+            f"allowed next from {current.name}: {_names(self.allowed_next())}")
+
+    def _next_step(self, target: SummaryState) -> SummaryState:
+        current = self._state
+        if current is FAULT:
+            if target is STANDBY:
+                return STANDBY
+            raise self._refusal(target, "a FAULT is left only through STANDBY "
+                                        "(put it in STANDBY first)")
+        here, there = _LADDER.index(current), _LADDER.index(target)
+        return _LADDER[here + (1 if there > here else -1)]
+
+    async def set_state(self, target: SummaryState | str, *, reason: str = "") -> None:
+        """Walk step by step to ``target`` (see the module docstring).
+
+        Refused with :class:`InvalidOperationError` when no allowed path leads there
+        (FAULT → anything but STANDBY; → FAULT, which only :meth:`fault` enters).
+        """
+        target = parse_state(target)
+        if target is FAULT:
+            raise self._refusal(target, "only fault(reason) puts a component in FAULT")
+        async with self._lock:
+            while self._state is not target:
+                await self._step(self._next_step(target), reason)
+
+    async def enable(self, *, reason: str = "") -> None:
+        await self.set_state(ENABLED, reason=reason)
+
+    async def disable(self, *, reason: str = "") -> None:
+        await self.set_state(DISABLED, reason=reason)
+
+    async def standby(self, *, reason: str = "") -> None:
+        await self.set_state(STANDBY, reason=reason)
+
+    async def offline(self, *, reason: str = "") -> None:
+        await self.set_state(OFFLINE, reason=reason)
+
+    async def _step(self, state: SummaryState, reason: str) -> None:
+        previous = self._state
+        try:
+            await self._on_enter(state)
+        except Exception as exc:
+            if previous is FAULT:
+                log.warning("error while leaving FAULT (ignored)", exc_info=True,
+                            extra={"component": self.name, "to": state.value})
+            else:
+                await self.fault(f"{self.label}: {self._transition_action(previous, state)} "
+                                 f"failed: {_describe(exc)}")
+                raise
+        if self._state is not previous:  # went to FAULT meanwhile (heartbeat, command)
+            raise self._refusal(state, "it changed state during the transition")
+        await self._change(state, reason)
+
+    async def fault(self, reason: str) -> None:
+        """Go to FAULT at once (a no-op if already there: the first reason is kept)."""
+        if not reason or not isinstance(reason, str):
+            raise InvalidValueError(f"{self.label}: a fault needs a reason, got {reason!r}")
+        if self._state is FAULT:
+            log.info("already in FAULT", extra={"component": self.name, "reason": reason})
+            return
+        await self._change(FAULT, reason)
+        try:
+            await self._on_enter(FAULT)
+        except Exception:
+            log.exception("error while entering FAULT (ignored)",
+                          extra={"component": self.name})
+
+    async def _change(self, state: SummaryState, reason: str) -> None:
+        previous = self._state
+        self._state = state
+        self.previous_state = previous
+        self._epoch += 1
+        self.probe_failures = self.command_failures = 0
+        self.fault_reason = reason if state is FAULT else None
+        now = self.clock.now()
+        level = logging.ERROR if state is FAULT else logging.INFO
+        log.log(level, "%s: %s -> %s%s", self.label, previous.name, state.name,
+                f" ({reason})" if reason else "",
+                extra={"component": self.name, "from": previous.value, "to": state.value,
+                       "reason": reason})
+        self.events.publish("component.state", self.name, time=now,
+                            **{"from": previous, "to": state, "reason": reason})
+        if state is not OFFLINE and not self._closed:
+            self._ensure_heartbeat()
+        self._wake.set()
+        change = StateChange(self.name, previous, state, reason, now)
+        for callback in list(self._callbacks):
+            try:
+                result = callback(change)
+                if inspect.isawaitable(result):
+                    await result
+            except Exception:
+                log.exception("state-change callback failed", extra={"component": self.name})
+
+    # ---------------------------------------------------------- heartbeats
+    async def start(self) -> None:
+        """Start the heartbeat task (it beats only while the state is not OFFLINE)."""
+        self._closed = False
+        self._ensure_heartbeat()
+
+    async def close(self) -> None:
+        """Stop the heartbeat task; the summary state (and the device's gate) stay as they are."""
+        self._closed = True
+        task, self._task = self._task, None
+        if task is not None:
+            await _cancel(task)
+        for waiter in list(self._waiters):
+            if not waiter.done():
+                waiter.set_exception(InvalidOperationError(f"{self.label} was closed"))
+        self._waiters.clear()
+
+    async def __aenter__(self) -> Component:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    def _ensure_heartbeat(self) -> None:
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(
+                self._heartbeat_loop(), name=f"nocturna heartbeat {self.name}")
+
+    async def _heartbeat_loop(self) -> None:
+        while True:
+            self._wake.clear()
+            try:
+                await self._beat()
+            except Exception:  # never let the heartbeat die silently
+                log.exception("heartbeat failed", extra={"component": self.name})
+            await self._pause()
+
+    async def _pause(self) -> None:
+        """Wait one heartbeat interval on the clock, or less if the state changes."""
+        if self._wake.is_set():
+            return
+        sleeper = asyncio.ensure_future(self.clock.sleep(self.heartbeat_interval_s))
+        waker = asyncio.ensure_future(self._wake.wait())
+        try:
+            await asyncio.wait({sleeper, waker}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            await _cancel(sleeper, waker)
+
+    async def _beat(self) -> None:
+        state, epoch = self._state, self._epoch
+        if state is OFFLINE:
+            return
+        failure: str | None = None
+        if state in _CONNECTED:
+            token = _PROBING.set(self)
+            try:
+                async with asyncio.timeout(self.probe_timeout_s) as limit:
+                    await self._probe()
+            except TimeoutError as exc:
+                if limit.expired():
+                    failure = (f"did not answer {self.probe_description} within "
+                               f"{self.probe_timeout_s:g} s")
+                else:
+                    failure = f"{self.probe_description} raised {_describe(exc)}"
+            except Exception as exc:
+                failure = f"{self.probe_description} raised {_describe(exc)}"
+            finally:
+                _PROBING.reset(token)
+        if epoch != self._epoch:
+            return  # the state changed while probing: this result says nothing about now
+        if failure is None:
+            self.probe_failures = 0
+            self._record_heartbeat()
+            return
+        self.probe_failures += 1
+        self.last_failure = f"{self.label} {failure}"
+        log.warning("%s %s (%d in a row)", self.label, failure, self.probe_failures,
+                    extra={"component": self.name, "failures": self.probe_failures})
+        self.events.publish("component.heartbeat_missed", self.name, time=self.clock.now(),
+                            state=state, failures=self.probe_failures, error=failure)
+        if self.probe_failures >= self.fault_after:
+            await self.fault(f"{self.label} {failure}, {self.probe_failures} times in a row")
+
+    def _record_heartbeat(self) -> None:
+        now = self.clock.now()
+        self.last_heartbeat = now
+        self.heartbeat_count += 1
+        self.events.publish("component.heartbeat", self.name, time=now, state=self._state,
+                            count=self.heartbeat_count)
+        for waiter in list(self._waiters):
+            if not waiter.done():
+                waiter.set_result(now)
+        self._waiters.clear()
+
+    async def next_heartbeat(self, timeout_s: float | None = None) -> datetime:
+        """Wait for the next heartbeat, at most ``timeout_s`` clock seconds.
+
+        The default limit is three heartbeat intervals; :class:`LivelinessError` if
+        none comes.
+        """
+        limit = 3 * self.heartbeat_interval_s if timeout_s is None else float(timeout_s)
+        waiter: asyncio.Future[datetime] = asyncio.get_running_loop().create_future()
+        self._waiters.add(waiter)
+        sleeper = asyncio.ensure_future(self.clock.sleep(limit))
+        try:
+            await asyncio.wait({waiter, sleeper}, return_when=asyncio.FIRST_COMPLETED)
+            if waiter.done():
+                return waiter.result()
+        finally:
+            self._waiters.discard(waiter)
+            await _cancel(sleeper)
+            waiter.cancel()
+        raise LivelinessError(f"{self.label} sent no heartbeat within {limit:g} s "
+                              f"({self._staleness()})")
+
+    def _staleness(self) -> str:
+        """The heartbeat situation in words, for error messages."""
+        age = self.heartbeat_age_s()
+        text = f"{self._state.name}, " + ("no heartbeat yet" if age is None
+                                          else f"last heartbeat {age:.1f} s ago")
+        if self._state is FAULT and self.fault_reason:
+            text += f"; fault: {self.fault_reason}"
+        elif self.probe_failures and self.last_failure:
+            text += f"; {self.probe_failures} missed: {self.last_failure}"
+        return text
+
+    # ------------------------------------------------------------- summary
+    def summary(self) -> dict[str, Any]:
+        """One row for a table: name, kind, state, fault, heartbeat, version, simulation."""
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "state": self._state.value,
+            "fault_reason": self.fault_reason,
+            "last_heartbeat": self.last_heartbeat,
+            "heartbeat_age_s": self.heartbeat_age_s(),
+            "heartbeat_count": self.heartbeat_count,
+            "software_version": self.software_version,
+            "simulation_mode": self.simulation_mode,
+        }
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name!r} {self._state.name}>"
+
+
+class DeviceComponent(Component):
+    """A device under control: connects in DISABLED, gates its commands, probes ``state()``.
+
+    Installs itself as the device's ``gate`` (commands that act need ENABLED) and
+    ``outcome`` (consecutive device failures lead to FAULT). A device can be under one
+    open component at a time.
+    """
+
+    probe_description = "state()"
+
+    def __init__(self, device: Device, **options: Any) -> None:
+        owner = getattr(device.gate, "__self__", None)
+        if isinstance(owner, Component) and not owner.closed:
+            raise InvalidOperationError(
+                f"{device.kind} {device.name!r} is already under {owner!r}; close it first")
+        identity = device.identity
+        options.setdefault("software_version",
+                           f"{device.driver_name} {identity.driver_version}")
+        options.setdefault("simulation_mode", device.driver_name == "sim")
+        super().__init__(device.name, **options)
+        self.kind = device.kind
+        self.device = device
+        device.gate = self._gate
+        device.outcome = self._outcome
+
+    @property
+    def clock(self) -> Clock:
+        return self._clock if self._clock is not None else self.device.clock
+
+    @property
+    def events(self) -> EventBus:
+        return self._events if self._events is not None else self.device.events
+
+    async def _on_enter(self, state: SummaryState) -> None:
+        if state is DISABLED and self.state is STANDBY:
+            await self.device.connect()
+        elif state is STANDBY:  # also from OFFLINE: a device found connected is let go
+            await self.device.disconnect()
+
+    async def _probe(self) -> None:
+        await self.device.state()
+
+    def _transition_action(self, previous: SummaryState, state: SummaryState) -> str:
+        if state is DISABLED and previous is STANDBY:
+            return "connect"
+        if state is STANDBY:
+            return "disconnect"
+        return super()._transition_action(previous, state)
+
+    def _gate(self, device: Device, member: str) -> None:
+        self.require_enabled(member)
+
+    async def _outcome(self, device: Device, member: str, error: Exception | None) -> None:
+        if _PROBING.get() is self or self._state not in _CONNECTED:
+            return
+        if error is None or not is_device_failure(error):
+            self.command_failures = 0  # the device answered
+            return
+        self.command_failures += 1
+        self.last_failure = f"{self.label}: {member}() raised {_describe(error)}"
+        if self.command_failures >= self.fault_after:
+            await self.fault(f"{self.label}: {self.command_failures} commands failed in a "
+                             f"row, the last {member}() raised {_describe(error)}")
+
+
+class ComponentGroup:
+    """Several components driven together (the remote-group API of LATISS-like systems).
+
+    ``components`` arguments take names (or None for all); unknown names are refused
+    with :class:`InvalidValueError` listing the known ones. Components can be left
+    out of :meth:`assert_all_enabled` and :meth:`assert_liveliness` with
+    :meth:`set_check`.
+    """
+
+    def __init__(self, components: Iterable[Component]) -> None:
+        self._components: dict[str, Component] = {}
+        for component in components:
+            if component.name in self._components:
+                raise InvalidValueError(f"two components are named {component.name!r}")
+            self._components[component.name] = component
+        self._check = dict.fromkeys(self._components, True)
+
+    @classmethod
+    def for_devices(
+        cls,
+        devices: Iterable[Device],
+        *,
+        clock: Clock | None = None,
+        events: EventBus | None = None,
+        heartbeat_interval_s: float = 1.0,
+        probe_timeout_s: float = 2.0,
+        fault_after: int = 3,
+        on_change: ChangeCallback | Iterable[ChangeCallback] | None = None,
+    ) -> ComponentGroup:
+        """A group with one :class:`DeviceComponent` per device (all OFFLINE)."""
+        callbacks = [on_change] if callable(on_change) else list(on_change or [])
+        return cls(
+            DeviceComponent(device, clock=clock, events=events,
+                            heartbeat_interval_s=heartbeat_interval_s,
+                            probe_timeout_s=probe_timeout_s, fault_after=fault_after,
+                            on_change=callbacks)
+            for device in devices
+        )
+
+    # -------------------------------------------------------------- access
+    @property
+    def components(self) -> list[str]:
+        """The names, in the order given."""
+        return list(self._components)
+
+    def __getitem__(self, name: str) -> Component:
+        return self._work([name])[0]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._components
+
+    def __iter__(self) -> Iterator[Component]:
+        return iter(self._components.values())
+
+    def __len__(self) -> int:
+        return len(self._components)
+
+    def _work(self, components: Iterable[str] | str | None) -> list[Component]:
+        if components is None:
+            return list(self._components.values())
+        names = [components] if isinstance(components, str) else list(components)
+        unknown = [name for name in names if name not in self._components]
+        if unknown:
+            known = ", ".join(self._components) or "none"
+            raise InvalidValueError(f"unknown component{'s' if len(unknown) > 1 else ''} "
+                                    f"{', '.join(map(repr, unknown))} (known: {known})")
+        return [self._components[name] for name in dict.fromkeys(names)]
+
+    def set_check(self, component: str, check: bool) -> None:
+        """Include (True) or leave out (False) a component from the assertions."""
+        self._work([component])
+        self._check[component] = bool(check)
+
+    def reset_checks(self) -> None:
+        self._check = dict.fromkeys(self._components, True)
+
+    def components_to_check(self) -> list[str]:
+        return [name for name, check in self._check.items() if check]
+
+    # --------------------------------------------------------- transitions
+    async def set_state(self, state: SummaryState | str,
+                        components: Iterable[str] | str | None = None) -> None:
+        """Bring the components (all, or the named ones) to ``state``, concurrently.
+
+        Every component is tried; if any fails, :class:`ComponentStateError` lists
+        each failure (its ``failures`` maps names to errors).
+        """
+        target = parse_state(state)
+        work = self._work(components)
+        results = await asyncio.gather(*(c.set_state(target) for c in work),
+                                       return_exceptions=True)
+        failures: dict[str, BaseException] = {}
+        for component, result in zip(work, results, strict=True):
+            if isinstance(result, asyncio.CancelledError):
+                raise result
+            if isinstance(result, BaseException):
+                failures[component.name] = result
+        if failures:
+            details = "; ".join(f"{name}: {_describe(error)}" for name, error in failures.items())
+            error = ComponentStateError(
+                f"could not bring {len(failures)} of {len(work)} components to "
+                f"{target.name}: {details}", failures)
+            raise error from next(iter(failures.values()))
+
+    async def enable(self, components: Iterable[str] | str | None = None) -> None:
+        await self.set_state(ENABLED, components)
+
+    async def disable(self, components: Iterable[str] | str | None = None) -> None:
+        await self.set_state(DISABLED, components)
+
+    async def standby(self, components: Iterable[str] | str | None = None) -> None:
+        await self.set_state(STANDBY, components)
+
+    async def offline(self, components: Iterable[str] | str | None = None) -> None:
+        await self.set_state(OFFLINE, components)
+
+    # ------------------------------------------------------------- reading
+    def get_state(self, component: str) -> SummaryState:
+        return self[component].state
+
+    def get_heartbeat(self, component: str) -> datetime | None:
+        """The clock time of the component's last heartbeat (None if none yet)."""
+        return self[component].last_heartbeat
+
+    async def next_heartbeat(self, component: str, timeout_s: float | None = None) -> datetime:
+        """Wait (on the clock) for the component's next heartbeat; see Component."""
+        return await self[component].next_heartbeat(timeout_s)
+
+    def get_software_versions(self, components: Iterable[str] | str | None = None
+                              ) -> dict[str, str]:
+        return {c.name: c.software_version for c in self._work(components)}
+
+    def get_simulation_mode(self, components: Iterable[str] | str | None = None
+                            ) -> dict[str, bool]:
+        return {c.name: c.simulation_mode for c in self._work(components)}
+
+    def summary(self) -> list[dict[str, Any]]:
+        """One row per component (see :meth:`Component.summary`), plus ``check``."""
+        return [{**c.summary(), "check": self._check[c.name]} for c in self]
+
+    # ---------------------------------------------------------- assertions
+    def assert_all_enabled(self, message: str = "") -> None:
+        """Raise :class:`InvalidOperationError` naming every checked component not ENABLED."""
+        laggards = []
+        for name in self.components_to_check():
+            component = self._components[name]
+            if component.state is not ENABLED:
+                fault = f" ({component.fault_reason})" if component.fault_reason else ""
+                laggards.append(f"{name} is {component.state.name}{fault}")
+        if laggards:
+            suffix = f": {message}" if message else ""
+            raise InvalidOperationError(
+                f"not all components are ENABLED: {'; '.join(laggards)}{suffix}")
+
+    def assert_liveliness(self, timeout_s: float | None = None) -> None:
+        """Every checked component's last heartbeat is at most ``timeout_s`` clock seconds old.
+
+        The default limit is three of the component's heartbeat intervals. Raises
+        :class:`LivelinessError` naming each stale or silent component.
+        """
+        problems = []
+        for name in self.components_to_check():
+            component = self._components[name]
+            limit = 3 * component.heartbeat_interval_s if timeout_s is None else timeout_s
+            age = component.heartbeat_age_s()
+            if age is None or age > limit:
+                problems.append(f"{name} ({component._staleness()}, limit {limit:g} s)")
+        if problems:
+            raise LivelinessError("components without a recent heartbeat: "
+                                  + "; ".join(problems))
+
+    # ------------------------------------------------------------ lifecycle
+    async def start(self) -> None:
+        for component in self:
+            await component.start()
+
+    async def close(self) -> None:
+        for component in self:
+            await component.close()
+
+    async def __aenter__(self) -> ComponentGroup:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    def __repr__(self) -> str:
+        states = ", ".join(f"{c.name}={c.state.name}" for c in self)
+        return f"<ComponentGroup {states}>"

@@ -1,0 +1,116 @@
+"""Exposure ids (``YYYYMMDDNNNNN``) and group ids.
+
+An exposure id is the observing day times 100 000 plus the frame's sequence number
+within that day. The observing day is the site's local date of the evening the night
+began: the local time minus 12 hours, so a night never straddles two days. Sequence
+numbers come from storage (:meth:`Storage.reserve_exposure_numbers`), so they never
+repeat within a day, even across restarts or between processes sharing a database.
+
+A group id ties the frames of one sequence call together: the clock's time in TAI, ISO
+format with microseconds, strictly increasing within the process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import weakref
+from datetime import UTC, date, datetime, timedelta, tzinfo
+from zoneinfo import ZoneInfo
+
+from nocturna.core.clock import Clock, get_clock
+from nocturna.core.errors import InvalidValueError
+
+SEQUENCE_DIGITS = 5
+MAX_SEQUENCE_NUMBER = 10**SEQUENCE_DIGITS - 1
+
+
+def observing_day(when: datetime, timezone: str | tzinfo | None = None) -> date:
+    """The observing day of ``when``: the local date 12 hours earlier (UTC without zone)."""
+    zone = ZoneInfo(timezone) if isinstance(timezone, str) else (timezone or UTC)
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return (when.astimezone(zone) - timedelta(hours=12)).date()
+
+
+def day_obs_number(day: date) -> int:
+    """``YYYYMMDD`` as an integer."""
+    return day.year * 10_000 + day.month * 100 + day.day
+
+
+def make_exposure_id(day_obs: int, sequence_number: int) -> int:
+    """``YYYYMMDD`` and a number 1…99999 → the exposure id ``YYYYMMDDNNNNN``."""
+    if not 1 <= sequence_number <= MAX_SEQUENCE_NUMBER:
+        raise InvalidValueError(f"sequence number {sequence_number} is not in "
+                                f"1..{MAX_SEQUENCE_NUMBER}")
+    if not 10_000_101 <= day_obs <= 99_991_231:
+        raise InvalidValueError(f"observing day {day_obs} is not a YYYYMMDD date")
+    return day_obs * 10**SEQUENCE_DIGITS + sequence_number
+
+
+def split_exposure_id(exposure_id: int) -> tuple[int, int]:
+    """The exposure id → (``YYYYMMDD``, sequence number)."""
+    return divmod(int(exposure_id), 10**SEQUENCE_DIGITS)
+
+
+class ExposureIdSource:
+    """Hands out the exposure ids of one stream (an instrument) from storage."""
+
+    def __init__(self, storage: object, stream: str, *, timezone: str | tzinfo | None = None,
+                 clock: Clock | None = None) -> None:
+        reserve = getattr(storage, "reserve_exposure_numbers", None)
+        if reserve is None:
+            raise InvalidValueError(f"exposure ids need a Storage, got {storage!r}")
+        self._reserve = reserve
+        self.stream = stream
+        self.timezone = timezone
+        self._clock = clock
+
+    @property
+    def clock(self) -> Clock:
+        return self._clock if self._clock is not None else get_clock()
+
+    def day_obs(self, when: datetime | None = None) -> int:
+        """The observing day (``YYYYMMDD``) of ``when`` (default: now)."""
+        return day_obs_number(observing_day(when or self.clock.now(), self.timezone))
+
+    async def next_id(self, when: datetime | None = None) -> int:
+        """Reserve the next exposure id of the observing day of ``when`` (default: now)."""
+        day_obs = self.day_obs(when)
+        numbers = await asyncio.to_thread(self._reserve, self.stream, day_obs, 1,
+                                          limit=MAX_SEQUENCE_NUMBER)
+        return make_exposure_id(day_obs, numbers[0])
+
+
+_group_lock = threading.Lock()
+_last_group: weakref.WeakKeyDictionary[Clock, datetime] = weakref.WeakKeyDictionary()
+_TAI_MINUS_UTC: dict[date, float] = {}
+
+
+def _tai_minus_utc(day: date) -> float:
+    """TAI − UTC in seconds on ``day`` (astropy's leap-second table, cached per day)."""
+    offset = _TAI_MINUS_UTC.get(day)
+    if offset is None:
+        from astropy.time import Time
+
+        t = Time(datetime(day.year, day.month, day.day, 12, tzinfo=UTC), scale="utc")
+        offset = round((t.tai.datetime - t.utc.datetime).total_seconds(), 3)
+        _TAI_MINUS_UTC[day] = offset
+    return offset
+
+
+def next_group_id(clock: Clock | None = None) -> str:
+    """A new group id: the clock's time in TAI, ``YYYY-MM-DDThh:mm:ss.ffffff``.
+
+    Two calls at the same time of one clock (a stopped simulated clock) still get
+    different ids: each is at least a microsecond after the previous one.
+    """
+    clock = clock or get_clock()
+    now = clock.now().astimezone(UTC)
+    tai = now.replace(tzinfo=None) + timedelta(seconds=_tai_minus_utc(now.date()))
+    with _group_lock:
+        last = _last_group.get(clock)
+        if last is not None and tai <= last:
+            tai = last + timedelta(microseconds=1)
+        _last_group[clock] = tai
+    return tai.isoformat(timespec="microseconds")

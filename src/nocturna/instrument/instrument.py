@@ -1,0 +1,441 @@
+"""The instrument: one way to take data, frame by frame, for people and the night.
+
+An :class:`Instrument` groups a camera with its filter wheel, focuser and optionally a
+spectrograph (filter, grating, linear stage). Every sequence method (``take_bias``,
+``take_object``, …) goes through :meth:`Instrument.take_imgtype`, which
+
+1. checks everything first — image type, exposure time, counts, the setup keywords
+   and their values — so a bad call moves nothing;
+2. applies the setup (``filter=``, ``grating=``, ``linear_stage=``);
+3. for each frame: awaits ``checkpoint(message)`` (which may cancel by raising),
+   reserves an exposure id, exposes, reads out, builds the header (IMAGETYP, EXPID,
+   GROUPID, REASON, PROGRAM, NOTE, TESTTYPE, …) and hands the frame to a background
+   writer, so the next exposure starts while the last one is written and recorded;
+4. returns the exposure ids. When the sequence stops early (checkpoint, error,
+   cancellation), the frames already taken are still written and recorded.
+
+Progress goes out as ``instrument.progress`` events (phase ``exposing``, ``reading``,
+``written``; frame ``index`` of ``total``), and ``instrument.sequence`` events when a
+sequence starts and ends.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import math
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from nocturna.core.clock import Clock, get_clock
+from nocturna.core.errors import InvalidOperationError, InvalidValueError
+from nocturna.core.events import EventBus, get_event_bus
+from nocturna.devices.camera import Camera, CameraImage
+from nocturna.images import header as h
+from nocturna.images.fits import WrittenImage
+from nocturna.instrument.components import Component, ComponentGroup
+from nocturna.instrument.exposure_ids import ExposureIdSource, next_group_id, split_exposure_id
+from nocturna.instrument.frame import FrameContext, gather_description, save_frame
+from nocturna.instrument.image_types import ImageType, image_type
+from nocturna.instrument.setup import AvailableSetup, InstrumentSetup
+from nocturna.instrument.writer import FrameWriter
+
+log = logging.getLogger(__name__)
+
+Checkpoint = Callable[[str], Awaitable[Any]]
+
+AZCAM_TYPES = {"zero": "ZERO", "object": "OBJECT", "flat": "FLAT", "dark": "DARK"}
+"""azcam's image types (LATISS names are accepted too)."""
+
+
+@dataclass(frozen=True)
+class SequenceRequest:
+    """One validated call of :meth:`Instrument.take_imgtype`."""
+
+    kind: ImageType
+    exptime: float
+    n: int
+    n_snaps: int
+    group_id: str
+    reason: str | None
+    program: str | None
+    note: str | None
+    test_type: str | None
+    n_shift: int | None
+    row_shift: int | None
+    title: str | None
+    setup: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def total(self) -> int:
+        return self.n * self.n_snaps
+
+
+@dataclass
+class TakenFrame:
+    """A frame taken and handed to the writer."""
+
+    exposure_id: int
+    image_id: str
+    path: Path
+    index: int
+
+
+class Instrument:
+    """A camera with its filter wheel, focuser and optional spectrograph."""
+
+    def __init__(
+        self,
+        camera: Camera,
+        *,
+        storage: Any,
+        data_dir: str | Path,
+        name: str | None = None,
+        context: FrameContext | None = None,
+        spectrograph: Any | None = None,
+        timezone: str | None = None,
+        compress: bool = False,
+        writer_depth: int = 2,
+        exposure_timeout_s: float = 600.0,
+        clock: Clock | None = None,
+        events: EventBus | None = None,
+    ) -> None:
+        self.camera = camera
+        self.name = name or camera.name
+        self.context = context or FrameContext(camera=camera)
+        self.setup = InstrumentSetup(self.name, filterwheel=self.context.filterwheel,
+                                     focuser=self.context.focuser, spectrograph=spectrograph)
+        self.spectrograph = spectrograph
+        self.storage = storage
+        self.data_dir = Path(data_dir)
+        self.compress = compress
+        self.writer_depth = writer_depth
+        self.exposure_timeout_s = exposure_timeout_s
+        self._clock = clock
+        self._events = events
+        self.exposure_ids = ExposureIdSource(storage, self.name, timezone=timezone, clock=clock)
+        self.gate: Callable[[str], None] | None = None  # refuses commands (summary state)
+        self._busy = False
+
+    # ------------------------------------------------------------------ plumbing
+    @property
+    def clock(self) -> Clock:
+        return self._clock if self._clock is not None else get_clock()
+
+    @property
+    def events(self) -> EventBus:
+        return self._events if self._events is not None else get_event_bus()
+
+    def devices(self) -> list[Any]:
+        """The devices this instrument commands (camera first)."""
+        return [self.camera, *self.setup.devices()]
+
+    def _publish(self, topic: str, **data: Any) -> None:
+        self.events.publish(f"instrument.{topic}", self.name, time=self.clock.now(), **data)
+
+    # --------------------------------------------------------------------- setup
+    async def setup_instrument(self, **setup: Any) -> tuple[str | None, str | None,
+                                                            float | None]:
+        """Move to ``filter=``, ``grating=``, ``linear_stage=`` (checked before moving)."""
+        self._check_gate("setup_instrument")
+        return (await self.setup.apply(setup)).as_tuple()
+
+    async def get_setup(self) -> tuple[str | None, str | None, float | None]:
+        """(filter, grating, linear stage position in mm); None where absent."""
+        return (await self.setup.current()).as_tuple()
+
+    async def get_available_setup(self) -> tuple[list[str], list[str],
+                                                 tuple[float, float] | None]:
+        """(filters, gratings, linear stage limits in mm)."""
+        available: AvailableSetup = await self.setup.available()
+        return available.as_tuple()
+
+    # ----------------------------------------------------------------- sequences
+    async def take_bias(self, n: int, **kwargs: Any) -> list[int]:
+        """``n`` bias frames (0 s, shutter closed)."""
+        return await self.take_imgtype("BIAS", 0.0, n, **kwargs)
+
+    async def take_darks(self, exptime: float, n: int, **kwargs: Any) -> list[int]:
+        """``n`` dark frames of ``exptime`` s (shutter closed)."""
+        return await self.take_imgtype("DARK", exptime, n, **kwargs)
+
+    async def take_flats(self, exptime: float, n: int, **kwargs: Any) -> list[int]:
+        """``n`` flat fields of ``exptime`` s."""
+        return await self.take_imgtype("FLAT", exptime, n, **kwargs)
+
+    async def take_object(self, exptime: float, n: int = 1, n_snaps: int = 1,
+                          **kwargs: Any) -> list[int]:
+        """``n`` visits of ``n_snaps`` object frames each."""
+        return await self.take_imgtype("OBJECT", exptime, n, n_snaps=n_snaps, **kwargs)
+
+    async def take_engtest(self, exptime: float, n: int = 1, **kwargs: Any) -> list[int]:
+        """``n`` engineering test frames."""
+        return await self.take_imgtype("ENGTEST", exptime, n, **kwargs)
+
+    async def take_focus(self, exptime: float, n: int = 1, **kwargs: Any) -> list[int]:
+        """``n`` focus frames."""
+        return await self.take_imgtype("FOCUS", exptime, n, **kwargs)
+
+    async def take_cwfs(self, exptime: float, n: int = 1, **kwargs: Any) -> list[int]:
+        """``n`` curvature wavefront sensing (defocused) frames."""
+        return await self.take_imgtype("CWFS", exptime, n, **kwargs)
+
+    async def take_acq(self, exptime: float = 1.0, n: int = 1, **kwargs: Any) -> list[int]:
+        """``n`` acquisition frames."""
+        return await self.take_imgtype("ACQ", exptime, n, **kwargs)
+
+    async def take_stuttered(self, exptime: float, n_shift: int, row_shift: int, n: int = 1,
+                             **kwargs: Any) -> list[int]:
+        """``n`` frames of ``n_shift`` segments of ``exptime`` s, ``row_shift`` rows apart."""
+        return await self.take_imgtype("STUTTERED", exptime, n, n_shift=n_shift,
+                                       row_shift=row_shift, **kwargs)
+
+    async def expose(self, exptime: float, imagetype: str = "object", title: str = "",
+                     **kwargs: Any) -> int:
+        """azcam's ``expose``: one frame of ``imagetype`` (zero, object, flat, dark, or a
+        LATISS name) with ``title`` as OBJECT; returns its exposure id."""
+        kind = AZCAM_TYPES.get(str(imagetype).strip().lower(), imagetype)
+        ids = await self.take_imgtype(kind, exptime, 1, title=title or None, **kwargs)
+        return ids[0]
+
+    async def take_imgtype(
+        self,
+        imgtype: str,
+        exptime: float,
+        n: int,
+        n_snaps: int = 1,
+        n_shift: int | None = None,
+        row_shift: int | None = None,
+        group_id: str | None = None,
+        test_type: str | None = None,
+        reason: str | None = None,
+        program: str | None = None,
+        note: str | None = None,
+        checkpoint: Checkpoint | None = None,
+        title: str | None = None,
+        **setup: Any,
+    ) -> list[int]:
+        """Take ``n`` visits of ``n_snaps`` frames of ``imgtype``; returns the exposure ids.
+
+        ``setup`` keywords (``filter``, ``grating``, ``linear_stage``) are applied before
+        the first frame. See the module docstring for the order of events.
+        """
+        request = await self._validate(imgtype, exptime, n, n_snaps, n_shift, row_shift,
+                                       group_id, test_type, reason, program, note, title,
+                                       setup)
+        self._check_gate(f"take {request.kind.name.lower()}")
+        if self._busy:
+            raise InvalidOperationError(f"{self.name}: a sequence is already running")
+        self._busy = True
+        try:
+            return await self._run(request, checkpoint)
+        finally:
+            self._busy = False
+
+    # ------------------------------------------------------------------ internals
+    def _check_gate(self, what: str) -> None:
+        if self.gate is not None:
+            self.gate(what)
+
+    async def _validate(self, imgtype: str, exptime: Any, n: Any, n_snaps: Any, n_shift: Any,
+                        row_shift: Any, group_id: Any, test_type: Any, reason: Any,
+                        program: Any, note: Any, title: Any,
+                        setup: dict[str, Any]) -> SequenceRequest:
+        kind = image_type(imgtype)
+        exptime = _seconds(exptime, self.name)
+        if kind.zero_exposure and exptime != 0:
+            raise InvalidValueError(f"{self.name}: a {kind.name.lower()} frame has no "
+                                    f"exposure time, got {exptime:g} s")
+        n = _count(n, "n", self.name)
+        n_snaps = _count(n_snaps, "n_snaps", self.name)
+        if n_snaps > 2:
+            log.warning("%s: %d snaps per visit; 1 or 2 is the norm", self.name, n_snaps)
+        if kind.stuttered:
+            if n_shift is None or row_shift is None:
+                raise InvalidValueError(f"{self.name}: stuttered frames need n_shift and "
+                                        "row_shift")
+            n_shift = _count(n_shift, "n_shift", self.name)
+            row_shift = _count(row_shift, "row_shift", self.name, low=0)
+            info = await self.camera.info()
+            if not getattr(info, "can_stutter", False):
+                raise InvalidOperationError(f"camera {self.camera.name!r} cannot take "
+                                            "stuttered (charge-shift) frames")
+        elif n_shift is not None or row_shift is not None:
+            raise InvalidValueError(f"{self.name}: n_shift/row_shift only apply to stuttered "
+                                    f"frames, not {kind.name.lower()}")
+        # Text that goes into the header: the header section checks it now.
+        h.SequenceInfo(exposure_id=0, group_id=group_id or "x", day_obs=20000101,
+                       sequence_number=1, reason=reason, program=program, note=note,
+                       test_type=test_type)
+        if title is not None:
+            h.ObservationInfo(object_name=title)
+        await self.setup.check(setup)
+        return SequenceRequest(kind, exptime, n, n_snaps, group_id or next_group_id(self.clock),
+                               reason, program, note, test_type, n_shift, row_shift, title,
+                               dict(setup))
+
+    async def _run(self, request: SequenceRequest, checkpoint: Checkpoint | None) -> list[int]:
+        kind = request.kind.name
+        self._publish("sequence", phase="started", image_type=kind, total=request.total,
+                      group_id=request.group_id, exptime=request.exptime)
+        if request.setup:
+            await self.setup.apply(request.setup)
+        taken: list[TakenFrame] = []
+        writer: FrameWriter[WrittenImage] = FrameWriter(
+            self.writer_depth, on_done=lambda written, frame: self._written(request, frame,
+                                                                            written))
+        outcome = "finished"
+        try:
+            index = 0
+            for visit in range(1, request.n + 1):
+                for snap in range(1, request.n_snaps + 1):
+                    index += 1
+                    if checkpoint is not None:
+                        await checkpoint(f"{kind.lower()} {index} of {request.total} "
+                                         f"(group {request.group_id})")
+                    frame = await self._take_frame(request, writer, index, visit, snap)
+                    taken.append(frame)
+            await writer.drain()
+        except BaseException as exc:
+            outcome = "cancelled" if _is_cancel(exc) else "failed"
+            await writer.settle()
+            self._publish("sequence", phase=outcome, image_type=kind, total=request.total,
+                          group_id=request.group_id, taken=len(writer.results),
+                          reason=str(exc) or type(exc).__name__)
+            raise
+        self._publish("sequence", phase=outcome, image_type=kind, total=request.total,
+                      group_id=request.group_id, taken=len(taken))
+        return [frame.exposure_id for frame in taken]
+
+    async def _take_frame(self, request: SequenceRequest, writer: FrameWriter[WrittenImage],
+                          index: int, visit: int, snap: int) -> TakenFrame:
+        exposure_id = await self.exposure_ids.next_id()
+        day_obs, number = split_exposure_id(exposure_id)
+        image_id = f"{self.name}_{exposure_id}"
+        progress = {"index": index, "total": request.total, "exposure_id": exposure_id,
+                    "image_type": request.kind.name, "group_id": request.group_id}
+        image = await self._expose(request, progress)
+        sequence = h.SequenceInfo(
+            exposure_id=exposure_id, group_id=request.group_id, day_obs=day_obs,
+            sequence_number=number, reason=request.reason, program=request.program,
+            note=request.note, test_type=request.test_type, visit=visit, snap=snap,
+            n_snaps=request.n_snaps, n_shift=request.n_shift, row_shift=request.row_shift)
+        observation = h.ObservationInfo(object_name=request.title, image_id=image_id) \
+            if request.title else h.ObservationInfo(image_id=image_id)
+        description = await gather_description(
+            image, self.context, image_type=request.kind.name, observation=observation,
+            sections=[sequence], extra=await self._spectrograph_cards())
+        suffix = ".fits.fz" if self.compress else ".fits"
+        path = self.data_dir / "images" / str(day_obs) / f"{image_id}{suffix}"
+        frame = TakenFrame(exposure_id, image_id, path, index)
+        await writer.submit(save_frame(path, image, description, compress=self.compress,
+                                       storage=self.storage, image_id=image_id), frame)
+        return frame
+
+    async def _expose(self, request: SequenceRequest, progress: dict[str, Any]) -> CameraImage:
+        camera = self.camera
+        light = request.kind.light
+        if request.kind.stuttered:
+            assert request.n_shift is not None and request.row_shift is not None
+            await camera.start_stuttered_exposure(request.exptime, request.n_shift,
+                                                  request.row_shift, light)
+            open_s = request.exptime * request.n_shift
+        else:
+            await camera.start_exposure(request.exptime, light)
+            open_s = request.exptime
+        self._publish("progress", phase="exposing", **progress)
+        try:
+            if open_s > 0:
+                await self.clock.sleep(open_s)
+            self._publish("progress", phase="reading", **progress)
+            await camera.wait_until_ready(0.0, timeout_s=self.exposure_timeout_s)
+            return await camera.image()
+        except BaseException:
+            with contextlib.suppress(Exception):
+                await camera.abort_exposure()
+            raise
+
+    async def _spectrograph_cards(self) -> dict[str, tuple[Any, str]]:
+        if self.spectrograph is None:
+            return {}
+        status = await self.spectrograph.state()
+        cards: dict[str, tuple[Any, str]] = {
+            "SPECTRO": (self.spectrograph.name, "spectrograph"),
+            "GRATING": (status.grating_name or "", "grating / disperser"),
+            "LINSPOS": (float(status.stage_position_mm), "[mm] linear stage position"),
+        }
+        if self.context.filterwheel is None:
+            cards["FILTER"] = (status.filter_name or "", "filter (spectrograph)")
+        return cards
+
+    def _written(self, request: SequenceRequest, frame: TakenFrame,
+                 written: WrittenImage) -> None:
+        self._publish("progress", phase="written", index=frame.index, total=request.total,
+                      exposure_id=frame.exposure_id, image_type=request.kind.name,
+                      group_id=request.group_id, path=str(written.path),
+                      size_bytes=written.size_bytes)
+
+
+def _is_cancel(exc: BaseException) -> bool:
+    import asyncio
+
+    from nocturna.core.errors import OperationCancelledError
+
+    return isinstance(exc, asyncio.CancelledError | OperationCancelledError)
+
+
+def _seconds(value: Any, owner: str) -> float:
+    from nocturna.core.units import is_quantity
+
+    if is_quantity(value):
+        value = float(value.to_value("s"))
+    if isinstance(value, bool) or not isinstance(value, int | float) or \
+            not math.isfinite(value) or value < 0:
+        raise InvalidValueError(f"{owner}: exposure time must be a number of seconds >= 0, "
+                                f"got {value!r}")
+    return float(value)
+
+
+def _count(value: Any, what: str, owner: str, *, low: int = 1) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        raise InvalidValueError(f"{owner}: {what} must be an integer >= {low}, got {value!r}")
+    return value
+
+
+class InstrumentComponent(Component):
+    """The instrument under control: ENABLED to take data; alive while its camera answers.
+
+    It becomes the instrument's gate, so a sequence is refused unless ENABLED. Its
+    devices have components of their own (see :func:`instrument_components`).
+    """
+
+    kind = "instrument"
+    probe_description = "camera state()"
+
+    def __init__(self, instrument: Instrument, **options: Any) -> None:
+        from nocturna import __version__
+
+        options.setdefault("software_version", f"nocturna {__version__}")
+        options.setdefault("simulation_mode", instrument.camera.driver_name == "sim")
+        options.setdefault("clock", instrument._clock)
+        options.setdefault("events", instrument._events)
+        super().__init__(f"{instrument.name}-instrument", **options)
+        self.instrument = instrument
+        instrument.gate = self.require_enabled
+
+    async def _probe(self) -> None:
+        await self.instrument.camera.state()
+
+
+def instrument_components(instrument: Instrument, others: Iterable[Any] = (),
+                          **options: Any) -> ComponentGroup:
+    """A group of the instrument, its devices and ``others`` (more devices), all OFFLINE.
+
+    ``options`` (heartbeat interval, probe timeout, fault_after, on_change) go to every
+    component.
+    """
+    devices = list(dict.fromkeys([*instrument.devices(), *others]))
+    group = ComponentGroup.for_devices(devices, **options)
+    return ComponentGroup([*group, InstrumentComponent(instrument, **options)])
