@@ -19,6 +19,7 @@ from typing import Any
 from nocturna.core.errors import InvalidValueError
 from nocturna.devices.filterwheel import FilterWheel, resolve_filter
 from nocturna.devices.focuser import Focuser
+from nocturna.devices.spectrograph import resolve_slot
 
 log = logging.getLogger(__name__)
 
@@ -121,7 +122,7 @@ class InstrumentSetup:
                                     "instrument has no spectrograph")
         if "grating" in wanted:
             gratings = list((await self.spectrograph.info()).gratings)
-            slot = _resolve(gratings, wanted["grating"], "grating")
+            slot = resolve_slot(gratings, wanted["grating"], "grating")
             plan = _Plan(plan.filter_slot, slot, plan.stage_mm)
         if "linear_stage" in wanted:
             info = await self.spectrograph.info()
@@ -180,14 +181,3 @@ class InstrumentSetup:
             await spectrograph.move_stage(plan.stage_mm)
         await spectrograph.wait_idle(timeout_s)
 
-
-def _resolve(names: list[str], wanted: Any, what: str) -> int:
-    if isinstance(wanted, int) and not isinstance(wanted, bool):
-        if not 0 <= wanted < len(names):
-            raise InvalidValueError(f"{what} position {wanted} is not in 0..{len(names) - 1}")
-        return wanted
-    if isinstance(wanted, str):
-        for i, name in enumerate(names):
-            if name.lower() == wanted.strip().lower():
-                return i
-    raise InvalidValueError(f"no {what} named {wanted!r} ({what}s: {', '.join(names)})")
