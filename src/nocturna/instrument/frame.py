@@ -199,7 +199,7 @@ def _save(path: Path, image: CameraImage, header: fits.Header | FrameDescription
           compress: bool, overwrite: bool, storage: Any | None, image_id: str | None,
           observation_id: int | None) -> WrittenImage:
     built = isinstance(header, FrameDescription)
-    if isinstance(header, FrameDescription):
+    if built:
         header = header.header()
     written = write_fits(path, image.data, header, compress=compress, overwrite=overwrite,
                          check_header=not built)

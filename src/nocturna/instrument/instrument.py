@@ -21,6 +21,7 @@ sequence starts and ends.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import math
@@ -30,8 +31,13 @@ from pathlib import Path
 from typing import Any
 
 from nocturna.core.clock import Clock, get_clock
-from nocturna.core.errors import InvalidOperationError, InvalidValueError
+from nocturna.core.errors import (
+    InvalidOperationError,
+    InvalidValueError,
+    OperationCancelledError,
+)
 from nocturna.core.events import EventBus, get_event_bus
+from nocturna.core.units import is_quantity
 from nocturna.devices.camera import Camera, CameraImage
 from nocturna.images import header as h
 from nocturna.images.fits import WrittenImage
@@ -107,7 +113,6 @@ class Instrument:
         self.context = context or FrameContext(camera=camera)
         self.setup = InstrumentSetup(self.name, filterwheel=self.context.filterwheel,
                                      focuser=self.context.focuser, spectrograph=spectrograph)
-        self.spectrograph = spectrograph
         self.storage = storage
         self.data_dir = Path(data_dir)
         self.compress = compress
@@ -120,6 +125,10 @@ class Instrument:
         self._busy = False
 
     # ------------------------------------------------------------------ plumbing
+    @property
+    def spectrograph(self) -> Any | None:
+        return self.setup.spectrograph
+
     @property
     def clock(self) -> Clock:
         return self._clock if self._clock is not None else get_clock()
@@ -379,16 +388,10 @@ class Instrument:
 
 
 def _is_cancel(exc: BaseException) -> bool:
-    import asyncio
-
-    from nocturna.core.errors import OperationCancelledError
-
     return isinstance(exc, asyncio.CancelledError | OperationCancelledError)
 
 
 def _seconds(value: Any, owner: str) -> float:
-    from nocturna.core.units import is_quantity
-
     if is_quantity(value):
         value = float(value.to_value("s"))
     if isinstance(value, bool) or not isinstance(value, int | float) or \

@@ -4,8 +4,9 @@
 devices offer *before anything moves*; :meth:`InstrumentSetup.apply` then moves what
 needs moving, all at once, and waits. ``filter`` goes to the camera's filter wheel, or
 to the spectrograph's filter slot when there is no wheel; ``grating`` and
-``linear_stage`` (mm) to the spectrograph. When the filter changes and there is a
-focuser, the focuser moves by the difference of the two filters' focus offsets.
+``linear_stage`` (mm) to the spectrograph (through its own ``setup``). When the filter
+changes and there is a focuser, the focuser moves by the difference of the two
+filters' focus offsets.
 """
 
 from __future__ import annotations
@@ -142,22 +143,20 @@ class InstrumentSetup:
         """Check ``setup``, then move everything it names (in parallel) and wait."""
         plan = await self.check(setup)
         moves = []
-        if plan.filter_slot is not None:
-            moves.append(self._move_filter(plan.filter_slot, timeout_s))
-        spectrograph = self.spectrograph
-        if spectrograph is not None and (plan.grating_slot is not None
-                                         or plan.stage_mm is not None):
-            moves.append(self._move_spectrograph(plan, timeout_s))
+        if plan.filter_slot is not None and self.filterwheel is not None:
+            moves.append(self._move_wheel(self.filterwheel, plan.filter_slot, timeout_s))
+        spectrograph_filter = plan.filter_slot if self.filterwheel is None else None
+        if self.spectrograph is not None and (spectrograph_filter is not None
+                                              or plan.grating_slot is not None
+                                              or plan.stage_mm is not None):
+            moves.append(self.spectrograph.setup(filter=spectrograph_filter,
+                                                 grating=plan.grating_slot,
+                                                 stage_mm=plan.stage_mm, timeout_s=timeout_s))
         if moves:
             await asyncio.gather(*moves)
         return await self.current()
 
-    async def _move_filter(self, slot: int, timeout_s: float) -> None:
-        if self.filterwheel is None:
-            await self.spectrograph.move_filter(slot)
-            await self.spectrograph.wait_idle(timeout_s)
-            return
-        wheel = self.filterwheel
+    async def _move_wheel(self, wheel: FilterWheel, slot: int, timeout_s: float) -> None:
         info = await wheel.info()
         before = (await wheel.state()).position
         if before == slot:
@@ -172,12 +171,3 @@ class InstrumentSetup:
                 log.info("%s: filter %s → %s, focuser %+d steps", self.name,
                          info.names[before], info.names[slot], delta)
                 await self.focuser.move_and_wait(position + delta, timeout_s=timeout_s)
-
-    async def _move_spectrograph(self, plan: _Plan, timeout_s: float) -> None:
-        spectrograph = self.spectrograph
-        if plan.grating_slot is not None:
-            await spectrograph.move_grating(plan.grating_slot)
-        if plan.stage_mm is not None:
-            await spectrograph.move_stage(plan.stage_mm)
-        await spectrograph.wait_idle(timeout_s)
-
