@@ -164,23 +164,36 @@ def test_config_serve_as_a_real_process(site_file, tmp_path):
     assert "name: served" in local_path_for(site_file).read_text()
 
 
-def test_run_without_simulate_explains_what_is_missing(capsys, tmp_path):
-    code, _, err = run_cli(capsys, "--data", str(tmp_path), "run")
-    assert code == 1 and "--simulate" in err
+def test_run_with_a_missing_fields_file_is_exit_2(capsys, tmp_path):
+    code, _, err = run_cli(capsys, "--data", str(tmp_path), "run", "--simulate",
+                           "--fields", str(tmp_path / "nowhere.yaml"))
+    assert code == 2 and "--fields" in err and "nowhere.yaml" in err
 
 
-def test_run_simulate_checks_the_foundation_and_records_it(capsys, tmp_path):
+def test_run_with_a_bad_until_is_exit_2(capsys, tmp_path):
+    code, _, err = run_cli(capsys, "--data", str(tmp_path), "run", "--simulate",
+                           "--until", "dawn")
+    assert code == 2 and "--until 'dawn'" in err and "morning" in err
+
+
+def test_run_with_an_unknown_weather_scenario_is_exit_2(capsys, tmp_path):
+    code, _, err = run_cli(capsys, "--data", str(tmp_path), "run", "--simulate",
+                           "--weather", "drizzle")
+    assert code == 2 and "drizzle" in err and "rain" in err
+
+
+def test_run_simulate_observes_and_prints_the_summary(capsys, tmp_path):
     from nocturna.core.storage import Storage
 
-    code, out, err = run_cli(capsys, "--data", str(tmp_path), "run", "--simulate",
-                             "--start", "2026-12-15T04:00Z", "--speed", "1200")
+    code, out, err = run_cli(capsys, "--data", str(tmp_path), "--set", "cameras[0].width=512",
+                             "--set", "cameras[0].height=512", "run", "--simulate",
+                             "--start", "2026-12-15T09:00Z", "--until", "2026-12-15T09:40Z",
+                             "--speed", "300")
     assert code == 0, err
-    for check in ("configuration", "simulated clock", "offline astronomy", "config service",
-                  "storage"):
-        assert check in out
-    assert "FAILED" not in out and "0 network attempts" in out
+    assert "sleeping → ready" in out and "Night summary" in out
+    assert "ended parked and closed" in out and "weather interruptions: none" in out
     assert (tmp_path / "logs" / "nocturna.log").exists()
     with Storage.open(data_dir=tmp_path) as storage:
-        transition = storage.list_transitions()[0]
-        assert transition.reason == "self-check"
-        assert transition.time.isoformat().startswith("2026-12-15T04:")
+        lights = [r for r in storage.list_exposures() if r.image_type == "OBJECT"]
+        assert lights and all(r.start_time.isoformat() >= "2026-12-15T09:00" for r in lights)
+        assert storage.list_transitions()[-1].reason == "start of the run"

@@ -21,6 +21,7 @@ from nocturna.cli import (
     config_cmd,
     devices_cmd,
     mount_cmd,
+    plan_cmd,
     run_cmd,
     take_cmd,
 )
@@ -41,6 +42,7 @@ app.add_typer(mount_cmd.app, name="mount")
 app.add_typer(take_cmd.app, name="take")
 app.command("components")(components_cmd.components)
 app.command("run")(run_cmd.run)
+app.command("plan")(plan_cmd.plan)
 
 
 def _version(value: bool) -> None:

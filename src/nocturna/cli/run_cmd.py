@@ -1,59 +1,147 @@
-"""``nocturna run``: operate the unit.
+"""``nocturna run``: the unattended night.
 
-The unattended night (scheduler, state machine) is not part of this version yet; with
-``--simulate`` the command runs the foundation self-check on the simulated unit.
+With ``--simulate`` every device is simulated and the clock too: by default the run
+starts at the next evening twilight at the site and goes at the speed that finishes
+the night in about a minute. A live status line shows the state, the field, the frame,
+the Sun and the safety verdict; the night summary follows. Ctrl-C parks and closes
+before exiting.
 """
 
 from __future__ import annotations
 
-from typing import Annotated
+import asyncio
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.live import Live
 from rich.table import Table
+from rich.text import Text
 
 from nocturna.cli.context import CliContext
 from nocturna.cli.output import console
 from nocturna.cli.session import parse_start
-from nocturna.core.errors import NocturnaError
+from nocturna.core.clock import parse_instant
+from nocturna.core.errors import InvalidValueError, NocturnaError
+
+if TYPE_CHECKING:
+    from nocturna.observatory.summary import NightSummary
+    from nocturna.observatory.unit import Observatory
+
+
+def _until(value: str | None) -> str | None:
+    if value is None or value == "morning":
+        return value
+    try:
+        parse_instant(value)
+    except InvalidValueError:
+        raise InvalidValueError(f"--until {value!r}: expected 'morning' or an ISO 8601 time "
+                                "such as 2026-12-15T17:00Z") from None
+    return value
 
 
 def run(
     ctx: typer.Context,
     simulate: Annotated[bool, typer.Option(
         "--simulate", help="Simulate every device and run on a simulated clock.")] = False,
-    speed: Annotated[float | None, typer.Option(
-        min=0.001, max=1e6,
-        help="Simulated clock speed (default: config clock.speed, or 600).")] = None,
     start: Annotated[str | None, typer.Option(
         metavar="TIME",
-        help="Simulated start, ISO 8601 UTC (default: config clock.start or now).")] = None,
+        help="Simulated start, ISO 8601 UTC (default: before the next evening twilight).")
+    ] = None,
+    speed: Annotated[float | None, typer.Option(
+        min=0.001, max=1e6,
+        help="Simulated clock speed (default: the night in about a minute).")] = None,
+    until: Annotated[str | None, typer.Option(
+        metavar="morning|TIME",
+        help="Stop in the morning after the calibrations (default) or at an ISO time.")
+    ] = "morning",
+    fields: Annotated[Path | None, typer.Option(
+        metavar="FILE", help="Fields to observe (YAML; default: the configured/demo fields).")
+    ] = None,
+    weather: Annotated[str | None, typer.Option(
+        metavar="SCENARIO",
+        help="Simulated weather: a scenario file or clear, rain, unsafe, random.")] = None,
 ) -> None:
-    """Run the unit (with --simulate: a simulated unit on the embedded defaults)."""
+    """Run the unit through the night (with --simulate: a simulated unit)."""
+    from nocturna.observatory.night import run_night
+
     state: CliContext = ctx.obj
     begin = parse_start(start)
+    stop = _until(until)
+    if fields is not None and not fields.is_file():
+        raise InvalidValueError(f"--fields {str(fields)!r}: no such file")
     config = state.setup_logging()
-    if not simulate:
-        raise NocturnaError(
-            "this version has no hardware drivers yet: use 'nocturna run --simulate'"
-        )
-    from nocturna.cli.selfcheck import run_selfcheck
+    if weather is not None:
+        from nocturna.observatory.night import weather_source
 
-    clock_settings = config.model.clock
-    chosen_speed = speed or (clock_settings.speed if clock_settings.mode == "simulated" else 600.0)
-    chosen_start = begin or clock_settings.start
-    results = run_selfcheck(config, start=chosen_start, speed=chosen_speed)
+        weather_source(weather)  # a clear error before anything starts
+    display = _StatusDisplay()
+    with display:
+        summary = asyncio.run(run_night(
+            config, simulate=simulate, start=begin, until=stop, speed=speed, fields=fields,
+            weather=weather, on_status=display.update, on_unit=display.attach))
+    print_summary(summary)
+    if not (summary.parked and summary.closed):
+        raise NocturnaError("the night ended with the unit not parked and closed "
+                            f"(parked: {summary.parked}, closed: {summary.closed})")
 
-    table = Table(title="nocturna: simulated unit self-check", show_lines=False)
-    table.add_column("check")
-    table.add_column("result")
-    table.add_column("detail", overflow="fold")
-    for result in results:
-        table.add_row(result.name, "[green]ok[/green]" if result.ok else "[red]FAILED[/red]",
-                      result.detail)
+
+class _StatusDisplay:
+    """A live status line on a terminal; state changes as plain lines elsewhere."""
+
+    def __init__(self) -> None:
+        self.live = Live(Text(""), console=console, refresh_per_second=4, transient=True) \
+            if console.is_terminal else None
+        self.subscription = None
+
+    def __enter__(self) -> _StatusDisplay:
+        if self.live is not None:
+            self.live.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.subscription is not None:
+            self.subscription.close()
+        if self.live is not None:
+            self.live.__exit__(None, None, None)
+
+    def attach(self, unit: Observatory) -> None:
+        self.subscription = unit.events.subscribe("unit.state")
+
+    def update(self, unit: Observatory) -> None:
+        if self.subscription is not None:
+            for event in self.subscription.drain():
+                data = event.data
+                console.print(f"{event.time:%Y-%m-%d %H:%M:%SZ}  {data['from_state'] or '-'} → "
+                              f"{data['to_state']}: {data['reason']}", markup=False)
+        if self.live is not None:
+            self.live.update(Text(unit.status.line(unit.clock.now())))
+
+
+def print_summary(summary: NightSummary) -> None:
+    hours = (summary.end - summary.start).total_seconds() / 3600
+    table = Table(title=f"Night summary {summary.start:%Y-%m-%d %H:%M}Z – "
+                        f"{summary.end:%Y-%m-%d %H:%M}Z ({hours:.1f} h)")
+    table.add_column("field")
+    table.add_column("frames", justify="right")
+    for name, frames in sorted(summary.light_frames.items()):
+        table.add_row(name, str(frames))
+    for kind, frames in sorted(summary.calibration_frames.items()):
+        table.add_row(f"[dim]{kind.lower()} (calibration)[/dim]", str(frames))
     console.print(table)
-    failed = [r.name for r in results if not r.ok]
-    if failed:
-        raise NocturnaError(f"self-check failed: {', '.join(failed)}")
-    console.print("All foundation checks passed. The unattended simulated night (scheduler, "
-                  "state machine) is not built yet; this command will run it once it is.")
-
+    console.print(f"light frames: {sum(summary.light_frames.values())}, calibration frames: "
+                  f"{sum(summary.calibration_frames.values())}, files: {summary.files}")
+    console.print(f"time exposing: {summary.exposing_s / 3600:.2f} h of "
+                  f"{summary.dark_s / 3600:.2f} h dark time ({100 * summary.efficiency:.0f} %)")
+    if summary.interruptions:
+        for item in summary.interruptions:
+            end = f"{item['end']:%H:%M}Z" if item["end"] else "the end"
+            closed = "" if item["closed_after_s"] is None else \
+                f", closed after {item['closed_after_s']:.0f} s"
+            console.print(f"weather interruption {item['start']:%H:%M}Z – {end}{closed}: "
+                          f"{'; '.join(item['reasons'][:2])}", markup=False)
+    else:
+        console.print("weather interruptions: none")
+    console.print(f"state transitions: {summary.transitions}, meridian flips: {summary.flips}; "
+                  f"ended {'parked' if summary.parked else 'NOT parked'} and "
+                  f"{'closed' if summary.closed else 'NOT closed'}")

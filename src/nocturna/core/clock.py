@@ -71,6 +71,10 @@ class Clock:
         """Sleep for ``seconds`` of this clock's time."""
         raise NotImplementedError
 
+    def paused(self) -> contextlib.AbstractContextManager[None]:
+        """A block during which simulated time stands still (a real clock never stops)."""
+        return contextlib.nullcontext()
+
     async def sleep_until(self, instant: datetime) -> None:
         """Sleep until this clock reads ``instant`` (returns at once if past)."""
         await self.sleep((parse_instant(instant) - self.now()).total_seconds())
@@ -108,6 +112,10 @@ class SimClock(Clock):
     ``speed`` may be 0 (time only moves through :meth:`advance`). Sleepers wait in
     real time for ``seconds / speed`` but are woken early by :meth:`advance`, and
     always re-check the simulated time, so a jump forward ends them correctly.
+
+    :meth:`paused` stops simulated time while a simulator computes (rendering a frame,
+    say), so its cost in real time does not show up as simulated time: a simulated
+    camera is not slower at 800x than at 1x.
     """
 
     def __init__(self, start: datetime | str, speed: float = 1.0) -> None:
@@ -117,6 +125,8 @@ class SimClock(Clock):
         self._start = parse_instant(start)
         self._real_origin = time.monotonic()
         self._offset = 0.0  # seconds added by advance()
+        self._pauses = 0  # paused() blocks in progress
+        self._paused_at = 0.0  # monotonic time the current pause began
         self._lock = threading.Lock()
         self._waiters: set[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = set()
 
@@ -125,7 +135,23 @@ class SimClock(Clock):
         return self._start
 
     def _elapsed(self) -> float:
-        return (time.monotonic() - self._real_origin) * self.speed + self._offset
+        real = self._paused_at if self._pauses else time.monotonic()
+        return (real - self._real_origin) * self.speed + self._offset
+
+    @contextlib.contextmanager
+    def paused(self) -> Iterator[None]:  # type: ignore[override]
+        """Simulated time stands still inside this block (blocks may nest or overlap)."""
+        with self._lock:
+            if self._pauses == 0:
+                self._paused_at = time.monotonic()
+            self._pauses += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._pauses -= 1
+                if self._pauses == 0:
+                    self._real_origin += time.monotonic() - self._paused_at
 
     def now(self) -> datetime:
         with self._lock:

@@ -2,10 +2,18 @@
 
 Each configured device names its ``driver``; ``simulate=True`` runs every device on
 its simulator regardless. Devices that others depend on are built first and handed
-over by name (a camera gets its mount, focuser and filter wheel; a dome its mount;
-a safety monitor its weather station), so simulators can close loops. A camera may
-also name the spectrograph in its beam (``spectrograph: spec0``); that link is
-recorded in :attr:`DeviceSet.camera_spectrographs`, not handed to the camera.
+over by name (a camera gets its mount, focuser, filter wheel, weather station, the
+dome and its cover calibrator; a dome its mount; a safety monitor its weather
+station), so simulators can close loops. A camera's cover calibrator is the one its
+entry names (``calibrator: flat0``), else the unit's only one if there is exactly one,
+else none. A camera may also name the spectrograph in its beam (``spectrograph:
+spec0``); that link is recorded in :attr:`DeviceSet.camera_spectrographs`, not handed
+to the camera.
+
+``build_devices(..., scenario=...)`` shares one
+:class:`~nocturna.devices.sim.scenario.WeatherScenario` among the simulated weather
+stations and safety monitors that choose none of their own (no ``scenario`` or
+``seed`` option), so they all see the same weather.
 """
 
 from __future__ import annotations
@@ -13,7 +21,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nocturna.core.config import Config
 from nocturna.core.config.models import DeviceConfig
@@ -30,6 +38,9 @@ from nocturna.devices.rotator import Rotator
 from nocturna.devices.safety import SafetyMonitor
 from nocturna.devices.spectrograph import Spectrograph
 from nocturna.devices.switch import Switch
+
+if TYPE_CHECKING:
+    from nocturna.devices.sim.scenario import WeatherScenario
 
 # (config section, driver) → "module:Class"
 DRIVERS: dict[tuple[str, str], str] = {
@@ -115,26 +126,33 @@ def _build(section: str, cfg: DeviceConfig, simulate: bool, **context: Any) -> A
     return cls.from_config(cfg, **context)
 
 
-def build_devices(config: Config, *, simulate: bool = False) -> DeviceSet:
-    """Construct (not connect) every configured device."""
+def build_devices(config: Config, *, simulate: bool = False,
+                  scenario: WeatherScenario | None = None) -> DeviceSet:
+    """Construct (not connect) every configured device.
+
+    ``scenario``: the weather shared by the simulated weather stations and safety
+    monitors that have no ``scenario`` or ``seed`` option of their own.
+    """
     model = config.model
     site = model.site
     devices = DeviceSet()
+    shared = {"scenario": scenario} if scenario is not None else {}
     if model.mount is not None:
         devices.mount = _build("mount", model.mount, simulate, site=site)
     for section in ("focusers", "filterwheels", "rotators", "switches", "weather",
                     "cover_calibrators", "spectrographs"):
         group = getattr(devices, section)
+        context = shared if section == "weather" else {}
         for cfg in getattr(model, section):
             if cfg.name in group:
                 raise ConfigError(f"{section}: two devices are named {cfg.name!r}")
-            group[cfg.name] = _build(section, cfg, simulate, site=site)
+            group[cfg.name] = _build(section, cfg, simulate, site=site, **context)
     if model.dome is not None:
         devices.dome = _build("dome", model.dome, simulate, site=site, mount=devices.mount)
     for cfg in model.safety_monitors:
         station = _reference(cfg, "weather", devices.weather)
         devices.safety_monitors[cfg.name] = _build("safety_monitors", cfg, simulate, site=site,
-                                                   weather=station)
+                                                   weather=station, **shared)
     for cfg in model.cameras:
         if _reference(cfg, "spectrograph", devices.spectrographs) is not None:
             devices.camera_spectrographs[cfg.name] = (cfg.model_extra or {})["spectrograph"]
@@ -145,6 +163,7 @@ def build_devices(config: Config, *, simulate: bool = False) -> DeviceSet:
             focuser=_reference(cfg, "focuser", devices.focusers),
             filterwheel=_reference(cfg, "filterwheel", devices.filterwheels),
             weather=next(iter(devices.weather.values()), None),
+            dome=devices.dome, calibrator=_calibrator(cfg, devices.cover_calibrators),
         )
         if (cfg.model_extra or {}).get("primary") or devices.primary_camera is None:
             devices.primary_camera = cfg.name
@@ -160,6 +179,15 @@ def _without(cfg: DeviceConfig, key: str) -> DeviceConfig:
     values = {name: getattr(cfg, name) for name in type(cfg).model_fields}
     values.update((k, v) for k, v in (cfg.model_extra or {}).items() if k != key)
     return type(cfg).model_validate(values)
+
+
+def _calibrator(cfg: DeviceConfig, group: dict[str, CoverCalibrator]) -> CoverCalibrator | None:
+    """The camera's cover calibrator: the one it names, else the unit's only one, else
+    None (also with ``calibrator: null``)."""
+    named = _reference(cfg, "calibrator", group)
+    if named is None and "calibrator" not in (cfg.model_extra or {}) and len(group) == 1:
+        return next(iter(group.values()))
+    return named
 
 
 def _reference(cfg: DeviceConfig, key: str, group: dict[str, Any]) -> Any:

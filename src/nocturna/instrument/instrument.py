@@ -26,7 +26,7 @@ import contextlib
 import logging
 import math
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +73,7 @@ class SequenceRequest:
     row_shift: int | None
     title: str | None
     setup: dict[str, Any] = field(default_factory=dict)
+    observation_id: int | None = None  # the observation the frames belong to (storage)
 
     @property
     def total(self) -> int:
@@ -224,16 +225,21 @@ class Instrument:
         note: str | None = None,
         checkpoint: Checkpoint | None = None,
         title: str | None = None,
+        observation_id: int | None = None,
         **setup: Any,
     ) -> list[int]:
         """Take ``n`` visits of ``n_snaps`` frames of ``imgtype``; returns the exposure ids.
 
         ``setup`` keywords (``filter``, ``grating``, ``linear_stage``) are applied before
-        the first frame. See the module docstring for the order of events.
+        the first frame. ``observation_id`` links the frames' database rows to an
+        observation. See the module docstring for the order of events.
         """
         request = await self._validate(imgtype, exptime, n, n_snaps, n_shift, row_shift,
                                        group_id, test_type, reason, program, note, title,
                                        setup)
+        if observation_id is not None:
+            request = replace(request, observation_id=_count(observation_id, "observation_id",
+                                                             self.name))
         self._check_gate(f"take {request.kind.name.lower()}")
         if self._busy:
             raise InvalidOperationError(f"{self.name}: a sequence is already running")
@@ -340,7 +346,8 @@ class Instrument:
         path = self.data_dir / "images" / str(day_obs) / f"{image_id}{suffix}"
         frame = TakenFrame(exposure_id, image_id, path, index)
         await writer.submit(save_frame(path, image, description, compress=self.compress,
-                                       storage=self.storage, image_id=image_id), frame)
+                                       storage=self.storage, image_id=image_id,
+                                       observation_id=request.observation_id), frame)
         return frame
 
     async def _expose(self, request: SequenceRequest, progress: dict[str, Any]) -> CameraImage:

@@ -14,7 +14,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from nocturna.core.config.quantity import Altitude, Latitude, Length, Longitude
+from nocturna.core.config.quantity import (
+    Altitude,
+    Angle,
+    Duration,
+    Latitude,
+    Length,
+    Longitude,
+    quantity_type,
+)
 
 
 class Strict(BaseModel):
@@ -123,6 +131,118 @@ class DeviceConfig(BaseModel):
     port: str | None = None
 
 
+class SafetyConfig(Strict):
+    """What the unit checks before every state change and while it works."""
+
+    check_interval: Duration
+    min_free_disk_mb: Annotated[float, Field(ge=0, allow_inf_nan=False)]
+    max_dome_offset: Angle
+    max_wind_m_s: Annotated[float, Field(gt=0, allow_inf_nan=False)]
+    max_rain_rate_mm_h: Annotated[float, Field(ge=0, allow_inf_nan=False)]
+
+
+class MeridianConfig(Strict):
+    """German-mount meridian handling."""
+
+    flip: bool
+    flip_after: Angle  # hour angle past the meridian at which to flip
+
+
+class TwilightFlatsConfig(Strict):
+    """Sky flats at dusk and dawn, exposure time adjusted frame by frame."""
+
+    enabled: bool
+    filters: list[str] | None = None  # None: the filters the fields use
+    count: Annotated[int, Field(ge=1)]
+    target_adu: Annotated[float, Field(gt=0)]
+    tolerance: Annotated[float, Field(gt=0, lt=1)]
+    min_exptime: Duration
+    max_exptime: Duration
+    altitude: Altitude  # where the mount points: opposite the Sun at this altitude
+
+
+class DomeFlatsConfig(Strict):
+    """Flats on the cover calibrator's panel, dome closed."""
+
+    enabled: bool
+    filters: list[str] | None = None
+    count: Annotated[int, Field(ge=1)]
+    brightness: Annotated[float, Field(gt=0, le=100)]  # percent of the panel's maximum
+    target_adu: Annotated[float, Field(gt=0)]
+    max_exptime: Duration
+
+
+class CalibrationsConfig(Strict):
+    bias: Annotated[int, Field(ge=0)]
+    darks: Annotated[int, Field(ge=0)]  # per exposure time observed that night
+    twilight_flats: TwilightFlatsConfig
+    dome_flats: DomeFlatsConfig
+
+
+class ClosedLoopConfig(Strict):
+    """A closed loop (pointing correction, autofocus) and whether the night uses it."""
+
+    enabled: bool
+
+
+class ObservatoryConfig(Strict):
+    """How the unit runs the night: state table, safety, calibrations, loops."""
+
+    state_table: str | None = None  # None: the built-in nocturna/states/table.yaml
+    safety: SafetyConfig
+    meridian: MeridianConfig
+    calibrations: CalibrationsConfig
+    pointing: ClosedLoopConfig
+    autofocus: ClosedLoopConfig
+    heartbeat_interval: Duration
+    status_interval: Duration  # telemetry of where the mount points
+
+
+AngularSpeed = quantity_type("deg / s", "an angular speed", 0)
+
+
+class SchedulerWeights(Strict):
+    """Weights of the soft constraints in a field's merit (a weighted mean of 0–1 scores)."""
+
+    altitude: Annotated[float, Field(ge=0, allow_inf_nan=False)]
+    moon: Annotated[float, Field(ge=0, allow_inf_nan=False)]
+    priority: Annotated[float, Field(ge=0, allow_inf_nan=False)]
+    visited: Annotated[float, Field(ge=0, allow_inf_nan=False)]
+
+
+class SchedulerConfig(Strict):
+    """Fields, constraints and night planning (see nocturna.scheduler)."""
+
+    fields_file: str | None = None  # None: the built-in demo fields
+    time_step: Duration  # grid of the nightly tables
+    min_moon_separation: Angle
+    slew_rate: AngularSpeed
+    settle_time: Duration  # after each slew
+    overhead: Duration  # per frame: readout, filter moves, writing
+    weights: SchedulerWeights
+
+    @field_validator("time_step")
+    @classmethod
+    def _sensible_step(cls, value: Any) -> Any:
+        if not 1.0 <= float(value.to_value("s")) <= 3600.0:
+            raise ValueError("expected a grid step between 1 s and 1 h, e.g. '1 min'")
+        return value
+
+    @field_validator("min_moon_separation")
+    @classmethod
+    def _separation(cls, value: Any) -> Any:
+        if not 0.0 <= float(value.to_value("deg")) <= 180.0:
+            raise ValueError("expected an angle between 0 and 180 deg")
+        return value
+
+    @field_validator("slew_rate")
+    @classmethod
+    def _positive_rate(cls, value: Any) -> Any:
+        if not float(value.to_value("deg / s")) > 0:
+            raise ValueError("expected a slew rate above 0, e.g. '3 deg / s'")
+        return value
+
+
 class NocturnaConfig(Strict):
     """The whole configuration tree."""
 
@@ -133,6 +253,8 @@ class NocturnaConfig(Strict):
     storage: StorageConfig
     logging: LoggingConfig
     config_server: ConfigServerConfig
+    observatory: ObservatoryConfig
+    scheduler: SchedulerConfig
     mount: DeviceConfig | None = None
     dome: DeviceConfig | None = None
     cameras: list[DeviceConfig] = []

@@ -8,6 +8,14 @@ Physics, all on the nocturna clock:
   from best focus (plus the filter's focus offset) sets the PSF width, the sky
   background follows the Sun and the Moon, clouds from the weather station dim the
   stars and the sky, a dark filter or a dark frame lets no light in;
+* what lights a light frame (``illumination`` in the image's ``extra``): the sky
+  (stars and background) reaches the sensor only through an OPEN dome shutter (any
+  other state blocks it: CLOSED, OPENING, CLOSING, ERROR) and past a cover that is
+  OPEN or NOT_PRESENT (CLOSED, MOVING, UNKNOWN, ERROR block it) → ``"sky"``; a CLOSED
+  cover whose calibrator is READY lights the sensor uniformly, no stars, at
+  ``flat_panel_e_per_s`` × brightness / max brightness × the filter's throughput →
+  ``"panel"`` (clouds and the dome do not matter); otherwise ``"none"`` (as a dark
+  frame). A dome or calibrator that is absent or not connected blocks nothing;
 * gain changes e⁻/ADU (``10^(-(gain - unity_gain)/200)``), offset adds to the bias;
 * cooling is first order: the sensor approaches ``max(set point, ambient -
   max_cooling_delta)`` with time constant ``cooling_tau_s``; it is *stable* once it
@@ -53,12 +61,20 @@ from nocturna.devices.camera import (
     CameraStatus,
 )
 from nocturna.devices.conditions import ObservingConditions
+from nocturna.devices.covercalibrator import CoverCalibrator
+from nocturna.devices.dome import Dome
 from nocturna.devices.filterwheel import FilterWheel
 from nocturna.devices.focuser import Focuser
 from nocturna.devices.mount import Mount
 from nocturna.devices.sim import options as opt
 from nocturna.devices.sim.options import driver_options
-from nocturna.devices.types import CameraState, SensorType
+from nocturna.devices.types import (
+    CalibratorState,
+    CameraState,
+    CoverState,
+    SensorType,
+    ShutterState,
+)
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +117,9 @@ class SimCameraModel:
     read_noise_e: float = 3.5
     max_adu: int = 65535
     dark_e_per_s_at_0c: float = 0.05
+    # Flat panel at full brightness, unfiltered, per unbinned pixel: 5 s at 50 % in L
+    # collects 25 000 e⁻ = 25 000 ADU above the bias at the default gain.
+    flat_panel_e_per_s: float = 10_000.0
     hot_pixel_fraction: float = 1e-4
     sensor_seed: int = 1
     readout_s: float = 2.0  # full frame, unbinned, normal mode (0: instantaneous)
@@ -122,13 +141,14 @@ class SimCameraModel:
             if not getattr(self, name) > 0:
                 raise InvalidValueError(f"camera option {name} must be > 0, "
                                         f"got {getattr(self, name)!r}")
-        for name in ("readout_s", "fast_readout_s", "readout_overhead_s"):
+        for name in ("readout_s", "fast_readout_s", "readout_overhead_s",
+                     "flat_panel_e_per_s"):
             value = getattr(self, name)
             if not (isinstance(value, int | float) and math.isfinite(value) and value >= 0):
                 raise InvalidValueError(f"camera option {name} must be >= 0, got {value!r}")
 
 
-_REFERENCES = ("primary", "filterwheel", "focuser")
+_REFERENCES = ("primary", "filterwheel", "focuser", "calibrator")
 _SUFFIX_UNITS = {"_mm": "mm", "_um": "um", "_deg": "deg", "_s": "s", "_c": "deg_C"}
 
 
@@ -206,7 +226,8 @@ class _Exposure:
 
 
 class SimCamera(Camera):
-    """A simulated camera on a simulated (or real) mount, focuser and filter wheel."""
+    """A simulated camera on a simulated (or real) mount, focuser and filter wheel,
+    inside an optional dome, behind an optional cover calibrator (flat panel)."""
 
     driver_name = "sim"
 
@@ -220,6 +241,8 @@ class SimCamera(Camera):
         focuser: Focuser | None = None,
         filterwheel: FilterWheel | None = None,
         weather: ObservingConditions | None = None,
+        dome: Dome | None = None,
+        calibrator: CoverCalibrator | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(name, **kwargs)
@@ -229,6 +252,8 @@ class SimCamera(Camera):
         self.focuser = focuser
         self.filterwheel = filterwheel
         self.weather = weather
+        self.dome = dome
+        self.calibrator = calibrator
         m = self.model
         self._bin = (1, 1)
         self._subframe = (0, 0, m.width, m.height)
@@ -251,8 +276,10 @@ class SimCamera(Camera):
     def from_config(cls, cfg: DeviceConfig, **context: Any) -> SimCamera:
         """Build from a camera entry: its extra keys are :class:`SimCameraModel` fields.
 
-        ``primary``, ``filterwheel`` and ``focuser`` name other devices (the factory
-        resolves them); ``description`` and ``timeout_s`` go to the device.
+        ``primary``, ``filterwheel``, ``focuser`` and ``calibrator`` name other devices
+        (the factory resolves them and passes ``mount``, ``focuser``, ``filterwheel``,
+        ``weather``, ``dome`` and ``calibrator`` in ``context``); ``description`` and
+        ``timeout_s`` go to the device.
         """
         options = driver_options(cfg, _MODEL_OPTIONS)
         for key in _REFERENCES:
@@ -569,8 +596,9 @@ class SimCamera(Camera):
                         await between(k)
             exposure.end = end
             self._notify()
-            await asyncio.gather(*charges)
-            return await asyncio.to_thread(frame.read_out, seed)
+            with self.clock.paused():
+                await asyncio.gather(*charges)
+                return await asyncio.to_thread(frame.read_out, seed)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -589,7 +617,8 @@ class SimCamera(Camera):
     async def _render(self, spec: Any, seed: int | None) -> Any:
         from nocturna.devices.sim.sky.render import render_frame
 
-        return await asyncio.to_thread(render_frame, spec, seed)
+        with self.clock.paused():  # the simulator's own cost is not simulated time
+            return await asyncio.to_thread(render_frame, spec, seed)
 
     def _watch(self, exposure: _Exposure) -> None:
         """Announce the readout and the ready image when the clock gets there."""
@@ -707,14 +736,17 @@ class SimCamera(Camera):
                  "true_ra_deg": scene["ra_deg"], "true_dec_deg": scene["dec_deg"],
                  "wcs": frame.wcs, "stars": len(frame.stars.x),
                  "psf_fwhm_px": scene["psf_fwhm_px"],
-                 "sky_e_per_s_per_px": scene["sky_e_per_s_per_px"]}
+                 "sky_e_per_s_per_px": scene["sky_e_per_s_per_px"],
+                 "illumination": scene["illumination"],
+                 "panel_e_per_s_per_px": scene["panel_e_per_s_per_px"]}
         if stutter is not None:
             extra.update(
                 n_shift=stutter.n_shift, row_shift=stutter.row_shift,
                 segment_s=stutter.segment_s,
                 segment_psf_fwhm_px=[seg["psf_fwhm_px"] for seg in stutter.settings],
                 segment_focuser_positions=[seg["focuser_position"]
-                                           for seg in stutter.settings])
+                                           for seg in stutter.settings],
+                segment_illumination=[seg["illumination"] for seg in stutter.settings])
         return CameraImage(
             data=frame.data, start_time=exposure.start, duration_s=exposure.duration_s,
             light=exposure.light, bin_x=s["bin"][0], bin_y=s["bin"][1],
@@ -739,21 +771,24 @@ class SimCamera(Camera):
         offset_steps = 0.0 if focus is None else focus - (m.best_focus + filter_offset)
         fwhm = defocus_fwhm(m.seeing_fwhm_px, offset_steps, m.focus_steps_per_px)
         transmission = FILTER_THROUGHPUT.get((filter_name or "").lower(), 1.0)
-        clouds = await self._cloud_fraction()
-        lets_light_in = light and transmission > 0
-        sky_rate = 0.0
-        if lets_light_in:
+        illumination, panel = await self._illumination(light and transmission > 0)
+        clouds = sky_rate = panel_rate = 0.0
+        if illumination == "sky":
+            clouds = await self._cloud_fraction()
             sky_rate = await self._cached_sky_rate(start, ra_deg, dec_deg)
             sky_rate *= transmission * (1.0 - 0.6 * clouds)
+        elif illumination == "panel":
+            panel_rate = m.flat_panel_e_per_s * panel * transmission
         spec = FrameSpec(
             ra_deg=ra_deg, dec_deg=dec_deg, time=start, exposure_s=duration_s,
-            light=lets_light_in, focal_length_mm=m.focal_length_mm, aperture_mm=m.aperture_mm,
+            light=illumination != "none", stars=illumination == "sky",
+            focal_length_mm=m.focal_length_mm, aperture_mm=m.aperture_mm,
             throughput=max(1e-6, m.throughput * transmission * (1.0 - 0.95 * clouds)),
             rotation_deg=m.rotation_deg, psf_fwhm_px=fwhm, pixel_size_um=m.pixel_size_um,
             width=m.width, height=m.height, binning=self._bin[0],
             start_x=self._subframe[0], start_y=self._subframe[1],
             num_x=self._subframe[2], num_y=self._subframe[3],
-            background_e_per_s_per_px=sky_rate,
+            background_e_per_s_per_px=sky_rate + panel_rate,
             dark_current_e_per_s=dark_current(temperature, ref_e_per_s=m.dark_e_per_s_at_0c),
             gain_e_per_adu=self.electrons_per_adu(), read_noise_e=m.read_noise_e,
             bias_adu=m.bias_adu + self._offset, full_well_e=m.full_well_e, max_adu=m.max_adu,
@@ -766,8 +801,35 @@ class SimCamera(Camera):
             "electrons_per_adu": self.electrons_per_adu(), "filter": filter_name,
             "focuser_position": focus, "ra_deg": ra_deg, "dec_deg": dec_deg,
             "psf_fwhm_px": fwhm, "sky_e_per_s_per_px": sky_rate,
+            "illumination": illumination, "panel_e_per_s_per_px": panel_rate,
         }
         return spec, settings
+
+    async def _illumination(self, open_to_light: bool) -> tuple[str, float]:
+        """What lights the sensor and, for the panel, its brightness fraction (0..1).
+
+        ``"sky"``, ``"panel"`` or ``"none"``; see the module docstring. Only devices
+        that are present and connected are asked, the calibrator first (it sits in
+        front of the telescope, inside the dome).
+        """
+        if not open_to_light:
+            return "none", 0.0
+        calibrator = self.calibrator
+        if calibrator is not None and calibrator.connected:
+            status = await calibrator.state()
+            if status.cover_state == CoverState.CLOSED:
+                if status.calibrator_state != CalibratorState.READY:
+                    return "none", 0.0
+                top = (await calibrator.info()).max_brightness
+                fraction = max(0.0, min(1.0, status.brightness / top)) if top > 0 else 0.0
+                return ("panel", fraction) if fraction > 0 else ("none", 0.0)
+            if status.cover_state not in (CoverState.OPEN, CoverState.NOT_PRESENT):
+                return "none", 0.0
+        dome = self.dome
+        if dome is not None and dome.connected and \
+                (await dome.state()).shutter_status != ShutterState.OPEN:
+            return "none", 0.0
+        return "sky", 0.0
 
     async def _pointing(self, when: datetime) -> tuple[float, float]:
         """Where the optical axis truly points (the zenith without a mount)."""
@@ -833,10 +895,11 @@ class SimCamera(Camera):
         cache = self._sky_cache
         missing = [key for key in keys if key not in cache]
         if missing:
-            values = await asyncio.to_thread(
-                lambda: [self._sky_rate(datetime.fromtimestamp(key[0] * _SKY_NODE_S, UTC),
-                                        key[1] * _SKY_STEP_DEG, key[2] * _SKY_STEP_DEG)
-                         for key in missing])
+            with self.clock.paused():
+                values = await asyncio.to_thread(
+                    lambda: [self._sky_rate(datetime.fromtimestamp(key[0] * _SKY_NODE_S, UTC),
+                                            key[1] * _SKY_STEP_DEG, key[2] * _SKY_STEP_DEG)
+                             for key in missing])
             cache.update(zip(missing, values, strict=True))
         rates = []
         for key in keys:

@@ -12,7 +12,8 @@ Signal model, in electrons per binned pixel:
   ``psf_fwhm_px`` (unbinned pixels) integrated over each pixel (erf differences, a
   separable outer product per star), stamped in a box sized for each star's flux;
 * sky ``background_e_per_s_per_px`` and ``dark_current_e_per_s`` (per unbinned pixel),
-  uniform over the frame; hot pixels: a fixed set per sensor (``sensor_seed``) whose
+  uniform over the frame (``stars=False``: that uniform light only, e.g. a flat panel
+  in front of the aperture); hot pixels: a fixed set per sensor (``sensor_seed``) whose
   dark current is ``hot_pixel_factor`` × the sensor's;
 * binning sums the charge of ``binning``² pixels before one read (CCD-like: one read
   noise per binned pixel); a binned pixel holds ``binning``² × ``full_well_e``.
@@ -97,6 +98,7 @@ class FrameSpec:
     time: Any = None  # datetime (naive = UTC), astropy Time, Julian year, None = J2016.0
     exposure_s: float = 1.0
     light: bool = True  # False: shutter closed (dark/bias), no sky, no stars
+    stars: bool = True  # False: uniform light only, no stars (a flat panel's frame)
     # Optics.
     focal_length_mm: float = 186.0
     aperture_mm: float = 66.0
@@ -114,7 +116,7 @@ class FrameSpec:
     start_y: int = 0
     num_x: int | None = None  # None: to the edge of the binned sensor
     num_y: int | None = None
-    background_e_per_s_per_px: float = 0.0  # sky, per unbinned pixel (background.py)
+    background_e_per_s_per_px: float = 0.0  # sky (background.py) or panel, per unbinned px
     dark_current_e_per_s: float = 0.0  # per unbinned pixel, see dark_current()
     gain_e_per_adu: float = 1.0
     read_noise_e: float = 3.0
@@ -433,7 +435,7 @@ def _collect_charge(spec: FrameSpec, extra: np.ndarray, catalog: StarCatalog | N
     epoch = julian_year(spec.time)
     stars = _empty_stars()
     t0 = _time.perf_counter()
-    if spec.light and spec.exposure_s > 0:
+    if spec.light and spec.stars and spec.exposure_s > 0:
         fwhm = spec.psf_fwhm_px / spec.binning
         margin = 8.0 * fwhm / FWHM_PER_SIGMA + 2.0
         ra_c, dec_c, radius = _field_radius_deg(wcs, nx, ny, margin)

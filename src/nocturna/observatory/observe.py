@@ -1,0 +1,181 @@
+"""Observing the current observation: slew (the dome follows), then take a set.
+
+A set is the observation's next ``exp_set_size`` frames (one filter per set). Before
+every frame a checkpoint makes sure the frame may still be taken: the Sun will still
+be below the observing twilight when it ends, the field will still be above the
+horizon, and a German mount that has tracked past the meridian flips first
+(:class:`MeridianFlipNeeded` stops the set; the states re-slew and carry on).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from nocturna.core.errors import InvalidOperationError, NocturnaError
+
+if TYPE_CHECKING:
+    from nocturna.observatory.unit import Observatory
+
+log = logging.getLogger(__name__)
+
+
+class ObservationStopped(NocturnaError):
+    """A set stopped before its end for a reason of the sky, not of a device."""
+
+
+class MeridianFlipNeeded(ObservationStopped):
+    """The mount tracked past the meridian limit: re-slew (flip) before the next frame."""
+
+
+class FieldSetting(ObservationStopped):
+    """The field would go below the horizon (or twilight would begin) during the frame."""
+
+
+def target_altaz(unit: Observatory, ra_deg: float, dec_deg: float,
+                 when: datetime) -> tuple[float, float]:
+    """Altitude and azimuth (degrees, no refraction) of an ICRS position at ``when``."""
+    import astropy.units as u
+    from astropy.coordinates import AltAz, SkyCoord
+    from astropy.time import Time
+
+    frame = AltAz(obstime=Time(when), location=unit.location)
+    altaz = SkyCoord(ra_deg * u.deg, dec_deg * u.deg).transform_to(frame)
+    return float(altaz.alt.deg), float(altaz.az.deg)
+
+
+def above_horizon(unit: Observatory, ra_deg: float, dec_deg: float, when: datetime) -> bool:
+    alt, az = target_altaz(unit, ra_deg, dec_deg, when)
+    return bool(unit.scheduler.is_above_horizon(alt, az))
+
+
+async def slew_to_observation(unit: Observatory, observation: Any) -> None:
+    """Point the mount at the observation's field (refusing one below the horizon)."""
+    mount = unit.mount
+    if mount is None:
+        raise InvalidOperationError(f"{unit.name}: no mount to slew")
+    fld = observation.field
+    now = unit.clock.now()
+    if not above_horizon(unit, fld.ra_deg, fld.dec_deg, now):
+        alt, az = target_altaz(unit, fld.ra_deg, fld.dec_deg, now)
+        raise FieldSetting(f"{fld.name} is below the horizon (alt {alt:.1f}°, az {az:.1f}°)")
+    status = await mount.state()
+    if status.at_park:
+        await mount.unpark()
+    if not status.tracking:
+        await mount.set_tracking(True)
+    await mount.slew_and_wait(fld.ra_deg / 15.0, fld.dec_deg)
+    await _dome_catch_up(unit)
+    unit.publish("slewed", field=fld.name)
+
+
+async def _dome_catch_up(unit: Observatory) -> None:
+    dome = unit.dome
+    if dome is None:
+        return
+    status = await dome.state()
+    if status.slaved:
+        await dome.wait_until(lambda s: not s.slewing, timeout_s=300.0,
+                              what="following the mount")
+
+
+async def needs_meridian_flip(unit: Observatory, observation: Any) -> bool:
+    """Whether the mount tracks past the meridian on the side a fresh slew would leave."""
+    mount, settings = unit.mount, unit.settings.meridian
+    if mount is None or not settings.flip:
+        return False
+    status = await mount.state()
+    if status.at_park or not status.tracking:
+        return False
+    hour_angle_deg = ((status.sidereal_time_hours - status.ra_hours + 12.0) % 24.0 - 12.0) * 15
+    if hour_angle_deg < settings.flip_after.to_value("deg"):
+        return False
+    fld = observation.field
+    destination = await mount.destination_side_of_pier(fld.ra_deg / 15.0, fld.dec_deg)
+    return destination.name != "UNKNOWN" and destination != status.side_of_pier
+
+
+async def _observation_record(unit: Observatory, observation: Any) -> int:
+    """The storage id of the observation (created when first observed tonight)."""
+    record_id = getattr(observation, "record_id", None)
+    if record_id is None:
+        fld = observation.field
+        record = unit.storage.add_observation(
+            fld.name, status="observing", started_at=unit.clock.now(),
+            data={"ra_deg": fld.ra_deg, "dec_deg": fld.dec_deg, "priority": fld.priority,
+                  "min_nexp": fld.min_nexp, "exp_set_size": fld.exp_set_size,
+                  "filters": list(fld.filters), "exptimes_s": list(fld.exptimes_s)})
+        record_id = record.id
+        observation.record_id = record_id
+    return record_id
+
+
+async def take_set(unit: Observatory, observation: Any) -> int:
+    """Take the rest of the observation's current set; returns the frames written.
+
+    Frames already taken are counted even when the set stops early (checkpoint,
+    error, cancellation): the count comes from the database rows of the observation.
+    """
+    planned = observation.next_set()
+    if not planned:
+        return 0
+    record_id = await _observation_record(unit, observation)
+    fld = observation.field
+    before = len(unit.storage.list_exposures(observation_id=record_id))
+    runs = _runs(planned)
+    total = len(planned)
+    done = 0
+
+    async def checkpoint(message: str) -> None:
+        await _check_frame(unit, observation, exptime)
+        unit.status.frame = f"{observation.exposures_taken + done + 1}/" \
+                            f"{observation.total_frames}"
+
+    try:
+        for (filter_name, exptime), count in runs:
+            setup = {"filter": filter_name} if filter_name else {}
+            await unit.instrument.take_object(
+                exptime, count, title=fld.name, reason="science", program=unit.name,
+                note=f"set {observation.sets_taken + 1}", checkpoint=checkpoint,
+                observation_id=record_id, **setup)
+            done += count
+    finally:
+        rows = unit.storage.list_exposures(observation_id=record_id)
+        written = len(rows) - before
+        for row in sorted(rows, key=lambda r: r.start_time)[before:]:
+            observation.record_exposure(row.image_id)
+            unit.nightlog.light(fld.name, 1, row.exposure_time_s)
+        unit.scheduler.record_visit(fld.name, unit.clock.now(), written)
+        status = "finished" if observation.is_finished else "observing"
+        unit.storage.update_observation(
+            record_id, status=status,
+            finished_at=unit.clock.now() if observation.is_finished else None)
+        log.info("%s: %d of %d frames of the set written", fld.name, written, total)
+    return written
+
+
+def _runs(planned: list[Any]) -> list[tuple[tuple[str | None, float], int]]:
+    """Consecutive planned exposures grouped by (filter, exposure time)."""
+    runs: list[tuple[tuple[str | None, float], int]] = []
+    for item in planned:
+        key = (item.filter, float(item.exptime_s))
+        if runs and runs[-1][0] == key:
+            runs[-1] = (key, runs[-1][1] + 1)
+        else:
+            runs.append((key, 1))
+    return runs
+
+
+async def _check_frame(unit: Observatory, observation: Any, exptime: float) -> None:
+    """Refuse the next frame if it would end in twilight, low, or past the meridian."""
+    now = unit.clock.now()
+    end = now + timedelta(seconds=exptime + 30.0)
+    fld = observation.field
+    if not unit.is_dark("observe", end):
+        raise FieldSetting(f"twilight: the Sun will be at {unit.sun_altitude(end):+.1f}° "
+                           f"when a {exptime:g} s frame of {fld.name} ends")
+    if not above_horizon(unit, fld.ra_deg, fld.dec_deg, end):
+        raise FieldSetting(f"{fld.name} will be below the horizon when the frame ends")
+    if await needs_meridian_flip(unit, observation):
+        raise MeridianFlipNeeded(f"{fld.name} is past the meridian: flipping the mount")

@@ -1,0 +1,200 @@
+"""One observatory unit: site, devices, instruments, scheduler, storage.
+
+:class:`Observatory` holds what the night needs and offers the routines the states
+call: open up, observe the current observation, calibrations (bias and darks,
+twilight flats, dome flats), park and close. The routines live in their own modules
+(:mod:`.enclosure`, :mod:`.observe`, :mod:`.calibrations`, :mod:`.flats`); this class
+ties them to one unit and keeps the night's bookkeeping (:class:`NightLog`) and the
+live status the CLI shows.
+
+Pointing correction and autofocus are hooks (:attr:`Observatory.pointing_hook`,
+:attr:`Observatory.autofocus_hook`): async callables taking the unit. The states
+call them where the night needs them; their closed loops come with plate solving.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any
+
+from nocturna.core.clock import Clock, get_clock
+from nocturna.core.config import Config
+from nocturna.core.events import EventBus, get_event_bus
+from nocturna.devices.factory import DeviceSet
+from nocturna.instrument.components import ComponentGroup
+from nocturna.instrument.instrument import Instrument
+from nocturna.observatory.nightlog import NightLog
+from nocturna.observatory.sun import SunAltitudes
+
+log = logging.getLogger(__name__)
+
+Hook = Callable[["Observatory"], Awaitable[Any]]
+
+
+@dataclasses.dataclass
+class UnitStatus:
+    """What the unit is doing now, for the live status line and the dashboard."""
+
+    state: str = "sleeping"
+    field: str | None = None
+    frame: str | None = None  # "3/10"
+    sun_alt_deg: float | None = None
+    safe: bool | None = None
+    reasons: list[str] = dataclasses.field(default_factory=list)
+
+    def line(self, now: datetime) -> str:
+        sky = "" if self.sun_alt_deg is None else f"Sun {self.sun_alt_deg:+.1f}°"
+        safety = "safe" if self.safe else ("UNSAFE: " + "; ".join(self.reasons[:2])
+                                            if self.safe is False else "safety ?")
+        parts = [now.strftime("%Y-%m-%d %H:%M:%SZ"), self.state]
+        if self.field:
+            parts.append(self.field + (f" frame {self.frame}" if self.frame else ""))
+        parts += [sky, safety]
+        return " | ".join(p for p in parts if p)
+
+
+class Observatory:
+    """One unit; see the module docstring."""
+
+    def __init__(
+        self,
+        config: Config,
+        devices: DeviceSet,
+        storage: Any,
+        scheduler: Any,
+        instruments: dict[str, Instrument],
+        components: ComponentGroup,
+        *,
+        clock: Clock | None = None,
+        events: EventBus | None = None,
+    ) -> None:
+        from nocturna.core.astro import site_location
+
+        self.config = config
+        self.model = config.model
+        self.settings = config.model.observatory
+        self.site = config.model.site
+        self.location = site_location(self.site)
+        self.sun = SunAltitudes(self.location)
+        self.devices = devices
+        self.storage = storage
+        self.scheduler = scheduler
+        self.instruments = instruments
+        primary = devices.primary_camera
+        self.instrument = instruments[primary] if primary in instruments \
+            else next(iter(instruments.values()))
+        self.components = components
+        self._clock = clock
+        self._events = events
+        self.status = UnitStatus()
+        self.nightlog = NightLog()
+        self.observations: dict[str, Any] = {}  # field name → Observation, this night
+        self.current: Any | None = None  # the Observation being worked on
+        self.current_record_id: int | None = None
+        self.pointing_hook: Hook | None = None
+        self.autofocus_hook: Hook | None = None
+        self.evening_flats_done = False
+        self.morning_flats_done = False
+        self.housekeeping_done = False
+
+    # ------------------------------------------------------------ plumbing
+    @property
+    def clock(self) -> Clock:
+        return self._clock or get_clock()
+
+    @property
+    def events(self) -> EventBus:
+        return self._events or get_event_bus()
+
+    @property
+    def name(self) -> str:
+        return self.model.name
+
+    @property
+    def mount(self) -> Any | None:
+        return self.devices.mount
+
+    @property
+    def dome(self) -> Any | None:
+        return self.devices.dome
+
+    def publish(self, topic: str, **data: Any) -> None:
+        self.events.publish(f"unit.{topic}", self.name, time=self.clock.now(), **data)
+
+    def sun_altitude(self, when: datetime | None = None) -> float:
+        return self.sun.at(when or self.clock.now())
+
+    def twilight(self, which: str) -> float:
+        """The configured Sun altitude (degrees) for ``flat``, ``focus`` or ``observe``."""
+        return float(getattr(self.site.twilight, which).to_value("deg"))
+
+    def is_dark(self, which: str = "observe", when: datetime | None = None) -> bool:
+        """Whether the Sun is below the ``which`` twilight altitude."""
+        return self.sun_altitude(when) < self.twilight(which)
+
+    def is_morning(self, when: datetime | None = None) -> bool:
+        return self.sun.is_rising(when or self.clock.now())
+
+    def new_night(self) -> None:
+        """Forget the previous night's observations and calibrations."""
+        self.observations.clear()
+        self.current = None
+        self.current_record_id = None
+        self.evening_flats_done = self.morning_flats_done = self.housekeeping_done = False
+        self.nightlog.new_night()
+
+    # ------------------------------------------------------------ routines
+    async def open_up(self) -> None:
+        from nocturna.observatory.enclosure import open_up
+
+        await open_up(self)
+
+    async def park_and_close(self) -> None:
+        from nocturna.observatory.enclosure import park_and_close
+
+        await park_and_close(self)
+
+    async def slew_to_current(self) -> None:
+        from nocturna.observatory.observe import slew_to_observation
+
+        await slew_to_observation(self, self.current)
+
+    async def observe_current(self) -> int:
+        from nocturna.observatory.observe import take_set
+
+        return await take_set(self, self.current)
+
+    async def twilight_flats(self) -> int:
+        from nocturna.observatory.flats import twilight_flats
+
+        return await twilight_flats(self)
+
+    async def housekeeping(self) -> int:
+        from nocturna.observatory.calibrations import housekeeping
+
+        return await housekeeping(self)
+
+    async def correct_pointing(self) -> None:
+        """Run the pointing-correction hook, if the unit has one and it is enabled."""
+        if self.pointing_hook is not None and self.settings.pointing.enabled:
+            await self.pointing_hook(self)
+
+    async def autofocus(self) -> None:
+        """Run the autofocus hook, if the unit has one and it is enabled."""
+        if self.autofocus_hook is not None and self.settings.autofocus.enabled:
+            await self.autofocus_hook(self)
+
+    # ------------------------------------------------------------ life cycle
+    async def start(self) -> None:
+        """Connect and enable every component."""
+        await self.components.enable()
+
+    async def stop(self) -> None:
+        """Disable every component (devices disconnect) and stop their heartbeats."""
+        try:
+            await self.components.standby()
+        finally:
+            await self.components.close()

@@ -1,0 +1,21 @@
+"""Observing: take the current observation's next set."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from nocturna.observatory.observe import FieldSetting, MeridianFlipNeeded
+
+if TYPE_CHECKING:
+    from nocturna.observatory.unit import Observatory
+
+
+async def on_enter(unit: Observatory) -> tuple[str, str]:
+    try:
+        written = await unit.observe_current()
+    except MeridianFlipNeeded as exc:
+        unit.nightlog.flips += 1
+        return "slewing", str(exc)
+    except FieldSetting as exc:
+        return "scheduling", str(exc)
+    return "analyzing", f"{written} frames written"

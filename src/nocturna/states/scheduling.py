@@ -1,0 +1,49 @@
+"""Scheduling: pick the best observation now, wait for dark, or end the night."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from nocturna.states.ready import flats_due
+
+if TYPE_CHECKING:
+    from nocturna.observatory.unit import Observatory
+
+NOTHING_UP_WAIT_S = 600.0
+
+
+async def on_enter(unit: Observatory) -> tuple[str, str]:
+    from nocturna.scheduler import Observation
+
+    now = unit.clock.now()
+    observe = unit.twilight("observe")
+    if unit.is_morning(now) and unit.sun_altitude(now) >= observe:
+        if flats_due(unit):
+            return "flats", "morning twilight: time for sky flats"
+        return "parking", "morning twilight: night over"
+    if unit.sun_altitude(now) >= observe:
+        dark = unit.sun.crossing(observe, now, rising=False)
+        unit.status.field = "waiting for dark"
+        if dark is not None:
+            await unit.clock.sleep_until(dark)
+        await unit.autofocus()
+        return "scheduling", f"dark: the Sun is at {unit.sun_altitude():+.1f}°"
+    current = unit.current.field.name if unit.current is not None else None
+    for ranked in unit.scheduler.best(unit.clock.now(), current=current):
+        if ranked.score <= 0:
+            break
+        name = ranked.field.name
+        observation = unit.observations.get(name)
+        if observation is None:
+            observation = unit.observations[name] = Observation(ranked.field)
+        if observation.is_finished:
+            continue
+        unit.current = observation
+        unit.status.field = name
+        unit.status.frame = None
+        return "slewing", f"{name} (merit {ranked.score:.3f})"
+    unit.current = None
+    unit.status.field = "nothing observable"
+    await unit.clock.sleep_until(now + timedelta(seconds=NOTHING_UP_WAIT_S))
+    return "scheduling", "nothing observable: waited"

@@ -1,0 +1,55 @@
+"""A simulated unit for the observatory and state tests: small camera, temporary data."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+
+from nocturna.core.config import Config
+from nocturna.core.storage import Storage
+from nocturna.devices.factory import build_devices
+from nocturna.observatory.build import build_observatory
+from nocturna.observatory.unit import Observatory
+
+EVENING = "2026-12-15T04:00:00Z"  # 18:00 in Hawaii, Sun at about -2.5°
+MIDNIGHT = "2026-12-15T10:00:00Z"
+
+SMALL_CAMERA = {"name": "cam0", "driver": "sim", "primary": True, "filterwheel": "fw0",
+                "focuser": "foc0", "focal_length_mm": 85, "aperture_mm": 60,
+                "width": 512, "height": 512, "readout_s": 1.0}
+"""The demo camera's pixels and optics on a 512 × 512 sensor (16 × fewer pixels)."""
+
+
+def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    merged = copy.deepcopy(base)
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def unit_config(tmp_path: Path, **extra: Any) -> Config:
+    """The default configuration with a small camera and data under ``tmp_path``."""
+    data = _merge({"data_dir": str(tmp_path / "data"), "cameras": [SMALL_CAMERA]}, extra)
+    site = tmp_path / "site.yaml"
+    YAML(typ="safe", pure=True).dump(data, site)
+    return Config.load(site, environ={})
+
+
+def make_unit(config: Config, *, fields: Any = None, scenario: Any = None) -> Observatory:
+    """A unit of simulated devices (not yet started) on the current clock."""
+    devices = build_devices(config, simulate=True, scenario=scenario)
+    storage = Storage.open(config.model.storage.url, data_dir=config.data_dir)
+    return build_observatory(config, devices, storage, fields=[] if fields is None else fields)
+
+
+async def close_unit(unit: Observatory) -> None:
+    try:
+        await unit.stop()
+    finally:
+        unit.storage.close()
