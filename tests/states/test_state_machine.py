@@ -1,0 +1,66 @@
+"""The state machine on a simulated unit: cancelling parks and closes; meridian flips."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from nocturna.core.clock import SimClock, use_clock
+from nocturna.devices.types import ShutterState
+from nocturna.observatory.observe import needs_meridian_flip
+from nocturna.scheduler import Field, Observation
+from nocturna.scheduler.settings import configured_fields
+from nocturna.states import StateMachine
+from unit_helpers import MIDNIGHT, close_unit, make_unit, unit_config
+
+
+async def test_cancelling_the_run_parks_and_closes(tmp_path):
+    config = unit_config(tmp_path)
+    with use_clock(SimClock(MIDNIGHT, speed=300.0)):
+        unit = make_unit(config, fields=configured_fields(config.model.scheduler))
+        await unit.start()
+        try:
+            machine = StateMachine(unit)
+            run = asyncio.ensure_future(machine.run())
+            for _ in range(600):
+                if machine.state == "observing":
+                    break
+                await asyncio.sleep(0.05)
+            assert machine.state == "observing"
+            run.cancel()
+            await asyncio.gather(run, return_exceptions=True)
+            assert (await unit.mount.state()).at_park
+            assert (await unit.dome.state()).shutter_status == ShutterState.CLOSED
+            reasons = [t.reason for t in unit.storage.list_transitions()]
+            assert any("run cancelled" in r for r in reasons)
+        finally:
+            await close_unit(unit)
+
+
+async def test_tracking_past_the_meridian_asks_for_a_flip(tmp_path):
+    config = unit_config(tmp_path)
+    with use_clock(SimClock(MIDNIGHT, speed=0.0)) as clock:
+        unit = make_unit(config)
+        await unit.start()
+        try:
+            status = await unit.mount.state()
+            ra_deg = (status.sidereal_time_hours * 15.0 + 1.0) % 360.0  # 1° east of it
+            observation = Observation(Field("east", ra_deg, 19.0))
+            await unit.mount.unpark()
+            await unit.mount.set_tracking(True)
+            slew = asyncio.ensure_future(unit.mount.slew_and_wait(ra_deg / 15.0, 19.0))
+            while not slew.done():
+                clock.advance(1.0)
+                await asyncio.sleep(0)
+            await slew
+            assert not await needs_meridian_flip(unit, observation)
+            clock.set_time(clock.now() + timedelta(minutes=16))  # 3° past the meridian
+            assert await needs_meridian_flip(unit, observation)
+            slew = asyncio.ensure_future(unit.mount.slew_and_wait(ra_deg / 15.0, 19.0))
+            while not slew.done():
+                clock.advance(1.0)
+                await asyncio.sleep(0)
+            await slew
+            assert not await needs_meridian_flip(unit, observation)
+        finally:
+            await close_unit(unit)
