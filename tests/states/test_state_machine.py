@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from typing import Any
 
 from nocturna.core.clock import SimClock, use_clock
 from nocturna.devices.types import ShutterState
@@ -12,6 +13,15 @@ from nocturna.scheduler import Field, Observation
 from nocturna.scheduler.settings import configured_fields
 from nocturna.states import StateMachine
 from unit_helpers import MIDNIGHT, close_unit, make_unit, unit_config
+
+
+async def advance_until_done(clock: SimClock, work: Any) -> None:
+    """Run ``work`` on a stopped clock, moving it a second at a time."""
+    task = asyncio.ensure_future(work)
+    while not task.done():
+        clock.advance(1.0)
+        await asyncio.sleep(0)
+    await task
 
 
 async def test_cancelling_the_run_parks_and_closes(tmp_path):
@@ -48,19 +58,11 @@ async def test_tracking_past_the_meridian_asks_for_a_flip(tmp_path):
             observation = Observation(Field("east", ra_deg, 19.0))
             await unit.mount.unpark()
             await unit.mount.set_tracking(True)
-            slew = asyncio.ensure_future(unit.mount.slew_and_wait(ra_deg / 15.0, 19.0))
-            while not slew.done():
-                clock.advance(1.0)
-                await asyncio.sleep(0)
-            await slew
+            await advance_until_done(clock, unit.mount.slew_and_wait(ra_deg / 15.0, 19.0))
             assert not await needs_meridian_flip(unit, observation)
             clock.set_time(clock.now() + timedelta(minutes=16))  # 3° past the meridian
             assert await needs_meridian_flip(unit, observation)
-            slew = asyncio.ensure_future(unit.mount.slew_and_wait(ra_deg / 15.0, 19.0))
-            while not slew.done():
-                clock.advance(1.0)
-                await asyncio.sleep(0)
-            await slew
+            await advance_until_done(clock, unit.mount.slew_and_wait(ra_deg / 15.0, 19.0))
             assert not await needs_meridian_flip(unit, observation)
         finally:
             await close_unit(unit)
