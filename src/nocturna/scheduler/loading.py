@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from nocturna.core.errors import ConfigError, InvalidValueError
+from nocturna.core.yamlfile import read_yaml
 from nocturna.scheduler import catalog
 from nocturna.scheduler.fields import Field, FieldValueError
 
@@ -51,30 +52,12 @@ def load_fields(source: str | Path | list[Any] | dict[str, Any]) -> list[Field]:
     """Fields from a YAML file (a path) or from already parsed data."""
     if isinstance(source, str | Path):
         path = Path(source)
-        data = _read_yaml(path)
+        data = read_yaml(path, "fields file")
         try:
             return fields_from_data(data)
         except ConfigError as exc:
             raise ConfigError([f"{path.name}: {p}" for p in exc.problems]) from None
     return fields_from_data(source)
-
-
-def _read_yaml(path: Path) -> Any:
-    from ruamel.yaml import YAML
-    from ruamel.yaml.error import YAMLError
-
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"fields file {str(path)!r}: cannot read it "
-                          f"({exc.strerror or exc})") from None
-    try:
-        return YAML(typ="safe", pure=True).load(text)
-    except YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ConfigError(f"{path.name}:{where}: not valid YAML ({problem})") from None
 
 
 def fields_from_data(data: Any) -> list[Field]:

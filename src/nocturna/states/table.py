@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from nocturna.core.errors import ConfigError
+from nocturna.core.yamlfile import read_yaml
 
 BUILT_IN = Path(__file__).with_name("table.yaml")
 CHECKS = ("weather", "sun", "dome", "components", "disk")
@@ -61,18 +62,9 @@ class StateTable:
 
 def load_state_table(path: str | Path | None = None) -> StateTable:
     """The table in ``path`` (YAML), or the built-in one."""
-    from ruamel.yaml import YAML
-    from ruamel.yaml.error import YAMLError
-
     file = Path(path) if path is not None else BUILT_IN
     label = "built-in state table" if path is None else f"state table {str(file)!r}"
-    try:
-        data = YAML(typ="safe", pure=True).load(file.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"{label}: cannot read it ({exc.strerror or exc})") from None
-    except YAMLError as exc:
-        raise ConfigError(f"{label}: not valid YAML ({exc})") from None
-    return state_table_from_data(data, source=label)
+    return state_table_from_data(read_yaml(file, "state table"), source=label)
 
 
 def state_table_from_data(data: Any, *, source: str = "state table") -> StateTable:

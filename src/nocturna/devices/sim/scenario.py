@@ -58,6 +58,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from nocturna.core.clock import Clock
 from nocturna.core.errors import ConfigError, InvalidValueError
+from nocturna.core.yamlfile import read_yaml
 from nocturna.devices.sim import options as opt
 from nocturna.devices.sim.focuser import daily_temperature_c
 from nocturna.devices.sim.motion import wrap
@@ -452,16 +453,8 @@ def load_scenario(source: str | Path | Mapping[str, Any] | list[Any], *,
                   longitude_deg: float = -155.58) -> WeatherScenario:
     """A scenario from a YAML file (path) or from already parsed data."""
     if isinstance(source, str | Path):
-        from ruamel.yaml import YAML
-        from ruamel.yaml.error import YAMLError
-
         path = Path(source)
-        try:
-            data = YAML(typ="safe", pure=True).load(path.read_text(encoding="utf-8"))
-        except OSError as exc:
-            raise ConfigError(f"weather scenario {str(path)!r}: cannot read it ({exc})") from None
-        except YAMLError as exc:
-            raise ConfigError(f"weather scenario {str(path)!r}: not valid YAML ({exc})") from None
+        data = read_yaml(path, "weather scenario")
         try:
             return scenario_from_data(data, start=start, timezone=timezone,
                                       longitude_deg=longitude_deg)
