@@ -67,7 +67,7 @@ async def park_and_close(unit: Observatory) -> None:
     if unit.dome is not None:
         steps.append(("close the dome", _close_dome(unit.dome)))
     for calibrator in unit.devices.cover_calibrators.values():
-        steps.append((f"close the cover of {calibrator.name}", _close_cover(calibrator)))
+        steps.append((f"close the cover of {calibrator.name}", close_cover(calibrator)))
     results = await asyncio.gather(*(step for _, step in steps), return_exceptions=True)
     failures = []
     for (what, _), result in zip(steps, results, strict=True):
@@ -99,7 +99,7 @@ async def _close_dome(dome: Any) -> None:
     await dome.close_and_wait()
 
 
-async def _close_cover(calibrator: Any) -> None:
+async def close_cover(calibrator: Any) -> None:
     status = await calibrator.state()
     if status.cover_state in (CoverState.NOT_PRESENT, CoverState.CLOSED):
         return

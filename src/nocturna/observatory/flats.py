@@ -25,7 +25,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from nocturna.devices.types import CalibratorState, CoverState
+from nocturna.devices.types import CalibratorState
+from nocturna.observatory.enclosure import close_cover
+from nocturna.observatory.observe import dome_catch_up
 
 if TYPE_CHECKING:
     from nocturna.observatory.unit import Observatory
@@ -122,9 +124,7 @@ async def _point_opposite_sun(unit: Observatory, altitude_deg: float) -> None:
         await mount.set_tracking(False)
     await mount.slew_to_alt_az(altitude_deg, azimuth)
     await mount.wait_for_slew()
-    from nocturna.observatory.observe import _dome_catch_up
-
-    await _dome_catch_up(unit)
+    await dome_catch_up(unit)
 
 
 async def twilight_flats(unit: Observatory) -> int:
@@ -231,11 +231,7 @@ async def dome_flats(unit: Observatory) -> int:
     info = await panel.info()
     if info.max_brightness <= 0:
         return 0
-    status = await panel.state()
-    if status.cover_state != CoverState.CLOSED:
-        await panel.close_cover()
-        await panel.wait_until(lambda s: s.cover_state == CoverState.CLOSED, timeout_s=300.0,
-                               what="closing the cover")
+    await close_cover(panel)
     brightness = max(1, round(info.max_brightness * cfg.brightness / 100.0))
     await panel.calibrator_on(brightness)
     await panel.wait_until(lambda s: s.calibrator_state == CalibratorState.READY,

@@ -66,11 +66,11 @@ async def slew_to_observation(unit: Observatory, observation: Any) -> None:
     if not status.tracking:
         await mount.set_tracking(True)
     await mount.slew_and_wait(fld.ra_deg / 15.0, fld.dec_deg)
-    await _dome_catch_up(unit)
+    await dome_catch_up(unit)
     unit.publish("slewed", field=fld.name)
 
 
-async def _dome_catch_up(unit: Observatory) -> None:
+async def dome_catch_up(unit: Observatory) -> None:
     dome = unit.dome
     if dome is None:
         return
