@@ -16,6 +16,7 @@ import typer
 
 from nocturna import __version__
 from nocturna.cli import (
+    alpaca_cmd,
     camera_cmd,
     components_cmd,
     config_cmd,
@@ -40,6 +41,7 @@ app.add_typer(devices_cmd.app, name="devices")
 app.add_typer(camera_cmd.app, name="camera")
 app.add_typer(mount_cmd.app, name="mount")
 app.add_typer(take_cmd.app, name="take")
+app.add_typer(alpaca_cmd.app, name="alpaca")
 app.command("components")(components_cmd.components)
 app.command("run")(run_cmd.run)
 app.command("plan")(plan_cmd.plan)

@@ -55,6 +55,17 @@ DRIVERS: dict[tuple[str, str], str] = {
     ("cover_calibrators", "sim"): "nocturna.devices.sim.covercalibrator:SimCoverCalibrator",
     ("spectrographs", "sim"): "nocturna.devices.sim.spectrograph:SimSpectrograph",
     ("cameras", "sim"): "nocturna.devices.sim.camera:SimCamera",
+    ("mount", "alpaca"): "nocturna.devices.alpaca.mount:AlpacaMount",
+    ("dome", "alpaca"): "nocturna.devices.alpaca.dome:AlpacaDome",
+    ("focusers", "alpaca"): "nocturna.devices.alpaca.focuser:AlpacaFocuser",
+    ("filterwheels", "alpaca"): "nocturna.devices.alpaca.filterwheel:AlpacaFilterWheel",
+    ("rotators", "alpaca"): "nocturna.devices.alpaca.rotator:AlpacaRotator",
+    ("switches", "alpaca"): "nocturna.devices.alpaca.switch:AlpacaSwitch",
+    ("weather", "alpaca"): "nocturna.devices.alpaca.conditions:AlpacaObservingConditions",
+    ("safety_monitors", "alpaca"): "nocturna.devices.alpaca.safety:AlpacaSafetyMonitor",
+    ("cover_calibrators", "alpaca"):
+        "nocturna.devices.alpaca.covercalibrator:AlpacaCoverCalibrator",
+    ("cameras", "alpaca"): "nocturna.devices.alpaca.camera:AlpacaCamera",
 }
 
 
@@ -113,9 +124,11 @@ def _driver_class(section: str, cfg: DeviceConfig, simulate: bool) -> type[Any]:
     driver = "sim" if simulate else cfg.driver
     target = DRIVERS.get((section, driver))
     if target is None:
+        available = ", ".join(sorted(d for s, d in DRIVERS if s == section)) or "none"
         raise ConfigError(
             f"{section}: device {cfg.name!r} uses driver {driver!r}, which this version does "
-            f"not provide (available: sim); use --simulate or driver: sim"
+            f"not provide for {section} (available: {available}); use --simulate or "
+            "driver: sim"
         )
     module, _, name = target.partition(":")
     return getattr(importlib.import_module(module), name)

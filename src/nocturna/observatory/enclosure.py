@@ -31,7 +31,40 @@ async def open_up(unit: Observatory) -> None:
     for calibrator in unit.devices.cover_calibrators.values():
         steps.append(_open_cover(calibrator))
     await asyncio.gather(*steps)
+    await align_dome(unit)
     unit.publish("opened")
+
+
+async def align_dome(unit: Observatory) -> None:
+    """Make an open rotating dome face the mount, and wait until it does.
+
+    A slaved dome is given the time to follow. One that still does not face the mount
+    (a network dome whose driver only records ``Slaved`` and leaves following to the
+    client, as ASCOM allows) is unslaved and turned by nocturna from then on. Roofs,
+    parked mounts and domes that cannot be turned are left as they are.
+    """
+    dome, mount = unit.dome, unit.mount
+    if dome is None or mount is None:
+        return
+    status = await dome.state()
+    if status.slaved:
+        status = await dome.wait_until(lambda s: not s.slewing, timeout_s=300.0,
+                                       what="following the mount")
+    if status.azimuth_deg is None or status.shutter_status != ShutterState.OPEN:
+        return
+    pointing = await mount.state()
+    if pointing.at_park:
+        return
+    limit = unit.settings.safety.max_dome_offset.to_value("deg")
+    offset = abs((status.azimuth_deg - pointing.az_deg + 180.0) % 360.0 - 180.0)
+    if offset <= limit / 2 or not (await dome.info()).can_set_azimuth:
+        return
+    if status.slaved:
+        log.warning("dome %s is slaved but %.1f° from the mount: nocturna turns it from now on",
+                    dome.name, offset)
+        await dome.set_slaved(False)
+    await dome.slew_to_azimuth(pointing.az_deg % 360.0)
+    await dome.wait_until(lambda s: not s.slewing, timeout_s=300.0, what="turning to the mount")
 
 
 async def _unpark(mount: Any) -> None:

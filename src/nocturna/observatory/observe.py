@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from nocturna.core.errors import InvalidOperationError, NocturnaError
+from nocturna.observatory.enclosure import align_dome
 
 if TYPE_CHECKING:
     from nocturna.observatory.unit import Observatory
@@ -71,13 +72,8 @@ async def slew_to_observation(unit: Observatory, observation: Any) -> None:
 
 
 async def dome_catch_up(unit: Observatory) -> None:
-    dome = unit.dome
-    if dome is None:
-        return
-    status = await dome.state()
-    if status.slaved:
-        await dome.wait_until(lambda s: not s.slewing, timeout_s=300.0,
-                              what="following the mount")
+    """The dome faces the mount (see :func:`~nocturna.observatory.enclosure.align_dome`)."""
+    await align_dome(unit)
 
 
 async def needs_meridian_flip(unit: Observatory, observation: Any) -> bool:
@@ -179,3 +175,4 @@ async def _check_frame(unit: Observatory, observation: Any, exptime: float) -> N
         raise FieldSetting(f"{fld.name} will be below the horizon when the frame ends")
     if await needs_meridian_flip(unit, observation):
         raise MeridianFlipNeeded(f"{fld.name} is past the meridian: flipping the mount")
+    await dome_catch_up(unit)  # the mount tracked since the last frame

@@ -1,0 +1,9 @@
+"""Alpaca client drivers: nocturna's device interfaces over ASCOM Alpaca (HTTP).
+
+One driver per kind (``camera``: :class:`~nocturna.devices.alpaca.camera.AlpacaCamera`,
+``telescope``: :class:`~nocturna.devices.alpaca.mount.AlpacaMount`, ...), configured as
+``driver: alpaca, address: host:port, device_number: N``; they share one keep-alive
+HTTP session per server (:mod:`~nocturna.devices.alpaca.transport`). Servers are found
+with :mod:`~nocturna.devices.alpaca.discovery`. :mod:`~nocturna.devices.alpaca.imagebytes`
+(the ImageBytes format) is shared with nocturna's Alpaca server.
+"""

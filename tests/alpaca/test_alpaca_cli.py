@@ -1,0 +1,125 @@
+"""``nocturna alpaca serve`` in a subprocess: it serves, and stops cleanly on signals."""
+
+from __future__ import annotations
+
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from alpaca_server_helpers import free_udp_port, ok
+
+from nocturna.cli.main import main
+
+SITE = """\
+name: cli-unit
+cameras:
+  - name: cam0
+    driver: sim
+    width: 64
+    height: 48
+"""
+
+
+def free_tcp_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start(tmp_path: Path, port: int) -> subprocess.Popen[str]:
+    site = tmp_path / "site.yaml"
+    site.write_text(SITE, encoding="utf-8")
+    command = [sys.executable, "-m", "nocturna", "--config", str(site), "--data",
+               str(tmp_path / "data"), "alpaca", "serve", "--simulate", "--port", str(port),
+               "--discovery-port", str(free_udp_port())]
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+
+
+def wait_until_serving(process: subprocess.Popen[str], url: str) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        assert process.poll() is None, process.communicate()
+        try:
+            httpx.get(f"{url}/management/apiversions", timeout=1)
+            return
+        except httpx.TransportError:
+            time.sleep(0.1)
+    pytest.fail("the server did not answer within 60 s")
+
+
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
+def test_serve_answers_and_stops_cleanly_on_a_signal(tmp_path, stop):
+    port = free_tcp_port()
+    url = f"http://127.0.0.1:{port}"
+    process = start(tmp_path, port)
+    try:
+        wait_until_serving(process, url)
+        with httpx.Client(base_url=url) as http:
+            devices = ok(http.get("/management/v1/configureddevices"))
+            assert ("Telescope", "mount0") in [(d["DeviceType"], d["DeviceName"])
+                                              for d in devices]
+            assert ok(http.get("/api/v1/camera/0/cameraxsize")) == 64
+            assert ok(http.get("/api/v1/telescope/0/connected")) is True
+            ok(http.put("/api/v1/telescope/0/unpark"))
+        process.send_signal(stop)
+        out, err = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 0, err
+    assert url in out and "mount0" in out and "Alpaca server stopped" in out
+    assert "Traceback" not in err
+
+
+def test_the_first_request_has_server_transaction_id_1(tmp_path):
+    port = free_tcp_port()
+    url = f"http://127.0.0.1:{port}"
+    process = start(tmp_path, port)
+    try:
+        deadline = time.monotonic() + 60
+        while True:  # probe the port without sending a request
+            with socket.socket() as sock:
+                if sock.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            assert time.monotonic() < deadline and process.poll() is None
+            time.sleep(0.1)
+        first = httpx.get(f"{url}/api/v1/telescope/0/name").json()
+        second = httpx.get(f"{url}/api/v1/telescope/0/name").json()
+        assert (first["ServerTransactionID"], second["ServerTransactionID"]) == (1, 2)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=30)
+
+
+@pytest.mark.parametrize("options", [["--host", "192.0.2.10"], ["--host", "0.0.0.0"]])
+def test_a_remote_address_without_the_flag_is_refused(capsys, options):
+    assert main(["alpaca", "serve", "--simulate", *options]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("nocturna: error:") and "--allow-remote" in err
+    assert len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("options", [["--port", "-1"], ["--port", "x"],
+                                     ["--discovery-port", "70000"]])
+def test_bad_options_exit_with_2(capsys, options):
+    assert main(["alpaca", "serve", *options]) == 2
+    assert capsys.readouterr().err.startswith("nocturna: error:")
+
+
+def test_a_port_in_use_is_a_one_line_error(capsys, tmp_path):
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        code = main(["--data", str(tmp_path), "alpaca", "serve", "--simulate", "--port",
+                     str(port), "--discovery-port", str(free_udp_port())])
+    err = capsys.readouterr().err
+    assert code == 1 and f"cannot listen on 127.0.0.1:{port}" in err
+    assert len(err.strip().splitlines()) == 1
