@@ -123,3 +123,27 @@ def test_a_port_in_use_is_a_one_line_error(capsys, tmp_path):
     err = capsys.readouterr().err
     assert code == 1 and f"cannot listen on 127.0.0.1:{port}" in err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_discover_lists_the_servers_devices_as_site_file_entries(capsys, tmp_path):
+    from nocturna.alpaca.runner import start_in_thread
+    from nocturna.core.config import Config
+    from nocturna.devices.factory import build_devices
+
+    site = tmp_path / "site.yaml"
+    site.write_text(SITE, encoding="utf-8")
+    devices = build_devices(Config.load(site, environ={}), simulate=True)
+    with start_in_thread(devices, discovery_port=free_udp_port()) as server:
+        code = main(["alpaca", "discover", "--discovery-port", str(server.discovery_port),
+                     "--timeout", "1"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert f"127.0.0.1:{server.port}" in out
+    assert "camera" in out and "cam0" in out and "telescope" in out
+
+
+def test_discover_with_no_server_answering_exits_1(capsys):
+    code = main(["alpaca", "discover", "--discovery-port", str(free_udp_port()),
+                 "--timeout", "0.3"])
+    assert code == 1
+    assert "no Alpaca server answered" in capsys.readouterr().out

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import math
 
 import numpy as np
 import pytest
@@ -120,6 +122,18 @@ async def test_saved_frame_has_checksums_headers_and_a_database_row(clock, site,
     assert read_header["UNIT"] == "test-unit"
     assert row is not None and row.size_bytes == written.size_bytes
     assert row.checksum == written.checksum and row.header["EXPTIME"] == 1.0
+
+
+async def test_readings_a_camera_does_not_have_are_left_out_of_the_header(clock, site):
+    """A network camera answering "not implemented" for its temperatures reports NaN."""
+    mount, focuser, camera = await unit(site)
+    image = await point_and_expose(clock, mount, camera, 83.8, -5.4, exposure_s=1.0)
+    image = dataclasses.replace(image, ccd_temperature_c=math.nan,
+                                set_ccd_temperature_c=math.nan)
+    context = FrameContext(camera=camera, site=site, mount=mount, focuser=focuser)
+    header = await describe_frame(image, context, image_type="LIGHT")
+    assert "CCD-TEMP" not in header and "SET-TEMP" not in header
+    assert header["EXPTIME"] == 1.0
 
 
 def test_optics_from_config_converts_units_and_refuses_non_numbers():

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ipaddress
 import logging
 import signal
 import socket
@@ -28,22 +27,13 @@ from nocturna.alpaca.kinds import available_kinds, background
 from nocturna.alpaca.management import ServerInfo
 from nocturna.alpaca.registry import ServedDevice, serve_list
 from nocturna.core.errors import InvalidValueError, NocturnaError
+from nocturna.core.listen import bind, is_loopback, loop_factory
 from nocturna.devices.base import Device
 from nocturna.devices.factory import DeviceSet
 
 log = logging.getLogger(__name__)
 
 DEFAULT_HTTP_PORT = 11111
-
-
-def is_loopback(host: str) -> bool:
-    """True for 127.0.0.0/8, ::1 and ``localhost``."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def check_host(host: str, allow_remote: bool) -> None:
@@ -53,30 +43,6 @@ def check_host(host: str, allow_remote: bool) -> None:
             f"--host {host}: Alpaca has no authentication, so anyone who reaches this "
             "address could move the hardware; pass --allow-remote to accept that, or keep "
             "the default 127.0.0.1")
-
-
-def bind(host: str, port: int) -> socket.socket:
-    """A listening TCP socket with TCP_NODELAY-capable protocol (port 0: a free one)."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((host, port))
-    except OSError as exc:
-        sock.close()
-        raise NocturnaError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
-    sock.listen(1024)
-    sock.setblocking(False)
-    return sock
-
-
-def loop_factory() -> Callable[[], asyncio.AbstractEventLoop]:
-    """uvloop's event loop when installed (faster), else asyncio's."""
-    try:
-        import uvloop
-    except ImportError:
-        return asyncio.new_event_loop
-    return uvloop.new_event_loop
 
 
 def _uvicorn_server(app: AlpacaApp) -> Any:

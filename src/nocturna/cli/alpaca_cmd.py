@@ -1,4 +1,5 @@
-"""``nocturna alpaca serve``: every configured device to any ASCOM Alpaca client."""
+"""``nocturna alpaca serve``: every configured device to any ASCOM Alpaca client;
+``nocturna alpaca discover``: the Alpaca servers on the network and their devices."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ import typer
 from rich.table import Table
 
 from nocturna.alpaca.discovery import DEFAULT_PORT as DISCOVERY_PORT
-from nocturna.alpaca.runner import DEFAULT_HTTP_PORT, AlpacaServer, check_host, loop_factory
+from nocturna.alpaca.runner import DEFAULT_HTTP_PORT, AlpacaServer, check_host
 from nocturna.cli.output import console
 from nocturna.cli.session import device_session
+from nocturna.core.listen import loop_factory
 
 app = typer.Typer(help="ASCOM Alpaca: serve the unit's devices to Alpaca clients.")
 
@@ -64,3 +66,28 @@ def serve(
 
     with asyncio.Runner(loop_factory=loop_factory()) as runner:
         runner.run(main())
+
+
+@app.command("discover")
+def discover(
+    port: Annotated[int, typer.Option(
+        "--discovery-port", min=1, max=65535, help="UDP port the servers answer on.")
+    ] = DISCOVERY_PORT,
+    timeout: Annotated[float, typer.Option(
+        "--timeout", min=0.1, help="Seconds to wait for answers.")] = 2.0,
+) -> None:
+    """Find Alpaca servers (a broadcast on every interface) and list their devices, in
+    the form a site file's ``driver: alpaca`` entries take."""
+    from nocturna.devices.alpaca.discovery import find_devices
+
+    found = asyncio.run(find_devices(port, timeout))
+    if not found:
+        console.print(f"no Alpaca server answered on UDP {port} within {timeout:g} s")
+        raise typer.Exit(1)
+    for address, devices in found.items():
+        console.print(f"# Alpaca server {address}: {len(devices)} device(s)", soft_wrap=True)
+        for device in devices:
+            console.print(f"{device.device_type}: {{name: {device.name!r}, driver: alpaca, "
+                          f"address: {address}, device_number: {device.device_number}}}"
+                          f"  # UniqueID {device.unique_id}", soft_wrap=True, markup=False,
+                          highlight=False)

@@ -3,27 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import logging
-import socket
 import threading
 from dataclasses import dataclass, field
 
 from nocturna.configserver.app import ConfigService, create_app
 from nocturna.core.config import Config
 from nocturna.core.errors import ConfigError, NocturnaError
+from nocturna.core.listen import bind, is_loopback, loop_factory
 
 log = logging.getLogger(__name__)
-
-
-def is_loopback(host: str) -> bool:
-    """True for 127.0.0.0/8, ::1 and ``localhost``."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def check_exposure(host: str, token: str | None) -> None:
@@ -33,32 +22,6 @@ def check_exposure(host: str, token: str | None) -> None:
             f"config_server.host = {host!r}: listening beyond this machine requires a token "
             "(--token or config_server.token), since a set changes the live configuration"
         )
-
-
-def bind(host: str, port: int) -> socket.socket:
-    """A listening TCP socket (port 0 picks a free port)."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    # IPPROTO_TCP explicitly: asyncio only sets TCP_NODELAY on sockets whose proto says
-    # TCP, and without it every response stalls ~40 ms (Nagle + delayed ACK).
-    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((host, port))
-    except OSError as exc:
-        sock.close()
-        raise NocturnaError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
-    sock.listen(1024)
-    sock.setblocking(False)
-    return sock
-
-
-def _loop_factory():  # type: ignore[no-untyped-def]
-    """uvloop's event loop when installed (faster), else asyncio's."""
-    try:
-        import uvloop
-    except ImportError:
-        return asyncio.new_event_loop
-    return uvloop.new_event_loop
 
 
 def _uvicorn_server(service: ConfigService):  # type: ignore[no-untyped-def]
@@ -81,7 +44,7 @@ def serve(
     service = ConfigService(config, save=save, token=token)
     server = _uvicorn_server(service)
     log.warning("config service listening", extra={"url": f"http://{host}:{port}"})
-    with asyncio.Runner(loop_factory=_loop_factory()) as runner:
+    with asyncio.Runner(loop_factory=loop_factory()) as runner:
         runner.run(server.serve(sockets=[sock]))
 
 
@@ -125,7 +88,7 @@ def start_in_thread(
 
     def run() -> None:
         try:
-            with asyncio.Runner(loop_factory=_loop_factory()) as loop_runner:
+            with asyncio.Runner(loop_factory=loop_factory()) as loop_runner:
                 loop_runner.run(server.serve(sockets=[sock]))
         except BaseException as exc:  # reported to the starting thread
             failure.append(exc)

@@ -125,11 +125,13 @@ async def gather_description(
     modes = camera_info.readout_modes
     camera = h.CameraInfo(
         name=context.camera.name, binning_x=image.bin_x, binning_y=image.bin_y,
-        gain=image.gain, offset=image.offset, ccd_temp_c=image.ccd_temperature_c,
-        set_temp_c=image.set_ccd_temperature_c, pixel_size_x_um=camera_info.pixel_size_x_um,
-        pixel_size_y_um=camera_info.pixel_size_y_um,
+        gain=image.gain, offset=image.offset, ccd_temp_c=_known(image.ccd_temperature_c),
+        set_temp_c=_known(image.set_ccd_temperature_c),
+        pixel_size_x_um=_known(camera_info.pixel_size_x_um),
+        pixel_size_y_um=_known(camera_info.pixel_size_y_um),
         readout_mode=modes[image.readout_mode] if image.readout_mode < len(modes) else None,
-        electrons_per_adu=image.extra.get("electrons_per_adu", camera_info.electrons_per_adu),
+        electrons_per_adu=_known(image.extra.get("electrons_per_adu",
+                                                 camera_info.electrons_per_adu)),
     )
     mount = await _mount_section(context.mount, context.optics)
     filter_name = image.extra.get("filter")
@@ -214,3 +216,11 @@ def _save(path: Path, image: CameraImage, header: fits.Header | FrameDescription
             header=h.header_values(written.header),
         )
     return written
+
+
+def _known(value: float | None) -> float | None:
+    """None for a reading the camera does not have (a driver reports it as NaN: an
+    Alpaca camera answering "not implemented"), so the header leaves the card out."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return None
+    return value

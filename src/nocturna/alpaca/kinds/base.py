@@ -26,6 +26,7 @@ from datetime import UTC, datetime
 from enum import IntEnum
 from typing import Any
 
+from nocturna.core.errors import NotImplementedByDeviceError
 from nocturna.devices.base import Device
 
 Args = dict[str, Any]
@@ -54,6 +55,16 @@ class Table:
 
     def put(self, member: str) -> Callable[[Handler], Handler]:
         return self._add("PUT", member)
+
+
+async def require(device: Device, flag: str, what: str) -> Any:
+    """The device's info, or 0x400 if its capability ``flag`` (an info field such as
+    ``can_park``) is false; ``what`` names the refused member for the message."""
+    info = await device.info()
+    if not getattr(info, flag):
+        raise NotImplementedByDeviceError(
+            f"{device.kind} {device.name!r} does not implement {what} ({flag} is false)")
+    return info
 
 
 def alpaca_time(value: datetime) -> str:

@@ -23,7 +23,7 @@ from typing import Any
 
 from nocturna.alpaca.imagearray import ImageReply
 from nocturna.alpaca.kinds.background import PerDevice
-from nocturna.alpaca.kinds.base import Args, Table
+from nocturna.alpaca.kinds.base import Args, Table, require
 from nocturna.core.errors import (
     InvalidOperationError,
     InvalidValueError,
@@ -67,13 +67,6 @@ async def _frame(device: Camera) -> _Served:
 
 def _unsupported(device: Camera, what: str) -> NotImplementedByDeviceError:
     return NotImplementedByDeviceError(f"camera {device.name!r} does not support {what}")
-
-
-async def _require(device: Camera, flag: str, what: str) -> CameraInfo:
-    info = await device.info()
-    if not getattr(info, flag):
-        raise _unsupported(device, f"{what} ({flag} is false)")
-    return info
 
 
 def _info_getter(member: str, attribute: str, what: str) -> None:
@@ -191,7 +184,7 @@ async def start_exposure(device: Camera, args: Args) -> None:
 
 @table.put("abortexposure")
 async def abort_exposure(device: Camera, args: Args) -> None:
-    await _require(device, "can_abort_exposure", "AbortExposure")
+    await require(device, "can_abort_exposure", "AbortExposure")
     busy = (await device.state()).camera_state in BUSY
     await device.abort_exposure()
     if busy:
@@ -200,7 +193,7 @@ async def abort_exposure(device: Camera, args: Args) -> None:
 
 @table.put("stopexposure")
 async def stop_exposure(device: Camera, args: Args) -> None:
-    await _require(device, "can_stop_exposure", "StopExposure")
+    await require(device, "can_stop_exposure", "StopExposure")
     await device.stop_exposure()
 
 
@@ -262,13 +255,13 @@ async def put_readout_mode(device: Camera, args: Args) -> None:
 
 @table.get("fastreadout")
 async def get_fast_readout(device: Camera, args: Args) -> bool:
-    await _require(device, "can_fast_readout", "FastReadout")
+    await require(device, "can_fast_readout", "FastReadout")
     return (await device.state()).fast_readout
 
 
 @table.put("fastreadout")
 async def put_fast_readout(device: Camera, args: Args) -> None:
-    await _require(device, "can_fast_readout", "FastReadout")
+    await require(device, "can_fast_readout", "FastReadout")
     await device.set_fast_readout(args["FastReadout"])
 
 
@@ -279,19 +272,19 @@ async def put_cooler_on(device: Camera, args: Args) -> None:
 
 @table.get("coolerpower")
 async def cooler_power(device: Camera, args: Args) -> float:
-    await _require(device, "can_get_cooler_power", "CoolerPower")
+    await require(device, "can_get_cooler_power", "CoolerPower")
     return (await device.state()).cooler_power_pct
 
 
 @table.get("setccdtemperature")
 async def get_set_ccd_temperature(device: Camera, args: Args) -> float:
-    await _require(device, "can_set_ccd_temperature", "SetCCDTemperature")
+    await require(device, "can_set_ccd_temperature", "SetCCDTemperature")
     return (await device.state()).set_ccd_temperature_c
 
 
 @table.put("setccdtemperature")
 async def put_set_ccd_temperature(device: Camera, args: Args) -> None:
-    await _require(device, "can_set_ccd_temperature", "SetCCDTemperature")
+    await require(device, "can_set_ccd_temperature", "SetCCDTemperature")
     await device.set_target_temperature(args["SetCCDTemperature"])
 
 
@@ -308,13 +301,13 @@ async def put_sub_exposure_duration(device: Camera, args: Args) -> None:
 # ----------------------------------------------------------------- guiding
 @table.get("ispulseguiding")
 async def is_pulse_guiding(device: Camera, args: Args) -> bool:
-    await _require(device, "can_pulse_guide", "IsPulseGuiding")
+    await require(device, "can_pulse_guide", "IsPulseGuiding")
     return (await device.state()).is_pulse_guiding
 
 
 @table.put("pulseguide")
 async def pulse_guide(device: Camera, args: Args) -> None:
-    await _require(device, "can_pulse_guide", "PulseGuide")
+    await require(device, "can_pulse_guide", "PulseGuide")
     try:
         direction = GuideDirection(args["Direction"])
     except ValueError:

@@ -25,7 +25,7 @@ from typing import Any
 
 from nocturna.alpaca.kinds import background
 from nocturna.alpaca.kinds.background import PerDevice
-from nocturna.alpaca.kinds.base import Args, Table
+from nocturna.alpaca.kinds.base import Args, Table, require
 from nocturna.core.errors import (
     InvalidOperationError,
     InvalidValueError,
@@ -33,7 +33,7 @@ from nocturna.core.errors import (
     NotImplementedByDeviceError,
     ValueNotSetError,
 )
-from nocturna.devices.mount import Mount, MountInfo
+from nocturna.devices.mount import Mount
 from nocturna.devices.types import DriveRate, GuideDirection, PierSide, TelescopeAxis
 
 table = Table()
@@ -47,14 +47,6 @@ class _Target:
 
 
 _targets: PerDevice[_Target] = PerDevice()
-
-
-async def _require(device: Mount, flag: str, member: str) -> MountInfo:
-    info = await device.info()
-    if not getattr(info, flag):
-        raise NotImplementedByDeviceError(f"telescope {device.name!r} cannot {member} "
-                                          f"({flag} is false)")
-    return info
 
 
 async def _refuse_if_parked(device: Mount, member: str) -> None:
@@ -134,7 +126,7 @@ async def slewing(device: Mount, args: Args) -> bool:
 
 @table.get("ispulseguiding")
 async def is_pulse_guiding(device: Mount, args: Args) -> bool:
-    await _require(device, "can_pulse_guide", "report IsPulseGuiding")
+    await require(device, "can_pulse_guide", "report IsPulseGuiding")
     return (await device.state()).is_pulse_guiding
 
 
@@ -179,13 +171,13 @@ async def destination_side_of_pier(device: Mount, args: Args) -> PierSide:
 
 @table.put("declinationrate")
 async def put_declination_rate(device: Mount, args: Args) -> None:
-    await _require(device, "can_set_dec_rate", "set DeclinationRate")
+    await require(device, "can_set_dec_rate", "set DeclinationRate")
     await device.set_dec_rate(args["DeclinationRate"])
 
 
 @table.put("rightascensionrate")
 async def put_right_ascension_rate(device: Mount, args: Args) -> None:
-    await _require(device, "can_set_ra_rate", "set RightAscensionRate")
+    await require(device, "can_set_ra_rate", "set RightAscensionRate")
     await device.set_ra_rate(args["RightAscensionRate"])
 
 
@@ -196,21 +188,21 @@ async def put_does_refraction(device: Mount, args: Args) -> None:
 
 @table.put("guideratedeclination")
 async def put_guide_rate_declination(device: Mount, args: Args) -> None:
-    await _require(device, "can_set_guide_rates", "set GuideRateDeclination")
+    await require(device, "can_set_guide_rates", "set GuideRateDeclination")
     state = await device.state()
     await device.set_guide_rates(state.guide_rate_ra_deg_s, args["GuideRateDeclination"])
 
 
 @table.put("guideraterightascension")
 async def put_guide_rate_right_ascension(device: Mount, args: Args) -> None:
-    await _require(device, "can_set_guide_rates", "set GuideRateRightAscension")
+    await require(device, "can_set_guide_rates", "set GuideRateRightAscension")
     state = await device.state()
     await device.set_guide_rates(args["GuideRateRightAscension"], state.guide_rate_dec_deg_s)
 
 
 @table.put("sideofpier")
 async def put_side_of_pier(device: Mount, args: Args) -> None:
-    await _require(device, "can_set_pier_side", "set SideOfPier")
+    await require(device, "can_set_pier_side", "set SideOfPier")
     value = args["SideOfPier"]
     if value not in (PierSide.EAST, PierSide.WEST):
         raise InvalidValueError(f"side of pier {value} is not 0 (east) or 1 (west)")
@@ -249,7 +241,7 @@ async def put_site_longitude(device: Mount, args: Args) -> None:
 
 @table.put("tracking")
 async def put_tracking(device: Mount, args: Args) -> None:
-    await _require(device, "can_set_tracking", "set Tracking")
+    await require(device, "can_set_tracking", "set Tracking")
     await device.set_tracking(args["Tracking"])
 
 
@@ -342,27 +334,27 @@ async def _slew_coordinates(device: Mount, ra: float, dec: float) -> None:
 
 @table.put("slewtocoordinates")
 async def slew_to_coordinates(device: Mount, args: Args) -> None:
-    await _require(device, "can_slew", "SlewToCoordinates")
+    await require(device, "can_slew", "SlewToCoordinates")
     await _slew_coordinates(device, args["RightAscension"], args["Declination"])
     await device.wait_for_slew()
 
 
 @table.put("slewtocoordinatesasync")
 async def slew_to_coordinates_async(device: Mount, args: Args) -> None:
-    await _require(device, "can_slew_async", "SlewToCoordinatesAsync")
+    await require(device, "can_slew_async", "SlewToCoordinatesAsync")
     await _slew_coordinates(device, args["RightAscension"], args["Declination"])
 
 
 @table.put("slewtotarget")
 async def slew_to_target(device: Mount, args: Args) -> None:
-    await _require(device, "can_slew", "SlewToTarget")
+    await require(device, "can_slew", "SlewToTarget")
     await _slew_coordinates(device, *await _known_target(device))
     await device.wait_for_slew()
 
 
 @table.put("slewtotargetasync")
 async def slew_to_target_async(device: Mount, args: Args) -> None:
-    await _require(device, "can_slew_async", "SlewToTargetAsync")
+    await require(device, "can_slew_async", "SlewToTargetAsync")
     await _slew_coordinates(device, *await _known_target(device))
 
 
@@ -373,14 +365,14 @@ async def _slew_alt_az(device: Mount, args: Args) -> None:
 
 @table.put("slewtoaltaz")
 async def slew_to_alt_az(device: Mount, args: Args) -> None:
-    await _require(device, "can_slew_alt_az", "SlewToAltAz")
+    await require(device, "can_slew_alt_az", "SlewToAltAz")
     await _slew_alt_az(device, args)
     await device.wait_for_slew()
 
 
 @table.put("slewtoaltazasync")
 async def slew_to_alt_az_async(device: Mount, args: Args) -> None:
-    await _require(device, "can_slew_alt_az_async", "SlewToAltAzAsync")
+    await require(device, "can_slew_alt_az_async", "SlewToAltAzAsync")
     await _slew_alt_az(device, args)
 
 
@@ -393,7 +385,7 @@ async def abort_slew(device: Mount, args: Args) -> None:
 # --------------------------------------------------------------------- syncs
 @table.put("synctocoordinates")
 async def sync_to_coordinates(device: Mount, args: Args) -> None:
-    await _require(device, "can_sync", "SyncToCoordinates")
+    await require(device, "can_sync", "SyncToCoordinates")
     await _refuse_if_parked(device, "sync")
     await device.sync_to_coordinates(_check_ra(args["RightAscension"]),
                                      _check_dec(args["Declination"]))
@@ -402,7 +394,7 @@ async def sync_to_coordinates(device: Mount, args: Args) -> None:
 
 @table.put("synctotarget")
 async def sync_to_target(device: Mount, args: Args) -> None:
-    await _require(device, "can_sync", "SyncToTarget")
+    await require(device, "can_sync", "SyncToTarget")
     await _refuse_if_parked(device, "sync")
     await device.sync_to_coordinates(*await _known_target(device))
     _targets.pop(device)
@@ -410,7 +402,7 @@ async def sync_to_target(device: Mount, args: Args) -> None:
 
 @table.put("synctoaltaz")
 async def sync_to_alt_az(device: Mount, args: Args) -> None:
-    await _require(device, "can_sync_alt_az", "SyncToAltAz")
+    await require(device, "can_sync_alt_az", "SyncToAltAz")
     await _refuse_if_parked(device, "sync")
     await device.sync_to_alt_az(args["Altitude"], args["Azimuth"])
 
@@ -418,7 +410,7 @@ async def sync_to_alt_az(device: Mount, args: Args) -> None:
 # -------------------------------------------------------- park, home, moves
 @table.put("park")
 async def park(device: Mount, args: Args) -> None:
-    await _require(device, "can_park", "Park")
+    await require(device, "can_park", "Park")
     if (await device.state()).at_park:
         return
     await background.cancel(device, "findhome")
@@ -427,20 +419,20 @@ async def park(device: Mount, args: Args) -> None:
 
 @table.put("unpark")
 async def unpark(device: Mount, args: Args) -> None:
-    await _require(device, "can_unpark", "Unpark")
+    await require(device, "can_unpark", "Unpark")
     await background.cancel(device, "park")
     await device.unpark()
 
 
 @table.put("setpark")
 async def set_park(device: Mount, args: Args) -> None:
-    await _require(device, "can_set_park", "SetPark")
+    await require(device, "can_set_park", "SetPark")
     await device.set_park()
 
 
 @table.put("findhome")
 async def find_home(device: Mount, args: Args) -> None:
-    await _require(device, "can_find_home", "FindHome")
+    await require(device, "can_find_home", "FindHome")
     await _refuse_if_parked(device, "find home")
     await background.cancel(device, "park")
     background.start(device, "findhome", device.find_home())
@@ -459,7 +451,7 @@ async def move_axis(device: Mount, args: Args) -> None:
 
 @table.put("pulseguide")
 async def pulse_guide(device: Mount, args: Args) -> None:
-    await _require(device, "can_pulse_guide", "PulseGuide")
+    await require(device, "can_pulse_guide", "PulseGuide")
     try:
         direction = GuideDirection(args["Direction"])
     except ValueError:

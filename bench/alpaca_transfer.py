@@ -1,6 +1,6 @@
 """Alpaca: a 6000×4000 16-bit ImageArray end to end, and property round trips per second.
 
-Run: ``python bench/alpaca.py [--repeats N] [--seconds S]``
+Run: ``python bench/alpaca_transfer.py [--repeats N] [--seconds S]``
 
 Both sides run in the same run, on this machine, over loopback, each server in its
 own process:
