@@ -2,55 +2,24 @@
 
 from __future__ import annotations
 
-import json
-from importlib.resources import files
-
 import pytest
+from kinds_helpers import caller, connected
 
 from nocturna.alpaca.kinds.covercalibrator import HANDLERS, device_state
-from nocturna.core.clock import SimClock, use_clock
-from nocturna.core.config import Config
 from nocturna.core.errors import InvalidValueError, NotImplementedByDeviceError
 from nocturna.devices.factory import build_devices
 from nocturna.devices.sim.covercalibrator import SimCoverCalibrator
 from nocturna.devices.types import CalibratorState, CoverState
 
-START = "2026-12-15T08:00:00Z"
-
 
 @pytest.fixture
-def clock():
-    clock = SimClock(START, speed=0)
-    with use_clock(clock):
-        yield clock
-
-
-@pytest.fixture
-async def panel(clock):
-    config = Config.load(None, load_local=False, environ={})
+async def panel(config, clock):
     device = build_devices(config, simulate=True).cover_calibrators["flat0"]
     await device.connect()
     return device
 
 
-async def connected(device):
-    await device.connect()
-    return device
-
-
-async def get(device, member, **args):
-    return await HANDLERS[("GET", member)](device, args)
-
-
-async def put(device, member, **args):
-    return await HANDLERS[("PUT", member)](device, args)
-
-
-def test_handlers_cover_exactly_the_covercalibrator_members():
-    table = json.loads((files("nocturna.alpaca") / "members.json").read_text(encoding="utf-8"))
-    wanted = {(method, member) for member, ops in table["covercalibrator"].items()
-              for method in ops}
-    assert set(HANDLERS) == wanted
+get, put = caller(HANDLERS)
 
 
 async def test_initial_state_is_the_devices(panel):

@@ -2,33 +2,16 @@
 
 from __future__ import annotations
 
-import json
 import math
-from importlib.resources import files
 
 import pytest
+from kinds_helpers import caller
 
 from nocturna.alpaca.kinds.dome import HANDLERS, device_state
-from nocturna.core.clock import SimClock, use_clock
-from nocturna.core.config import Config
 from nocturna.core.errors import InvalidValueError, NotImplementedByDeviceError
 from nocturna.devices.factory import build_devices
 from nocturna.devices.sim.dome import SimDome
 from nocturna.devices.types import ShutterState
-
-START = "2026-12-15T08:00:00Z"
-
-
-@pytest.fixture(scope="module")
-def config() -> Config:
-    return Config.load(None, load_local=False, environ={})
-
-
-@pytest.fixture
-def clock():
-    clock = SimClock(START, speed=0)
-    with use_clock(clock):
-        yield clock
 
 
 @pytest.fixture
@@ -46,18 +29,7 @@ async def roof(clock):
     return device
 
 
-async def get(device, member, **args):
-    return await HANDLERS[("GET", member)](device, args)
-
-
-async def put(device, member, **args):
-    return await HANDLERS[("PUT", member)](device, args)
-
-
-def test_handlers_cover_exactly_the_dome_members():
-    table = json.loads((files("nocturna.alpaca") / "members.json").read_text(encoding="utf-8"))
-    wanted = {(method, member) for member, ops in table["dome"].items() for method in ops}
-    assert set(HANDLERS) == wanted
+get, put = caller(HANDLERS)
 
 
 async def test_capability_flags_are_the_devices(dome):

@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-import json
-from importlib.resources import files
-
 import pytest
+from kinds_helpers import caller, connected
 
 from nocturna.alpaca.kinds.focuser import HANDLERS, device_state
-from nocturna.core.clock import SimClock, use_clock
-from nocturna.core.config import Config
 from nocturna.core.errors import InvalidValueError, NotImplementedByDeviceError
 from nocturna.devices.factory import build_devices
 from nocturna.devices.focuser import FocuserInfo
 from nocturna.devices.sim.focuser import SimFocuser
-
-START = "2026-12-15T08:00:00Z"
 
 
 class RelativeFocuser(SimFocuser):
@@ -28,18 +22,6 @@ class RelativeFocuser(SimFocuser):
                            temp_comp_available=info.temp_comp_available)
 
 
-@pytest.fixture(scope="module")
-def config() -> Config:
-    return Config.load(None, load_local=False, environ={})
-
-
-@pytest.fixture
-def clock():
-    clock = SimClock(START, speed=0)
-    with use_clock(clock):
-        yield clock
-
-
 @pytest.fixture
 async def focuser(config, clock):
     device = build_devices(config, simulate=True).focusers["foc0"]
@@ -47,23 +29,7 @@ async def focuser(config, clock):
     return device
 
 
-async def connected(device):
-    await device.connect()
-    return device
-
-
-async def get(device, member, **args):
-    return await HANDLERS[("GET", member)](device, args)
-
-
-async def put(device, member, **args):
-    return await HANDLERS[("PUT", member)](device, args)
-
-
-def test_handlers_cover_exactly_the_focuser_members():
-    table = json.loads((files("nocturna.alpaca") / "members.json").read_text(encoding="utf-8"))
-    wanted = {(method, member) for member, ops in table["focuser"].items() for method in ops}
-    assert set(HANDLERS) == wanted
+get, put = caller(HANDLERS)
 
 
 async def test_static_members_read_the_device_info(focuser):

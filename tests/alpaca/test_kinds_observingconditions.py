@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import json
 import math
-from importlib.resources import files
 
 import pytest
+from kinds_helpers import caller
 
 from nocturna.alpaca.kinds.observingconditions import HANDLERS, SENSORS, device_state
-from nocturna.core.clock import SimClock, use_clock
-from nocturna.core.config import Config
 from nocturna.core.errors import InvalidValueError, NotImplementedByDeviceError
 from nocturna.devices.conditions import ObservingConditions
 from nocturna.devices.factory import build_devices
 from nocturna.devices.sim.weather import SimObservingConditions
 
-START = "2026-12-15T08:00:00Z"
 MISSING = ("SkyBrightness", "SkyQuality")  # the simulated station has no such sensors
 
 
@@ -27,33 +23,13 @@ class InstantStation(SimObservingConditions):
 
 
 @pytest.fixture
-def clock():
-    clock = SimClock(START, speed=0)
-    with use_clock(clock):
-        yield clock
-
-
-@pytest.fixture
-async def station(clock):
-    config = Config.load(None, load_local=False, environ={})
+async def station(config, clock):
     device = build_devices(config, simulate=True).weather["weather0"]
     await device.connect()
     return device
 
 
-async def get(device, member, **args):
-    return await HANDLERS[("GET", member)](device, args)
-
-
-async def put(device, member, **args):
-    return await HANDLERS[("PUT", member)](device, args)
-
-
-def test_handlers_cover_exactly_the_observingconditions_members():
-    table = json.loads((files("nocturna.alpaca") / "members.json").read_text(encoding="utf-8"))
-    wanted = {(method, member) for member, ops in table["observingconditions"].items()
-              for method in ops}
-    assert set(HANDLERS) == wanted
+get, put = caller(HANDLERS)
 
 
 async def test_each_reading_is_the_devices(station):

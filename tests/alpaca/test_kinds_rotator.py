@@ -2,25 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import math
-from importlib.resources import files
 
 import pytest
+from kinds_helpers import caller
 
 from nocturna.alpaca.kinds.rotator import HANDLERS, device_state
-from nocturna.core.clock import SimClock, use_clock
 from nocturna.core.errors import InvalidValueError, NotImplementedByDeviceError
 from nocturna.devices.sim.rotator import SimRotator
-
-START = "2026-12-15T08:00:00Z"
-
-
-@pytest.fixture
-def clock():
-    clock = SimClock(START, speed=0)
-    with use_clock(clock):
-        yield clock
 
 
 @pytest.fixture
@@ -30,18 +19,7 @@ async def rotator(clock):
     return device
 
 
-async def get(device, member, **args):
-    return await HANDLERS[("GET", member)](device, args)
-
-
-async def put(device, member, **args):
-    return await HANDLERS[("PUT", member)](device, args)
-
-
-def test_handlers_cover_exactly_the_rotator_members():
-    table = json.loads((files("nocturna.alpaca") / "members.json").read_text(encoding="utf-8"))
-    wanted = {(method, member) for member, ops in table["rotator"].items() for method in ops}
-    assert set(HANDLERS) == wanted
+get, put = caller(HANDLERS)
 
 
 async def test_static_and_state_members_read_the_device(rotator):

@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import replace
-from importlib.resources import files
 
 import pytest
+from kinds_helpers import caller, connected
 
 from nocturna.alpaca.kinds.switch import HANDLERS, device_state
-from nocturna.core.clock import SimClock, use_clock
-from nocturna.core.config import Config
 from nocturna.core.errors import InvalidValueError, NotImplementedByDeviceError
 from nocturna.devices.factory import build_devices
 from nocturna.devices.sim.switch import ChannelSpec, SimSwitch
 from nocturna.devices.switch import SwitchInfo
 
-START = "2026-12-15T08:00:00Z"
 OUTLET, AUX, HEATER, VOLTAGE = 0, 7, 8, 9  # channels of the default switch
 
 
@@ -29,18 +25,6 @@ class AsyncSwitch(SimSwitch):
         return SwitchInfo(channels=[replace(c, can_async=True) for c in info.channels])
 
 
-@pytest.fixture(scope="module")
-def config() -> Config:
-    return Config.load(None, load_local=False, environ={})
-
-
-@pytest.fixture
-def clock():
-    clock = SimClock(START, speed=0)
-    with use_clock(clock):
-        yield clock
-
-
 @pytest.fixture
 async def power(config, clock):
     device = build_devices(config, simulate=True).switches["power0"]
@@ -48,23 +32,7 @@ async def power(config, clock):
     return device
 
 
-async def connected(device):
-    await device.connect()
-    return device
-
-
-async def get(device, member, **args):
-    return await HANDLERS[("GET", member)](device, args)
-
-
-async def put(device, member, **args):
-    return await HANDLERS[("PUT", member)](device, args)
-
-
-def test_handlers_cover_exactly_the_switch_members():
-    table = json.loads((files("nocturna.alpaca") / "members.json").read_text(encoding="utf-8"))
-    wanted = {(method, member) for member, ops in table["switch"].items() for method in ops}
-    assert set(HANDLERS) == wanted
+get, put = caller(HANDLERS)
 
 
 async def test_channel_descriptions_are_the_devices(power):
