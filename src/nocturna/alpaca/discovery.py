@@ -20,11 +20,10 @@ import logging
 import socket
 from typing import Any
 
+from nocturna.devices.alpaca import DISCOVERY_MESSAGE, DISCOVERY_PORT, LOOPBACK_BROADCAST
+
 log = logging.getLogger(__name__)
 
-DEFAULT_PORT = 32227
-MESSAGE = b"alpacadiscovery1"
-LOOPBACK_BROADCAST = "127.255.255.255"
 
 
 def _udp_socket(address: str, port: int) -> socket.socket:
@@ -52,7 +51,7 @@ class _Responder(asyncio.DatagramProtocol):
         self.transport = transport
 
     def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
-        if not data.startswith(MESSAGE):
+        if not data.startswith(DISCOVERY_MESSAGE):
             return
         transport = self.via[0] if self.via else self.transport
         if transport is not None:
@@ -66,7 +65,7 @@ class _Responder(asyncio.DatagramProtocol):
 class DiscoveryResponder:
     """Answers Alpaca discovery requests for an Alpaca server on ``alpaca_port``."""
 
-    def __init__(self, alpaca_port: int, *, port: int = DEFAULT_PORT,
+    def __init__(self, alpaca_port: int, *, port: int = DISCOVERY_PORT,
                  loopback: bool = True) -> None:
         self.alpaca_port = alpaca_port
         self.port = port

@@ -22,12 +22,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from nocturna.alpaca.app import AlpacaApp
-from nocturna.alpaca.discovery import DEFAULT_PORT, DiscoveryResponder
+from nocturna.alpaca.discovery import DiscoveryResponder
 from nocturna.alpaca.kinds import available_kinds, background
 from nocturna.alpaca.management import ServerInfo
 from nocturna.alpaca.registry import ServedDevice, serve_list
 from nocturna.core.errors import InvalidValueError, NocturnaError
 from nocturna.core.listen import bind, is_loopback, loop_factory
+from nocturna.devices.alpaca import DISCOVERY_PORT
 from nocturna.devices.base import Device
 from nocturna.devices.factory import DeviceSet
 
@@ -92,7 +93,7 @@ class AlpacaServer:
     location: str = ""
     host: str = "127.0.0.1"
     port: int = DEFAULT_HTTP_PORT
-    discovery_port: int | None = DEFAULT_PORT
+    discovery_port: int | None = DISCOVERY_PORT
     allow_remote: bool = False
     connect: bool = False
     served: list[ServedDevice] = field(init=False)

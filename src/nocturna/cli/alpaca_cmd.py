@@ -9,11 +9,11 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from nocturna.alpaca.discovery import DEFAULT_PORT as DISCOVERY_PORT
 from nocturna.alpaca.runner import DEFAULT_HTTP_PORT, AlpacaServer, check_host
 from nocturna.cli.output import console
 from nocturna.cli.session import device_session
 from nocturna.core.listen import loop_factory
+from nocturna.devices.alpaca import DISCOVERY_PORT
 
 app = typer.Typer(help="ASCOM Alpaca: serve the unit's devices to Alpaca clients.")
 

@@ -26,8 +26,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from nocturna.devices.types import CalibratorState
-from nocturna.observatory.enclosure import close_cover
-from nocturna.observatory.observe import dome_catch_up
+from nocturna.observatory.enclosure import align_dome, close_cover
 
 if TYPE_CHECKING:
     from nocturna.observatory.unit import Observatory
@@ -124,7 +123,7 @@ async def _point_opposite_sun(unit: Observatory, altitude_deg: float) -> None:
         await mount.set_tracking(False)
     await mount.slew_to_alt_az(altitude_deg, azimuth)
     await mount.wait_for_slew()
-    await dome_catch_up(unit)
+    await align_dome(unit)
 
 
 async def twilight_flats(unit: Observatory) -> int:

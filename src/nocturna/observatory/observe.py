@@ -67,13 +67,8 @@ async def slew_to_observation(unit: Observatory, observation: Any) -> None:
     if not status.tracking:
         await mount.set_tracking(True)
     await mount.slew_and_wait(fld.ra_deg / 15.0, fld.dec_deg)
-    await dome_catch_up(unit)
-    unit.publish("slewed", field=fld.name)
-
-
-async def dome_catch_up(unit: Observatory) -> None:
-    """The dome faces the mount (see :func:`~nocturna.observatory.enclosure.align_dome`)."""
     await align_dome(unit)
+    unit.publish("slewed", field=fld.name)
 
 
 async def needs_meridian_flip(unit: Observatory, observation: Any) -> bool:
@@ -175,4 +170,4 @@ async def _check_frame(unit: Observatory, observation: Any, exptime: float) -> N
         raise FieldSetting(f"{fld.name} will be below the horizon when the frame ends")
     if await needs_meridian_flip(unit, observation):
         raise MeridianFlipNeeded(f"{fld.name} is past the meridian: flipping the mount")
-    await dome_catch_up(unit)  # the mount tracked since the last frame
+    await align_dome(unit)  # the mount tracked since the last frame

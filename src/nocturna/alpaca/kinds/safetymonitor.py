@@ -1,8 +1,9 @@
 """Alpaca ``safetymonitor`` members over :class:`~nocturna.devices.safety.SafetyMonitor`.
 
-ISafetyMonitor asks ``IsSafe`` to read false, not to fail, while the device is not
-connected (ASCOM ConformU checks it before connecting); the handler answers so when it
-is called on a disconnected device.
+ASCOM ConformU expects ``IsSafe`` to read false, not to fail, while the device is not
+connected; the handler answers so when called on a disconnected device. The server
+checks the connection before any handler and answers 0x407 (nocturna's rule for every
+member but the connection and identity ones), so over HTTP that branch is not reached.
 """
 
 from __future__ import annotations

@@ -7,3 +7,10 @@ HTTP session per server (:mod:`~nocturna.devices.alpaca.transport`). Servers are
 with :mod:`~nocturna.devices.alpaca.discovery`. :mod:`~nocturna.devices.alpaca.imagebytes`
 (the ImageBytes format) is shared with nocturna's Alpaca server.
 """
+
+DISCOVERY_PORT = 32227
+"""UDP port of Alpaca discovery (the ASCOM default)."""
+DISCOVERY_MESSAGE = b"alpacadiscovery1"
+"""The discovery query; servers answer ``{"AlpacaPort": N}``."""
+LOOPBACK_BROADCAST = "127.255.255.255"
+"""Where a query reaches the servers of this machine (the loopback network's broadcast)."""

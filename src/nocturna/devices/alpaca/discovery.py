@@ -22,13 +22,11 @@ from typing import Any
 import ifaddr
 
 from nocturna.core.errors import NocturnaError
+from nocturna.devices.alpaca import DISCOVERY_MESSAGE, DISCOVERY_PORT, LOOPBACK_BROADCAST
 from nocturna.devices.alpaca.transport import lease
 
 log = logging.getLogger(__name__)
 
-DISCOVERY_PORT = 32227
-DISCOVERY_MESSAGE = b"alpacadiscovery1"
-LOOPBACK_BROADCAST = "127.255.255.255"
 _LINK_LOCAL = ipaddress.IPv4Network("169.254.0.0/16")
 
 
