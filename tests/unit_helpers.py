@@ -33,9 +33,25 @@ def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
+PERFECT_MOUNT = {"pointing_error_ra_arcsec": 0.0, "pointing_error_dec_arcsec": 0.0,
+                 "pointing_scatter_arcsec": 0.0, "drift_ra_arcsec_per_min": 0.0,
+                 "drift_dec_arcsec_per_min": 0.0}
+"""SimMount options for a mount that points exactly where it reports (no error model)."""
+
+FOCUSED = {"name": "foc0", "driver": "sim", "position": 30000}
+"""The demo focuser at the simulated camera's best focus (the demo starts 2000 off)."""
+
+LOOPS_OFF = {"pointing": {"enabled": False}, "autofocus": {"enabled": False},
+             "tracking": {"enabled": False}}
+"""The closed loops, off: the small camera's 1.4° field is below what the plate solver's
+index files cover, and most tests are about something else."""
+
+
 def unit_config(tmp_path: Path, **extra: Any) -> Config:
-    """The default configuration with a small camera and data under ``tmp_path``."""
-    data = _merge({"data_dir": str(tmp_path / "data"), "cameras": [SMALL_CAMERA]}, extra)
+    """The default configuration with a small camera in focus and data under ``tmp_path``
+    (closed loops off unless ``extra`` turns them on)."""
+    data = _merge({"data_dir": str(tmp_path / "data"), "cameras": [SMALL_CAMERA],
+                   "focusers": [FOCUSED], "observatory": LOOPS_OFF}, extra)
     site = tmp_path / "site.yaml"
     YAML(typ="safe", pure=True).dump(data, site)
     return Config.load(site, environ={})

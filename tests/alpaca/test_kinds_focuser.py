@@ -41,19 +41,21 @@ async def test_static_members_read_the_device_info(focuser):
     assert await get(focuser, "tempcompavailable") is True
 
 
-async def test_state_members_read_the_device_state(focuser):
+async def test_state_members_read_the_device_state(focuser, config):
     state = await focuser.state()
-    assert await get(focuser, "position") == state.position == 30000
+    assert await get(focuser, "position") == state.position
+    assert state.position == config.model.focusers[0].model_extra["position"]
     assert await get(focuser, "temperature") == pytest.approx(state.temperature_c)
     assert await get(focuser, "ismoving") is False and await get(focuser, "tempcomp") is False
 
 
 async def test_move_is_absolute_and_takes_clock_time(focuser, clock):
-    await put(focuser, "move", Position=31000)
+    start = (await focuser.state()).position
+    await put(focuser, "move", Position=start + 1000)
     assert await get(focuser, "ismoving") is True
     clock.advance(2)
     assert await get(focuser, "ismoving") is False
-    assert await get(focuser, "position") == 31000
+    assert await get(focuser, "position") == start + 1000
 
 
 @pytest.mark.parametrize(("target", "end"), [(-500, 0), (60500, 60000)])
@@ -71,12 +73,13 @@ async def test_a_move_longer_than_max_increment_is_an_invalid_value(clock):
 
 
 async def test_halt_stops_a_move(focuser, clock):
+    start = (await focuser.state()).position
     await put(focuser, "move", Position=40000)
     clock.advance(1)
     await put(focuser, "halt")
     clock.advance(30)
     assert await get(focuser, "ismoving") is False
-    assert await get(focuser, "position") == 31000
+    assert await get(focuser, "position") == start + 1000  # 1 s at 1000 steps/s
 
 
 async def test_temperature_compensation_can_be_switched(focuser):

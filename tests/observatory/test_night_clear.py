@@ -2,11 +2,14 @@
 
 One run (module fixture) of ``nocturna run --simulate --start 2026-12-15T04:00:00Z
 --until 2026-12-15T17:00:00Z`` with an obstruction added to the horizon; the tests
-check what it left behind.
+check what it left behind, the closed loops it ran by default included.
 """
 
 from __future__ import annotations
 
+import contextlib
+import io
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -34,8 +37,11 @@ def night(tmp_path_factory):
     site = root / "site.yaml"
     YAML(typ="safe", pure=True).dump(
         {"site": {"horizon": {"default": "30 deg", "obstructions": [OBSTRUCTION]}}}, site)
-    code = main(["--config", str(site), "--data", str(root / "data"), "run", "--simulate",
-                 "--start", START, "--until", UNTIL])
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        code = main(["--config", str(site), "--data", str(root / "data"), "run", "--simulate",
+                     "--start", START, "--until", UNTIL])
+    (root / "summary.txt").write_text(printed.getvalue())
     config = Config.load(site, overrides={"data_dir": str(root / "data")}, environ={})
     storage = Storage.open(data_dir=root / "data")
     yield code, config, storage, root / "data"
@@ -106,3 +112,25 @@ def test_every_transition_is_recorded_with_a_reason(night):
     states = {t.to_state for t in transitions}
     assert {"ready", "flats", "scheduling", "slewing", "tracking", "observing", "analyzing",
             "parking", "parked", "housekeeping"} <= states
+
+
+def test_pointing_and_autofocus_run_by_default_and_the_summary_reports_them(night):
+    _, _, storage, data = night
+    pointing = [row.data for row in storage.list_telemetry("pointing")]
+    assert len(pointing) >= 10  # one per slew to a field
+    assert all(p["success"] and p["final_error_arcsec"] <= 30.0 for p in pointing)
+    first = min(pointing, key=lambda p: p["started"])
+    assert first["initial_error_arcsec"] > 600  # the simulated mount's 0.25° before any sync
+    focus = sorted((row.data for row in storage.list_telemetry("focus")),
+                   key=lambda f: f["started"])
+    assert focus and focus[0]["kind"] == "coarse" and focus[0]["success"]
+    assert focus[0]["start_position"] == 28000 and abs(focus[0]["best_position"] - 30000) <= 50
+    assert all(Path(path).is_file() for path in focus[0]["plot_paths"])
+    printed = (data.parent / "summary.txt").read_text()
+    assert f"pointing: {len(pointing)} corrections ({len(pointing)} within tolerance" in printed
+    assert "error after slew median" in printed
+    assert re.search(r"focus \d\d:\d\dZ coarse\+fine: 28000 → \d+ \(start of the night\) ok",
+                     printed), printed
+    transitions = storage.list_transitions()
+    assert {"pointing", "focusing"} <= {t.to_state for t in transitions}
+    assert len(storage.list_exposures(image_type="ACQ")) >= len(pointing)

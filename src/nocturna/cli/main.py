@@ -21,6 +21,7 @@ from nocturna.cli import (
     components_cmd,
     config_cmd,
     devices_cmd,
+    focus_cmd,
     mount_cmd,
     plan_cmd,
     run_cmd,
@@ -45,6 +46,7 @@ app.add_typer(alpaca_cmd.app, name="alpaca")
 app.command("components")(components_cmd.components)
 app.command("run")(run_cmd.run)
 app.command("plan")(plan_cmd.plan)
+app.command("focus")(focus_cmd.focus)
 
 
 def _version(value: bool) -> None:

@@ -10,6 +10,7 @@ before exiting.
 from __future__ import annotations
 
 import asyncio
+import statistics
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -133,6 +134,7 @@ def print_summary(summary: NightSummary) -> None:
                   f"{sum(summary.calibration_frames.values())}, files: {summary.files}")
     console.print(f"time exposing: {summary.exposing_s / 3600:.2f} h of "
                   f"{summary.dark_s / 3600:.2f} h dark time ({100 * summary.efficiency:.0f} %)")
+    _print_loops(summary)
     if summary.interruptions:
         for item in summary.interruptions:
             end = f"{item['end']:%H:%M}Z" if item["end"] else "the end"
@@ -145,3 +147,28 @@ def print_summary(summary: NightSummary) -> None:
     console.print(f"state transitions: {summary.transitions}, meridian flips: {summary.flips}; "
                   f"ended {'parked' if summary.parked else 'NOT parked'} and "
                   f"{'closed' if summary.closed else 'NOT closed'}")
+
+
+def _print_loops(summary: NightSummary) -> None:
+    """Pointing corrections, focus runs and tracking corrections of the night."""
+    errors = summary.pointing_errors_arcsec()
+    if summary.pointing:
+        good = sum(1 for p in summary.pointing if p["success"])
+        iterations = [len(p["iterations"]) for p in summary.pointing]
+        line = f"pointing: {len(summary.pointing)} corrections ({good} within tolerance, " \
+               f"{summary.pointing_frames} frames, at most {max(iterations)} per slew)"
+        if errors:
+            finals = [p["final_error_arcsec"] for p in summary.pointing
+                      if p.get("final_error_arcsec") is not None]
+            line += f"; error after slew median {statistics.median(errors):.0f}″ " \
+                    f"(max {max(errors):.0f}″), after correction median " \
+                    f"{statistics.median(finals):.1f}″"
+        console.print(line)
+    for run in summary.focus_runs:
+        kinds = "+".join(sweep["kind"] for sweep in run.get("sweeps", [])) or run.get("kind", "")
+        outcome = "ok" if run["success"] else f"FAILED ({run.get('reason', '')})"
+        console.print(f"focus {run['started'][11:16]}Z {kinds}: {run['start_position']} → "
+                      f"{run['best_position']} ({run.get('trigger', '')}) {outcome}")
+    if summary.tracking_measured:
+        console.print(f"tracking: {summary.tracking_measured} frames measured against the "
+                      f"first after their slew, {summary.tracking_corrections} guide corrections")

@@ -123,6 +123,8 @@ class Instrument:
         self._events = events
         self.exposure_ids = ExposureIdSource(storage, self.name, timezone=timezone, clock=clock)
         self.gate: Callable[[str], None] | None = None  # refuses commands (summary state)
+        # Called with every frame as it is read out, before it is written (e.g. guiding).
+        self.frame_observers: list[Callable[[CameraImage], None]] = []
         self._busy = False
 
     # ------------------------------------------------------------------ plumbing
@@ -146,6 +148,16 @@ class Instrument:
         self.events.publish(f"instrument.{topic}", self.name, time=self.clock.now(), **data)
 
     # --------------------------------------------------------------------- setup
+    def image_id(self, exposure_id: int) -> str:
+        """The image id (file stem, database key) of one of this instrument's exposures."""
+        return f"{self.name}_{exposure_id}"
+
+    def image_path(self, exposure_id: int) -> Path:
+        """Where the frame of ``exposure_id`` is written."""
+        day_obs, _ = split_exposure_id(exposure_id)
+        suffix = ".fits.fz" if self.compress else ".fits"
+        return self.data_dir / "images" / str(day_obs) / f"{self.image_id(exposure_id)}{suffix}"
+
     async def setup_instrument(self, **setup: Any) -> tuple[str | None, str | None,
                                                             float | None]:
         """Move to ``filter=``, ``grating=``, ``linear_stage=`` (checked before moving)."""
@@ -328,10 +340,12 @@ class Instrument:
                           index: int, visit: int, snap: int) -> TakenFrame:
         exposure_id = await self.exposure_ids.next_id()
         day_obs, number = split_exposure_id(exposure_id)
-        image_id = f"{self.name}_{exposure_id}"
+        image_id = self.image_id(exposure_id)
         progress = {"index": index, "total": request.total, "exposure_id": exposure_id,
                     "image_type": request.kind.name, "group_id": request.group_id}
         image = await self._expose(request, progress)
+        for observer in list(self.frame_observers):
+            observer(image)
         sequence = h.SequenceInfo(
             exposure_id=exposure_id, group_id=request.group_id, day_obs=day_obs,
             sequence_number=number, reason=request.reason, program=request.program,
@@ -342,8 +356,7 @@ class Instrument:
         description = await gather_description(
             image, self.context, image_type=request.kind.name, observation=observation,
             sections=[sequence], extra=await self._spectrograph_cards())
-        suffix = ".fits.fz" if self.compress else ".fits"
-        path = self.data_dir / "images" / str(day_obs) / f"{image_id}{suffix}"
+        path = self.image_path(exposure_id)
         frame = TakenFrame(exposure_id, image_id, path, index)
         await writer.submit(save_frame(path, image, description, compress=self.compress,
                                        storage=self.storage, image_id=image_id,

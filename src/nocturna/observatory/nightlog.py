@@ -1,10 +1,12 @@
-"""The night's bookkeeping: frames per field, time exposing, weather interruptions."""
+"""The night's bookkeeping: frames per field, time exposing, weather interruptions,
+pointing corrections and focus runs."""
 
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 
 @dataclass
@@ -31,11 +33,21 @@ class NightLog:
     interruptions: list[Interruption] = field(default_factory=list)
     transitions: int = 0
     flips: int = 0
+    pointing_runs: list[dict[str, Any]] = field(default_factory=list)  # PointingResult records
+    focus_runs: list[dict[str, Any]] = field(default_factory=list)  # FocusResult records
+    last_focus: dict[str, Any] | None = None  # time and temperature of the last good focus
+    focus_failed_at: datetime | None = None
+    tracking_measured: int = 0  # frames measured against their observation's reference
+    tracking_corrections: int = 0  # guide corrections applied between frames
 
     def new_night(self) -> None:
         self.light_frames.clear()
         self.calibration_frames.clear()
         self.interruptions.clear()
+        self.pointing_runs.clear()
+        self.focus_runs.clear()
+        self.last_focus = self.focus_failed_at = None
+        self.tracking_measured = self.tracking_corrections = 0
         self.exposing_s = 0.0
         self.transitions = self.flips = 0
 

@@ -4,7 +4,9 @@ A set is the observation's next ``exp_set_size`` frames (one filter per set). Be
 every frame a checkpoint makes sure the frame may still be taken: the Sun will still
 be below the observing twilight when it ends, the field will still be above the
 horizon, and a German mount that has tracked past the meridian flips first
-(:class:`MeridianFlipNeeded` stops the set; the states re-slew and carry on).
+(:class:`MeridianFlipNeeded` stops the set; the states re-slew and carry on). With
+tracking correction on, the checkpoint also guides the pointing back onto the first
+frame after the slew (:mod:`nocturna.loops.tracking`).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from nocturna.core.errors import InvalidOperationError, NocturnaError
+from nocturna.observatory.closedloops import correct_tracking, tracking_corrector
 from nocturna.observatory.enclosure import align_dome
 
 if TYPE_CHECKING:
@@ -67,6 +70,8 @@ async def slew_to_observation(unit: Observatory, observation: Any) -> None:
     if not status.tracking:
         await mount.set_tracking(True)
     await mount.slew_and_wait(fld.ra_deg / 15.0, fld.dec_deg)
+    if unit.tracker is not None:
+        unit.tracker.reset()  # a new pointing: the next frame is the new reference
     await align_dome(unit)
     unit.publish("slewed", field=fld.name)
 
@@ -118,11 +123,17 @@ async def take_set(unit: Observatory, observation: Any) -> int:
     total = len(planned)
     done = 0
 
+    tracker = await tracking_corrector(unit)
+
     async def checkpoint(message: str) -> None:
         await _check_frame(unit, observation, exptime)
+        if tracker is not None:
+            await correct_tracking(unit, tracker, fld.name)
         unit.status.frame = f"{observation.exposures_taken + done + 1}/" \
                             f"{observation.total_frames}"
 
+    if tracker is not None:
+        unit.instrument.frame_observers.append(tracker.observe)
     try:
         for (filter_name, exptime), count in runs:
             setup = {"filter": filter_name} if filter_name else {}
@@ -132,6 +143,8 @@ async def take_set(unit: Observatory, observation: Any) -> int:
                 observation_id=record_id, **setup)
             done += count
     finally:
+        if tracker is not None:
+            unit.instrument.frame_observers.remove(tracker.observe)
         rows = unit.storage.list_exposures(observation_id=record_id)
         written = len(rows) - before
         for row in sorted(rows, key=lambda r: r.start_time)[before:]:

@@ -1,5 +1,6 @@
 """The night summary: frames per field, calibrations, time exposing vs dark time,
-weather interruptions, and whether the unit ended parked and closed."""
+pointing corrections, focus runs, tracking corrections, weather interruptions, and
+whether the unit ended parked and closed."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ if TYPE_CHECKING:
     from nocturna.observatory.unit import Observatory
 
 LIGHT_TYPES = ("OBJECT", "LIGHT")
+POINTING_TYPES = ("ACQ",)  # the pointing loop's frames: neither science nor calibration
 
 
 @dataclass
@@ -28,10 +30,20 @@ class NightSummary:
     parked: bool = False
     closed: bool = False
     files: int = 0
+    pointing_frames: int = 0
+    pointing: list[dict[str, Any]] = field(default_factory=list)  # one record per slew
+    focus_runs: list[dict[str, Any]] = field(default_factory=list)
+    tracking_measured: int = 0
+    tracking_corrections: int = 0
 
     @property
     def efficiency(self) -> float:
         return self.exposing_s / self.dark_s if self.dark_s > 0 else 0.0
+
+    def pointing_errors_arcsec(self) -> list[float]:
+        """The pointing error of each corrected slew (first solved frame), arcseconds."""
+        return [p["initial_error_arcsec"] for p in self.pointing
+                if p.get("initial_error_arcsec") is not None]
 
 
 def dark_seconds(unit: Observatory, start: datetime, end: datetime) -> float:
@@ -60,9 +72,16 @@ async def summarize(unit: Observatory, start: datetime, end: datetime) -> NightS
         if row.image_type in LIGHT_TYPES:
             summary.light_frames[str(row.header.get("OBJECT") or "?")] += 1
             summary.exposing_s += row.exposure_time_s
+        elif row.image_type in POINTING_TYPES:
+            summary.pointing_frames += 1
         else:
             summary.calibration_frames[row.image_type] += 1
     summary.dark_s = dark_seconds(unit, start, end)
+    for kind, target in (("pointing", summary.pointing), ("focus", summary.focus_runs)):
+        rows = unit.storage.list_telemetry(kind, since=start)
+        target.extend(row.data for row in reversed(rows))  # oldest first
+    summary.tracking_measured = unit.nightlog.tracking_measured
+    summary.tracking_corrections = unit.nightlog.tracking_corrections
     for item in unit.nightlog.interruptions:
         summary.interruptions.append({
             "start": item.start, "end": item.end, "reasons": item.reasons,

@@ -8,8 +8,9 @@ ties them to one unit and keeps the night's bookkeeping (:class:`NightLog`) and 
 live status the CLI shows.
 
 Pointing correction and autofocus are hooks (:attr:`Observatory.pointing_hook`,
-:attr:`Observatory.autofocus_hook`): async callables taking the unit. The states
-call them where the night needs them; their closed loops come with plate solving.
+:attr:`Observatory.autofocus_hook`): async callables taking the unit, by default the
+closed loops of :mod:`.closedloops`. The states call them where the night needs them;
+a site may replace them (or set them to None).
 """
 
 from __future__ import annotations
@@ -94,8 +95,11 @@ class Observatory:
         self.observations: dict[str, Any] = {}  # field name → Observation, this night
         self.current: Any | None = None  # the Observation being worked on
         self.current_record_id: int | None = None
-        self.pointing_hook: Hook | None = None
-        self.autofocus_hook: Hook | None = None
+        from nocturna.observatory.closedloops import focus_unit, point_current_field
+
+        self.pointing_hook: Hook | None = point_current_field
+        self.autofocus_hook: Hook | None = focus_unit
+        self.tracker: Any | None = None  # TrackingCorrector, made when first needed
         self.evening_flats_done = False
         self.morning_flats_done = False
         self.housekeeping_done = False
@@ -177,15 +181,23 @@ class Observatory:
 
         return await housekeeping(self)
 
-    async def correct_pointing(self) -> None:
+    async def correct_pointing(self) -> Any | None:
         """Run the pointing-correction hook, if the unit has one and it is enabled."""
         if self.pointing_hook is not None and self.settings.pointing.enabled:
-            await self.pointing_hook(self)
+            return await self.pointing_hook(self)
+        return None
 
-    async def autofocus(self) -> None:
+    async def autofocus_due(self) -> Any | None:
+        """Why autofocus should run now (None: it need not); see :mod:`.closedloops`."""
+        from nocturna.observatory.closedloops import focus_due
+
+        return await focus_due(self)
+
+    async def autofocus(self) -> Any | None:
         """Run the autofocus hook, if the unit has one and it is enabled."""
         if self.autofocus_hook is not None and self.settings.autofocus.enabled:
-            await self.autofocus_hook(self)
+            return await self.autofocus_hook(self)
+        return None
 
     # ------------------------------------------------------------ life cycle
     async def start(self) -> None:

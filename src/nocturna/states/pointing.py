@@ -1,4 +1,4 @@
-"""Pointing: correct the pointing (the hook's closed loop), then track."""
+"""Pointing: correct the pointing (plate solving), focus if due, then track."""
 
 from __future__ import annotations
 
@@ -9,5 +9,8 @@ if TYPE_CHECKING:
 
 
 async def on_enter(unit: Observatory) -> tuple[str, str]:
-    await unit.correct_pointing()
-    return "tracking", "pointing corrected"
+    result = await unit.correct_pointing()
+    reason = "pointing corrected" if result is None else f"pointing: {result.reason}"
+    if await unit.autofocus_due() is not None:
+        return "focusing", f"{reason}; focus due"
+    return "tracking", reason

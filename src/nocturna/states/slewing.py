@@ -17,4 +17,6 @@ async def on_enter(unit: Observatory) -> tuple[str, str]:
         return "scheduling", str(exc)
     if unit.settings.pointing.enabled and unit.pointing_hook is not None:
         return "pointing", "on target: correct the pointing"
+    if await unit.autofocus_due() is not None:
+        return "focusing", "on target: focus due"
     return "tracking", "on target"

@@ -49,3 +49,4 @@ def topics(subscription: Subscription) -> list[str]:
 
 def drain(subscription: Subscription) -> list[Event]:
     return subscription.drain()
+

@@ -29,13 +29,14 @@ from nocturna.devices.types import (
     PierSide,
     TelescopeAxis,
 )
+from unit_helpers import PERFECT_MOUNT
 
 LAT, LON, ELEV = 19.54, -155.58, 3400.0
 
 
 async def make_mount(**options):
     clock = frozen_clock()
-    mount = SimMount("mount", **options, **device_kwargs(clock))
+    mount = SimMount("mount", **(PERFECT_MOUNT | options), **device_kwargs(clock))
     await mount.connect()
     return mount, clock
 

@@ -25,6 +25,7 @@ from nocturna.devices.sim.sky import render
 from nocturna.devices.sim.sky.catalog import julian_year, load_catalog
 from nocturna.devices.sim.sky.render import defocus_fwhm
 from nocturna.devices.types import CameraState
+from unit_helpers import PERFECT_MOUNT
 
 NIGHT = "2026-12-15T10:00Z"  # midnight in Hawaii: Orion is high
 ORION = (84.0, -2.0)
@@ -47,7 +48,8 @@ def site():
 
 
 async def unit(clock, site, model=MODEL, pointing=ORION):
-    mount = SimMount(latitude_deg=19.54, longitude_deg=-155.58, elevation_m=3400)
+    mount = SimMount(latitude_deg=19.54, longitude_deg=-155.58, elevation_m=3400,
+                     **PERFECT_MOUNT)
     focuser = SimFocuser(position=model.best_focus)
     camera = SimCamera("cam0", model=model, site=site, mount=mount, focuser=focuser)
     for device in (mount, focuser, camera):

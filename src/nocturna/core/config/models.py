@@ -179,10 +179,63 @@ class CalibrationsConfig(Strict):
     dome_flats: DomeFlatsConfig
 
 
-class ClosedLoopConfig(Strict):
-    """A closed loop (pointing correction, autofocus) and whether the night uses it."""
+PositiveInt = Annotated[int, Field(gt=0)]
+Temperature = quantity_type("K", "a temperature difference", 0)
+
+
+class PlateSolverConfig(Strict):
+    """astrometry.net's ``solve-field`` (see nocturna.images.solve)."""
+
+    program: str  # name on PATH or a path
+    timeout: Duration  # the whole solve, killed after this
+    cpu_limit: Duration  # solve-field's own --cpulimit
+    downsample: Annotated[int, Field(ge=1, le=16)]
+    search_radius: Angle  # around the mount's position
+    scale_tolerance: Annotated[float, Field(gt=0, lt=1)]  # ± fraction of the plate scale
+    config_file: str | None = None  # astrometry.cfg with the index files; None: system's
+
+
+class PointingConfig(Strict):
+    """Pointing correction after each slew: solve, sync, re-slew until within tolerance."""
 
     enabled: bool
+    exposure: Duration
+    binning: Annotated[int, Field(ge=1, le=8)]
+    tolerance: Angle
+    max_iterations: PositiveInt
+    solver: PlateSolverConfig
+
+    @field_validator("tolerance")
+    @classmethod
+    def _positive_tolerance(cls, value: Any) -> Any:
+        if not float(value.to_value("arcsec")) > 0:
+            raise ValueError("expected a positive angle, e.g. '30 arcsec'")
+        return value
+
+
+class AutofocusConfig(Strict):
+    """Autofocus sweeps, and when the night runs them (see nocturna.loops.autofocus)."""
+
+    enabled: bool
+    exposure: Duration
+    coarse_range: PositiveInt  # focuser steps, whole sweep width
+    coarse_step: PositiveInt
+    fine_range: PositiveInt
+    fine_step: PositiveInt
+    cutout: Annotated[int, Field(ge=32)]  # central square, pixels
+    dark_frame: bool  # a dark first: dark subtraction and hot-pixel masking
+    metric: Literal["vollath_f4", "hfr", "fwhm"]
+    plots: bool
+    interval: Duration  # refocus after this long (0: only at the start of the night)
+    temperature_change: Temperature  # refocus when the focuser temperature moved this much
+
+
+class TrackingCorrectionConfig(Strict):
+    """Guide corrections between the frames of an observation."""
+
+    enabled: bool
+    min_correction: Angle  # smaller offsets are ignored
+    max_correction: Angle  # larger ones are clipped to this
 
 
 class ObservatoryConfig(Strict):
@@ -192,8 +245,9 @@ class ObservatoryConfig(Strict):
     safety: SafetyConfig
     meridian: MeridianConfig
     calibrations: CalibrationsConfig
-    pointing: ClosedLoopConfig
-    autofocus: ClosedLoopConfig
+    pointing: PointingConfig
+    autofocus: AutofocusConfig
+    tracking: TrackingCorrectionConfig
     heartbeat_interval: Duration
     status_interval: Duration  # telemetry of where the mount points
 

@@ -18,10 +18,22 @@ Where the mount points is evaluated lazily on the clock (see :mod:`.motion`):
   coordinates of date, the sidereal time and the site.
 
 The *mechanical* pointing is where the axes are; :meth:`SimMount.true_pointing` is
-where the optical axis really points (the mechanical pointing: there is no pointing
-error model yet), and the reported pointing is the mechanical one plus the offset
-left by the last sync. So a sync changes what the mount reports, never where it
-points, and the simulated camera must render at :meth:`SimMount.true_pointing`.
+where the optical axis really points, and the reported pointing is the mechanical one
+plus the offset left by the last sync. So a sync changes what the mount reports, never
+where it points, and the simulated camera must render at :meth:`SimMount.true_pointing`.
+
+Pointing errors, so closed loops have something real to remove (by default those of an
+uncalibrated mount, :data:`DEFAULT_POINTING_ERROR` etc.; set them to 0 for a perfect one):
+
+* each goto (coordinates or alt/az) lands off by a fixed offset
+  (``pointing_error_ra_arcsec`` east, ``pointing_error_dec_arcsec`` north, on the sky)
+  plus a random scatter (Gaussian per axis, from a generator seeded with
+  ``pointing_seed``: the same seed gives the same night). Its sigma is
+  ``pointing_scatter_arcsec`` for gotos of :data:`FULL_SCATTER_DEG` or more and
+  shrinks in proportion for shorter ones: a small corrective move repeats well;
+* while tracking, the optical axis drifts from where the goto left it at
+  ``drift_ra_arcsec_per_min`` (east) and ``drift_dec_arcsec_per_min`` (north), as with
+  a misaligned polar axis; guide pulses move the axes and so take drift out.
 
 Following ASCOM, coordinate slews and syncs need tracking on, alt/az slews and
 syncs need it off, and anything that would move the mount (or turn tracking on)
@@ -32,6 +44,7 @@ return when the motion has ended (on the clock).
 from __future__ import annotations
 
 import math
+import random
 from dataclasses import dataclass
 from typing import Any
 
@@ -78,6 +91,13 @@ SIDEREAL_SECOND_S = 0.9972695663
 """One sidereal second in SI seconds."""
 
 DEFAULT_GUIDE_RATE_DEG_S = 0.5 * SIDEREAL_DEG_PER_S
+
+# A mount as it comes, before anyone built it a pointing model: gotos land about a
+# quarter of a degree off, and the axis drifts by half a pixel of the demo camera a minute.
+DEFAULT_POINTING_ERROR = (720.0, -540.0)  # (east, north) arcsec: 900″ = 0.25°
+DEFAULT_POINTING_SCATTER = 20.0  # arcsec per axis, 1 sigma
+DEFAULT_DRIFT = (0.4, -0.3)  # (east, north) arcsec per minute while tracking
+FULL_SCATTER_DEG = 10.0  # gotos this long or longer get the whole pointing scatter
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +175,12 @@ class SimMount(Mount):
         aperture_diameter_m: float = 0.3,
         focal_length_m: float = 2.4,
         start_parked: bool = True,
+        pointing_error_ra_arcsec: float = DEFAULT_POINTING_ERROR[0],
+        pointing_error_dec_arcsec: float = DEFAULT_POINTING_ERROR[1],
+        pointing_scatter_arcsec: float = DEFAULT_POINTING_SCATTER,
+        pointing_seed: int | None = 0,
+        drift_ra_arcsec_per_min: float = DEFAULT_DRIFT[0],
+        drift_dec_arcsec_per_min: float = DEFAULT_DRIFT[1],
         description: str = "",
         timeout_s: float = 300.0,
         clock: Clock | None = None,
@@ -172,6 +198,19 @@ class SimMount(Mount):
         if not guide_rate_deg_s > 0:
             raise InvalidValueError(f"{name}: guide_rate_deg_s must be > 0")
         self._check_site(latitude_deg, longitude_deg)
+        error_model = (pointing_error_ra_arcsec, pointing_error_dec_arcsec,
+                       pointing_scatter_arcsec, drift_ra_arcsec_per_min,
+                       drift_dec_arcsec_per_min)
+        if not all(isinstance(v, int | float) and math.isfinite(v) for v in error_model) \
+                or pointing_scatter_arcsec < 0:
+            raise InvalidValueError(f"{name}: pointing error and drift options must be finite "
+                                    "numbers (scatter >= 0)")
+        self._error_fixed = (float(pointing_error_ra_arcsec), float(pointing_error_dec_arcsec))
+        self._scatter = float(pointing_scatter_arcsec)
+        self._drift = (float(drift_ra_arcsec_per_min), float(drift_dec_arcsec_per_min))
+        self._error_rng = random.Random(pointing_seed)
+        self._error = (0.0, 0.0)  # (east, north) arcsec of the last goto
+        self._drift_t0: float | None = None  # since when the axis drifts (tracking)
         self.latitude_deg = float(latitude_deg)
         self.longitude_deg = float(longitude_deg)
         self.elevation_m = float(elevation_m)
@@ -232,6 +271,12 @@ class SimMount(Mount):
             "aperture_diameter_m": opt.number("m", ge=0),
             "focal_length_m": opt.number("m", ge=0),
             "start_parked": opt.boolean,
+            "pointing_error_ra_arcsec": opt.number("arcsec"),
+            "pointing_error_dec_arcsec": opt.number("arcsec"),
+            "pointing_scatter_arcsec": opt.number("arcsec", ge=0),
+            "pointing_seed": opt.integer(),
+            "drift_ra_arcsec_per_min": opt.number("arcsec"),
+            "drift_dec_arcsec_per_min": opt.number("arcsec"),
         }
         kwargs = opt.driver_options(cfg, spec)
         site = context.get("site")
@@ -317,11 +362,34 @@ class SimMount(Mount):
     def true_pointing(self) -> tuple[float, float]:
         """Where the optical axis points now: J2000 (ra_deg, dec_deg).
 
-        The mechanical pointing (no pointing-error model yet); unlike the reported
-        pointing it ignores sync offsets.
+        The mechanical pointing plus the pointing error and drift (see the module
+        notes); unlike the reported pointing it ignores sync offsets.
         """
         t = self.clock.timestamp()
-        return apparent_to_j2000(*self._mechanical_radec(t), t)
+        ra, dec = self._mechanical_radec(t)
+        east, north = self.pointing_error_at(t)
+        dec_true = max(-90.0, min(90.0, dec + north / 3600.0))
+        cos_dec = max(math.cos(math.radians(dec_true)), 1e-6)
+        return apparent_to_j2000(wrap(ra + east / 3600.0 / cos_dec, 360.0), dec_true, t)
+
+    def pointing_error_at(self, t: float) -> tuple[float, float]:
+        """(east, north) arcsec between the optical axis and the axes at POSIX time ``t``:
+        the last goto's error plus the drift accumulated since (tracking only)."""
+        east, north = self._error
+        if self._drift_t0 is not None and self._tracking and not self._slewing(t):
+            minutes = max(0.0, t - self._drift_t0) / 60.0
+            east += self._drift[0] * minutes
+            north += self._drift[1] * minutes
+        return east, north
+
+    def _new_goto_error(self, slew: _Slew) -> None:
+        """Draw the pointing error of ``slew`` (see the module notes)."""
+        length = max(abs(slew.x.travel), abs(slew.dec.travel))
+        scatter = self._scatter * min(1.0, length / FULL_SCATTER_DEG)
+        rng = self._error_rng
+        self._error = (self._error_fixed[0] + (rng.gauss(0.0, scatter) if scatter else 0.0),
+                       self._error_fixed[1] + (rng.gauss(0.0, scatter) if scatter else 0.0))
+        self._drift_t0 = slew.end
 
     # ---------------------------------------------------------- bookkeeping
     def _update(self, t: float) -> None:
@@ -392,6 +460,8 @@ class SimMount(Mount):
         slew = self._make_slew(kind, x, dec, x_target, dec_target, t)
         self._slew = slew
         self._at_home = False
+        if kind in ("radec", "altaz"):
+            self._new_goto_error(slew)
         ha_target = (self._lst(slew.arrival) - x_target) if self._tracking else x_target
         self._side = self._side_for(ha_target)
         self.publish("slew.started", kind=kind, duration_s=slew.end - t, at=instant(t),
@@ -565,6 +635,7 @@ class SimMount(Mount):
             self._refuse_if_parked("start tracking")
         t = self._now()
         if bool(on) != self._tracking:
+            self._fold_drift(t)
             self._set_frame(bool(on), t)
             self.publish("tracking.changed", tracking=self._tracking)
 
@@ -575,6 +646,11 @@ class SimMount(Mount):
             raise InvalidValueError(f"{rate!r} is not a tracking rate") from None
         self._rebase_if_idle(self._now())
         self._tracking_rate = rate
+
+    def _fold_drift(self, t: float) -> None:
+        """Keep the drift so far in the error and restart it at ``t`` (tracking toggles)."""
+        self._error = self.pointing_error_at(t)
+        self._drift_t0 = t
 
     def _rebase_if_idle(self, t: float) -> None:
         if self._slew is None:
