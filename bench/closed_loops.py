@@ -5,7 +5,8 @@ accuracy. A report, not a test: prints the distributions and exits 0.
 
 1. Plate solving: frames of the demo camera (2048² at 10.43″/px, 5.9°) rendered at
    ``--fields`` seeded random positions above Dec −60°, each solved hinted (mount
-   position 0.3° off, plate scale ±10 %) and blind; wall time and centre error.
+   position 0.3° off, plate scale ±10 %) and blind, and binned 2 × 2 (the pointing
+   loop's default) hinted; wall time and centre error.
 2. Pointing: a simulated unit with the demo camera and the simulated mount's default
    error model (0.25° fixed, 20″ scatter) slews to ``--slews`` fields and corrects;
    iterations needed, error after the slew and after correction, wall time per loop.
@@ -48,27 +49,32 @@ def spread(values: list[float], unit: str, digits: int = 2) -> str:
 async def solve_times(count: int) -> None:
     rng = random.Random(42)
     solver = PlateSolver()
-    hinted, blind, errors, failed = [], [], [], 0
+    times: dict[str, list[float]] = {"hinted": [], "blind": [], "hinted, binned 2×2": []}
+    errors: list[float] = []
+    failed = 0
     for _ in range(count):
         ra, dec = rng.uniform(0, 360), rng.uniform(-60, 88)
-        data = render_frame(FrameSpec(
-            ra_deg=ra, dec_deg=dec, time=WHEN, exposure_s=5.0, focal_length_mm=85.0,
-            aperture_mm=60.0, pixel_size_um=4.3, psf_fwhm_px=1.6, width=2048, height=2048,
-            background_e_per_s_per_px=5.0, read_noise_e=3.5, bias_adu=310.0,
-            sensor_seed=1)).data
-        for hints, times in ((SolveHints(ra + 0.3, min(90.0, dec + 0.2),
-                                         scale_arcsec=SCALE), hinted), (None, blind)):
-            try:
-                solution = await solver.solve(data, hints)
-            except Exception as exc:  # a report: count it and go on
-                failed += 1
-                print(f"  ({ra:.1f}, {dec:+.1f}) {'hinted' if hints else 'blind'}: {exc}")
-                continue
-            times.append(solution.elapsed_s)
-            errors.append(solution.separation_arcsec(ra, dec))
-    print(f"plate solve, hinted: {spread(hinted, ' s')}")
-    print(f"plate solve, blind:  {spread(blind, ' s')}")
-    print(f"centre error:        {spread(errors, '″')}; failures: {failed}")
+        for binning in (1, 2):
+            data = render_frame(FrameSpec(
+                ra_deg=ra, dec_deg=dec, time=WHEN, exposure_s=5.0, focal_length_mm=85.0,
+                aperture_mm=60.0, pixel_size_um=4.3, psf_fwhm_px=1.6, width=2048,
+                height=2048, binning=binning, background_e_per_s_per_px=5.0,
+                read_noise_e=3.5, bias_adu=310.0, sensor_seed=1)).data
+            hints = SolveHints(ra + 0.3, min(90.0, dec + 0.2), scale_arcsec=SCALE * binning)
+            runs = [("hinted", hints), ("blind", None)] if binning == 1 \
+                else [("hinted, binned 2×2", hints)]
+            for label, hint in runs:
+                try:
+                    solution = await solver.solve(data, hint)
+                except Exception as exc:  # a report: count it and go on
+                    failed += 1
+                    print(f"  ({ra:.1f}, {dec:+.1f}) {label}: {exc}")
+                    continue
+                times[label].append(solution.elapsed_s)
+                errors.append(solution.separation_arcsec(ra, dec))
+    for label, values in times.items():
+        print(f"plate solve, {label}: {spread(values, ' s')}")
+    print(f"centre error: {spread(errors, '″')}; failures: {failed}")
 
 
 async def pointing_runs(count: int) -> None:

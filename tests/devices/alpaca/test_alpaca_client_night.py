@@ -40,9 +40,13 @@ def _site_file(tmp_path: Path, simulators: str, nocturna: str) -> Path:
     site = {
         "data_dir": str(tmp_path / "data"),
         "clock": {"mode": "simulated"},
+        # The camera (nocturna's server) cannot see where alpaca-simulators' mount points,
+        # so the loops that measure the sky stay off here.
         "observatory": {"calibrations": {"twilight_flats": {"enabled": False},
                                          "dome_flats": {"enabled": False},
-                                         "bias": 2, "darks": 1}},
+                                         "bias": 2, "darks": 1},
+                        "pointing": {"enabled": False}, "autofocus": {"enabled": False},
+                        "tracking": {"enabled": False}},
         "mount": remote("mount0"),
         "dome": remote("dome0"),
         "focusers": [remote("foc0")],
