@@ -20,8 +20,9 @@ from nocturna.core.config import Config
 from nocturna.core.errors import ConfigError, InvalidValueError, NocturnaError
 from nocturna.core.events import get_event_bus
 from nocturna.devices.factory import DeviceSet
-from nocturna.devices.types import CoverState, ShutterState
+from nocturna.devices.types import ShutterState
 from nocturna.loops.autofocus import AutofocusSettings, FocusResult, run_autofocus
+from nocturna.observatory.enclosure import open_cover
 
 SIMULATED_SPEED = 10.0
 """Default clock speed with ``--simulate`` (a coarse run then takes about a minute)."""
@@ -75,15 +76,7 @@ async def _open_to_the_sky(devices: DeviceSet) -> None:
     if devices.dome is not None and \
             (await devices.dome.state()).shutter_status != ShutterState.OPEN:
         await devices.dome.open_and_wait()
-    for calibrator in devices.cover_calibrators.values():
-        status = await calibrator.state()
-        if status.cover_state in (CoverState.OPEN, CoverState.NOT_PRESENT):
-            continue
-        if status.calibrator_state.name in ("READY", "NOT_READY"):
-            await calibrator.calibrator_off()
-        await calibrator.open_cover()
-        await calibrator.wait_until(lambda s: s.cover_state == CoverState.OPEN,
-                                    timeout_s=300.0, what="opening the cover")
+    await asyncio.gather(*(open_cover(c) for c in devices.cover_calibrators.values()))
 
 
 def _zenith(config: Config) -> tuple[float, float]:

@@ -254,6 +254,17 @@ class Camera(Device):
             await self.clock.sleep(min(interval, remaining))
             interval = min(READY_POLL_MAX_S, interval * 2)
 
+    async def set_frame(self, bin_x: int, bin_y: int, start_x: int, start_y: int, num_x: int,
+                        num_y: int) -> None:
+        """Binning and subframe together, changing only what differs from now."""
+        state = await self.state()
+        if (state.bin_x, state.bin_y) != (bin_x, bin_y):
+            await self.set_binning(bin_x, bin_y)
+            state = await self.state()
+        if (state.start_x, state.start_y, state.num_x, state.num_y) != \
+                (start_x, start_y, num_x, num_y):
+            await self.set_subframe(start_x, start_y, num_x, num_y)
+
     async def expose(self, duration_s: float, light: bool = True, *,
                      timeout_s: float | None = None) -> CameraImage:
         """Expose, wait (on the clock) until the image is ready, and return it.

@@ -326,13 +326,8 @@ async def _stop_exposure(camera: Camera) -> None:
 async def _restore_camera(camera: Camera, before: CameraStatus) -> None:
     """Binning and subframe back as they were (errors logged, never raised)."""
     try:
-        now = await camera.state()
-        if (now.bin_x, now.bin_y) != (before.bin_x, before.bin_y):
-            await camera.set_binning(before.bin_x, before.bin_y)
-            now = await camera.state()
-        frame = (before.start_x, before.start_y, before.num_x, before.num_y)
-        if (now.start_x, now.start_y, now.num_x, now.num_y) != frame:
-            await camera.set_subframe(*frame)
+        await camera.set_frame(before.bin_x, before.bin_y, before.start_x, before.start_y,
+                               before.num_x, before.num_y)
     except Exception as exc:
         log.error("%s: could not restore the binning and subframe: %s", camera.name, exc)
 

@@ -29,7 +29,7 @@ async def open_up(unit: Observatory) -> None:
     if dome is not None:
         steps.append(_open_dome(dome))
     for calibrator in unit.devices.cover_calibrators.values():
-        steps.append(_open_cover(calibrator))
+        steps.append(open_cover(calibrator))
     await asyncio.gather(*steps)
     await align_dome(unit)
     unit.publish("opened")
@@ -81,7 +81,8 @@ async def _open_dome(dome: Any) -> None:
         await dome.set_slaved(True)
 
 
-async def _open_cover(calibrator: Any) -> None:
+async def open_cover(calibrator: Any) -> None:
+    """Open a cover calibrator's dust cover (the panel off first) and wait until open."""
     status = await calibrator.state()
     if status.cover_state in (CoverState.NOT_PRESENT, CoverState.OPEN):
         return

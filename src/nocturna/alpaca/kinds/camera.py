@@ -172,12 +172,8 @@ async def start_exposure(device: Camera, args: Args) -> None:
                                 f"{info.exposure_min_s:g}..{info.exposure_max_s:g} s")
     frame = await _frame(device)
     _check_frame(info, frame)
-    if (state.bin_x, state.bin_y) != (frame.bin_x, frame.bin_y):
-        await device.set_binning(frame.bin_x, frame.bin_y)
-        state = await device.state()
-    wanted = (frame.start_x, frame.start_y, frame.num_x, frame.num_y)
-    if (state.start_x, state.start_y, state.num_x, state.num_y) != wanted:
-        await device.set_subframe(*wanted)
+    await device.set_frame(frame.bin_x, frame.bin_y, frame.start_x, frame.start_y,
+                           frame.num_x, frame.num_y)
     await device.start_exposure(duration, args["Light"])
     frame.aborted = False
 
