@@ -93,10 +93,10 @@ SIDEREAL_SECOND_S = 0.9972695663
 DEFAULT_GUIDE_RATE_DEG_S = 0.5 * SIDEREAL_DEG_PER_S
 
 # A mount as it comes, before anyone built it a pointing model: gotos land about a
-# quarter of a degree off, and the axis drifts by half a pixel of the demo camera a minute.
+# quarter of a degree off, and the axis drifts by about a seventh of a demo pixel a minute.
 DEFAULT_POINTING_ERROR = (720.0, -540.0)  # (east, north) arcsec: 900″ = 0.25°
 DEFAULT_POINTING_SCATTER = 20.0  # arcsec per axis, 1 sigma
-DEFAULT_DRIFT = (0.4, -0.3)  # (east, north) arcsec per minute while tracking
+DEFAULT_DRIFT = (1.2, -0.8)  # (east, north) arcsec per minute while tracking
 FULL_SCATTER_DEG = 10.0  # gotos this long or longer get the whole pointing scatter
 
 
