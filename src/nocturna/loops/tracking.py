@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from nocturna.core.clock import Clock, get_clock
@@ -117,7 +117,6 @@ class TrackingCorrector:
     scale_arcsec: float  # unbinned plate scale
     rotation_deg: float = 0.0
     clock: Clock | None = None
-    corrections: list[GuideCorrection] = field(default_factory=list)
     _reference: CameraImage | None = None
     _pending: CameraImage | None = None
 
@@ -161,7 +160,6 @@ class TrackingCorrector:
             await self.mount.wait_until(lambda s: not s.is_pulse_guiding,
                                         timeout_s=longest + 30.0, poll_s=0.2,
                                         what="the guide pulses")
-        self.corrections.append(correction)
         return correction
 
     def pointing_offset(self, dx: float, dy: float, binning: int) -> tuple[float, float]:

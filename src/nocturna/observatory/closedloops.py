@@ -1,13 +1,15 @@
 """The unit's closed loops: pointing correction after a slew, autofocus when due, and
 tracking correction between frames (the loops themselves are in :mod:`nocturna.loops`).
 
-Each loop's result is recorded in storage as telemetry (kind ``pointing`` or
-``focus``; the latest focus is also the current ``focus`` record) and in the night log
-for the summary. When autofocus is due: at the start of the night (coarse sweep, the
-unit does not know where focus is), then a fine sweep every ``interval`` and whenever
-the focuser's temperature has moved by ``temperature_change`` since the last focus. A
-failed run is retried after :data:`FOCUS_RETRY_S` at the earliest, so a cloudy field
-cannot keep the unit focusing all night.
+Each loop's result is recorded in storage as telemetry (kind ``pointing``, ``focus``
+or ``tracking``; the latest focus is also the current ``focus`` record), where the
+night summary reads it; the night log keeps what the next decisions need.
+
+When autofocus is due: at the start of the night (coarse sweep, the unit does not
+know where focus is), then a fine sweep every ``interval`` and whenever the focuser's
+temperature has moved by ``temperature_change`` since the last focus. A failed run is
+retried after :data:`FOCUS_RETRY_S` at the earliest, so a cloudy field cannot keep
+the unit focusing all night.
 """
 
 from __future__ import annotations
@@ -51,7 +53,6 @@ async def point_current_field(unit: Observatory) -> PointingResult | None:
                                     clock=unit.clock)
     record = result.as_record()
     unit.storage.add_telemetry("pointing", record, source=mount.name, time=unit.clock.now())
-    unit.nightlog.pointing_runs.append(record)
     unit.publish("pointing", **record)
     return result
 
@@ -104,7 +105,6 @@ async def focus_unit(unit: Observatory) -> Any | None:
     unit.storage.add_telemetry("focus", record, source=focuser.name, time=unit.clock.now(),
                                current=True)
     night = unit.nightlog
-    night.focus_runs.append(record)
     if result.success:
         night.last_focus = {"time": now, "temperature_c": result.temperature_c}
         night.focus_failed_at = None

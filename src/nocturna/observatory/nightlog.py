@@ -33,8 +33,6 @@ class NightLog:
     interruptions: list[Interruption] = field(default_factory=list)
     transitions: int = 0
     flips: int = 0
-    pointing_runs: list[dict[str, Any]] = field(default_factory=list)  # PointingResult records
-    focus_runs: list[dict[str, Any]] = field(default_factory=list)  # FocusResult records
     last_focus: dict[str, Any] | None = None  # time and temperature of the last good focus
     focus_failed_at: datetime | None = None
     tracking_measured: int = 0  # frames measured against their observation's reference
@@ -44,8 +42,6 @@ class NightLog:
         self.light_frames.clear()
         self.calibration_frames.clear()
         self.interruptions.clear()
-        self.pointing_runs.clear()
-        self.focus_runs.clear()
         self.last_focus = self.focus_failed_at = None
         self.tracking_measured = self.tracking_corrections = 0
         self.exposing_s = 0.0
