@@ -101,7 +101,12 @@ async def test_a_missing_solver_ends_the_loop_with_the_reason(tmp_path):
     with use_clock(SimClock(MIDNIGHT, speed=200.0)):
         unit = await pointed_unit(tmp_path, solver={"program": "no-such-solve-field"})
         try:
+            camera = unit.instrument.camera
+            await camera.set_subframe(100, 200, 300, 400)
             result = await unit.correct_pointing()
+            after = await camera.state()  # the pointing frame's binning and full sensor undone
+            assert (after.bin_x, after.start_x, after.start_y, after.num_x, after.num_y) == \
+                (1, 100, 200, 300, 400)
             assert not result.success
             assert "did not solve" in result.reason and "no-such-solve-field" in result.reason
             assert result.initial_error_arcsec is None

@@ -79,13 +79,12 @@ async def _open_to_the_sky(devices: DeviceSet) -> None:
     await asyncio.gather(*(open_cover(c) for c in devices.cover_calibrators.values()))
 
 
-def _zenith(config: Config) -> tuple[float, float]:
+def _zenith_hours(config: Config) -> tuple[float, float]:
     """(RA hours, Dec degrees) of the zenith now."""
-    from nocturna.core.astro import local_sidereal_time, site_location
+    from nocturna.core.astro import zenith_radec_deg
 
-    site = config.model.site
-    lst = local_sidereal_time(site_location(site), get_clock().now())
-    return float(lst.hour), float(site.latitude.to_value("deg"))
+    ra_deg, dec_deg = zenith_radec_deg(config.model.site, get_clock().now())
+    return ra_deg / 15.0, dec_deg
 
 
 async def _show_progress(run: asyncio.Task[FocusResult]) -> None:
@@ -177,7 +176,7 @@ def focus(
             devices = session.devices
             if simulate:
                 await _open_to_the_sky(devices)
-            aim = target or (_zenith(session.config) if simulate else None)
+            aim = target or (_zenith_hours(session.config) if simulate else None)
             if aim is not None:
                 if devices.mount is None:
                     raise InvalidValueError("--ra/--dec: this unit has no mount")

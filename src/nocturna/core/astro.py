@@ -39,6 +39,12 @@ def local_sidereal_time(location: EarthLocation, instant: datetime | Time) -> An
     return as_time(instant).sidereal_time("apparent", longitude=location.lon)
 
 
+def zenith_radec_deg(site: Site, instant: datetime | Time) -> tuple[float, float]:
+    """(RA, Dec) of date, degrees, of the site's zenith at ``instant``."""
+    lst = local_sidereal_time(site_location(site), instant)
+    return float(lst.deg), float(site.latitude.to_value(u.deg))
+
+
 def sun_altitude(location: EarthLocation, instant: datetime | Time) -> Angle:
     """Altitude of the Sun's centre (no refraction)."""
     time = as_time(instant)

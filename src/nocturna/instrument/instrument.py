@@ -41,6 +41,7 @@ from nocturna.core.units import is_quantity
 from nocturna.devices.camera import Camera, CameraImage
 from nocturna.images import header as h
 from nocturna.images.fits import WrittenImage
+from nocturna.images.wcs import plate_scale_arcsec
 from nocturna.instrument.components import Component, ComponentGroup
 from nocturna.instrument.exposure_ids import ExposureIdSource, next_group_id, split_exposure_id
 from nocturna.instrument.frame import FrameContext, gather_description, save_frame
@@ -151,6 +152,11 @@ class Instrument:
     def image_id(self, exposure_id: int) -> str:
         """The image id (file stem, database key) of one of this instrument's exposures."""
         return f"{self.name}_{exposure_id}"
+
+    async def plate_scale_arcsec(self) -> float:
+        """Arcseconds per unbinned pixel: the camera's pixels behind the configured optics."""
+        pixel_um = (await self.camera.info()).pixel_size_x_um
+        return plate_scale_arcsec(pixel_um, self.context.optics.focal_length_mm)
 
     def image_path(self, exposure_id: int) -> Path:
         """Where the frame of ``exposure_id`` is written."""

@@ -40,6 +40,7 @@ from nocturna.core.errors import InvalidValueError, NocturnaError
 from nocturna.devices.camera import Camera, CameraStatus
 from nocturna.devices.focuser import Focuser
 from nocturna.devices.types import CameraState
+from nocturna.images.cutout import central
 from nocturna.images.metrics import detect_stars, half_flux_radius, vollath_f4
 from nocturna.loops.focus_fit import FocusFit, fit_focus
 
@@ -275,13 +276,6 @@ def clean_frame(light: np.ndarray, dark: np.ndarray | None = None,
     return frame
 
 
-def _central(data: np.ndarray, size: int) -> np.ndarray:
-    """The central ``size`` × ``size`` pixels (a camera that ignored the subframe)."""
-    rows, cols = data.shape
-    top, left = max(0, (rows - size) // 2), max(0, (cols - size) // 2)
-    return data[top : top + size, left : left + size]
-
-
 # --- devices -------------------------------------------------------------------------
 
 
@@ -355,7 +349,7 @@ class _Run:
     async def expose(self, light: bool) -> np.ndarray:
         image = await self.camera.expose(self.settings.exposure_s, light)
         self.frames += 1
-        return _central(np.asarray(image.data), self.settings.cutout_px)
+        return central(np.asarray(image.data), self.settings.cutout_px)
 
     async def take_dark(self) -> None:
         dark = (await self.expose(False)).astype(np.float64)

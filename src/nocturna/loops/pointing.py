@@ -33,7 +33,6 @@ from nocturna.images.solve import (
     SolverSettings,
     write_solution,
 )
-from nocturna.images.wcs import plate_scale_arcsec
 from nocturna.instrument.instrument import Instrument
 
 log = logging.getLogger(__name__)
@@ -157,11 +156,9 @@ async def correct_pointing(
                             settings.tolerance_arcsec, started)
     can_sync = (await mount.info()).can_sync
     camera = instrument.camera
-    binning = (await camera.state()).bin_x
-    scale = plate_scale_arcsec((await camera.info()).pixel_size_x_um,
-                               instrument.context.optics.focal_length_mm) * settings.binning
-    if binning != settings.binning:
-        await camera.set_binning(settings.binning)
+    before = await camera.state()
+    scale = await instrument.plate_scale_arcsec() * settings.binning
+    await camera.set_binning(settings.binning)  # and the whole sensor: solve whole fields
     try:
         for index in range(1, settings.max_iterations + 1):
             iteration = await _measure(mount, instrument, solver, settings, scale,
@@ -188,8 +185,8 @@ async def correct_pointing(
             if after_move is not None:
                 await after_move()
     finally:
-        if binning != settings.binning:
-            await camera.set_binning(binning)
+        await camera.set_frame(before.bin_x, before.bin_y, before.start_x, before.start_y,
+                               before.num_x, before.num_y)
         result.duration_s = (clock.now() - started).total_seconds()
     log.info("pointing %s: %s (first error %s″)", field_name or "", result.reason,
              None if result.initial_error_arcsec is None

@@ -20,6 +20,7 @@ import numpy as np
 from scipy.ndimage import median_filter
 
 from nocturna.core.errors import InvalidValueError
+from nocturna.images.cutout import central
 
 
 @dataclass(frozen=True)
@@ -35,9 +36,7 @@ class Shift:
 
 
 def _prepared(data: np.ndarray, size: int, binning: int) -> np.ndarray:
-    height, width = data.shape
-    top, left = (height - size) // 2, (width - size) // 2
-    block = np.asarray(data[top:top + size, left:left + size], dtype=np.float32)
+    block = np.asarray(central(data, size), dtype=np.float32)
     if binning > 1:
         n = size // binning
         block = block[:n * binning, :n * binning].reshape(n, binning, n, binning).sum((1, 3))

@@ -116,18 +116,16 @@ async def focus_unit(unit: Observatory) -> Any | None:
 
 async def tracking_corrector(unit: Observatory) -> TrackingCorrector | None:
     """The unit's tracking corrector (made on first use), or None if it is off."""
-    from nocturna.images.wcs import plate_scale_arcsec
     from nocturna.loops.tracking import TrackingCorrector, TrackingSettings
 
     if not unit.settings.tracking.enabled or unit.mount is None:
         return None
     if unit.tracker is None:
-        optics = unit.instrument.context.optics
-        pixel_um = (await unit.instrument.camera.info()).pixel_size_x_um
+        instrument = unit.instrument
         unit.tracker = TrackingCorrector(
             unit.mount, TrackingSettings.from_config(unit.settings.tracking),
-            scale_arcsec=plate_scale_arcsec(pixel_um, optics.focal_length_mm),
-            rotation_deg=optics.rotation_deg, clock=unit.clock)
+            scale_arcsec=await instrument.plate_scale_arcsec(),
+            rotation_deg=instrument.context.optics.rotation_deg, clock=unit.clock)
     return unit.tracker
 
 

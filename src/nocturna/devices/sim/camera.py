@@ -844,12 +844,9 @@ class SimCamera(Camera):
         return self._zenith(when)
 
     def _zenith(self, when: datetime) -> tuple[float, float]:
-        from nocturna.core.astro import local_sidereal_time, site_location
+        from nocturna.core.astro import zenith_radec_deg
 
-        if self.site is None:
-            return 0.0, 0.0
-        lst = local_sidereal_time(site_location(self.site), when)
-        return float(lst.deg), float(self.site.latitude.to_value("deg"))
+        return (0.0, 0.0) if self.site is None else zenith_radec_deg(self.site, when)
 
     async def _filter(self) -> tuple[str | None, int]:
         wheel = self.filterwheel
