@@ -25,6 +25,7 @@ from nocturna.cli.main import main
 from nocturna.core.astro import site_location
 from nocturna.core.config import Config
 from nocturna.core.storage import Storage
+from nocturna.devices.sim.filterwheel import DEFAULT_FOCUS_OFFSETS
 from nocturna.scheduler.horizon import Horizon
 
 START, UNTIL = "2026-12-15T04:00:00Z", "2026-12-15T17:00:00Z"
@@ -124,12 +125,16 @@ def test_pointing_and_autofocus_run_by_default_and_the_summary_reports_them(nigh
     focus = sorted((row.data for row in storage.list_telemetry("focus")),
                    key=lambda f: f["started"])
     assert focus and focus[0]["kind"] == "coarse" and focus[0]["success"]
-    assert focus[0]["start_position"] == 28000 and abs(focus[0]["best_position"] - 30000) <= 50
+    # The focuser starts at 28000 and moves with the filters' focus offsets (best focus too).
+    offset = focus[0]["start_position"] - 28000
+    assert offset in DEFAULT_FOCUS_OFFSETS.values()
+    assert abs(focus[0]["best_position"] - (30000 + offset)) <= 50
     assert all(Path(path).is_file() for path in focus[0]["plot_paths"])
     printed = (data.parent / "summary.txt").read_text()
     assert f"pointing: {len(pointing)} corrections ({len(pointing)} within tolerance" in printed
     assert "error after slew median" in printed
-    assert re.search(r"focus \d\d:\d\dZ coarse\+fine: 28000 → \d+ \(start of the night\) ok",
+    start = focus[0]["start_position"]
+    assert re.search(rf"focus \d\d:\d\dZ coarse\+fine: {start} → \d+ \(start of the night\) ok",
                      printed), printed
     transitions = storage.list_transitions()
     assert {"pointing", "focusing"} <= {t.to_state for t in transitions}
