@@ -1,0 +1,1 @@
+"""The tools the azcam command server exposes (exposure, controller, tempcon, …)."""
