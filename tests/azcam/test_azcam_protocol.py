@@ -7,6 +7,8 @@ import shlex
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from nocturna.azcam.protocol import format_payload, parse_request, tokenize
 from nocturna.core.errors import InvalidValueError
@@ -75,3 +77,11 @@ def test_numpy_scalars_are_plain_numbers() -> None:
 
 def test_line_breaks_never_split_a_reply() -> None:
     assert format_payload("two\nlines\r") == "two\\nlines\\r"
+
+
+@settings(max_examples=300, deadline=None)
+@given(line=st.text(alphabet=st.characters(blacklist_characters="'\"\\"), max_size=80))
+def test_unquoted_lines_split_exactly_as_shlex_would(line: str) -> None:
+    lexer = shlex.shlex(line, posix=True)
+    lexer.whitespace_split, lexer.commenters = True, ""
+    assert tokenize(line) == list(lexer)
