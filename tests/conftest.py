@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+_TEST_SETTINGS = ("NOCTURNA_TEST_PG", "NOCTURNA_AZCAM_PYTHON")  # for the tests, not nocturna
+
 
 @pytest.fixture(autouse=True)
 def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path_factory) -> None:
@@ -11,5 +13,5 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path_factory) -> 
     import os
 
     for name in list(os.environ):
-        if name.startswith("NOCTURNA_") and name != "NOCTURNA_TEST_PG":
+        if name.startswith("NOCTURNA_") and name not in _TEST_SETTINGS:
             monkeypatch.delenv(name)

@@ -52,7 +52,13 @@ def test_repeated_keyword_is_refused() -> None:
         parse_request("t.m a=1 a=2")
 
 
-@pytest.mark.parametrize("line", ["a.b.c", "9tool.m", "tool..m", "t.m-x"])
+def test_dotted_tool_names_keep_all_but_the_last_part() -> None:
+    request = parse_request("exposure.sendimage.set_remote_imageserver localhost 6543 azcam")
+    assert (request.tool, request.method) == ("exposure.sendimage", "set_remote_imageserver")
+    assert request.args == ("localhost", "6543", "azcam")
+
+
+@pytest.mark.parametrize("line", ["9tool.m", "tool..m", "t.m-x"])
 def test_malformed_command_names_are_refused(line: str) -> None:
     with pytest.raises(InvalidValueError, match="is not a command"):
         parse_request(line)

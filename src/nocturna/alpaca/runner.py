@@ -26,7 +26,8 @@ from nocturna.alpaca.discovery import DiscoveryResponder
 from nocturna.alpaca.kinds import available_kinds, background
 from nocturna.alpaca.management import ServerInfo
 from nocturna.alpaca.registry import ServedDevice, serve_list
-from nocturna.core.errors import InvalidValueError, NocturnaError
+from nocturna.core import listen
+from nocturna.core.errors import NocturnaError
 from nocturna.core.listen import bind, is_loopback, loop_factory
 from nocturna.devices.alpaca import DISCOVERY_PORT
 from nocturna.devices.base import Device
@@ -39,11 +40,7 @@ DEFAULT_HTTP_PORT = 11111
 
 def check_host(host: str, allow_remote: bool) -> None:
     """Refuse to listen beyond this machine unless explicitly allowed."""
-    if not is_loopback(host) and not allow_remote:
-        raise InvalidValueError(
-            f"--host {host}: Alpaca has no authentication, so anyone who reaches this "
-            "address could move the hardware; pass --allow-remote to accept that, or keep "
-            "the default 127.0.0.1")
+    listen.check_host(host, allow_remote, "Alpaca")
 
 
 def _uvicorn_server(app: AlpacaApp) -> Any:

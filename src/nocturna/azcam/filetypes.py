@@ -121,7 +121,8 @@ def _fits_hdus(readout: Readout, header: fits.Header) -> list[fits.PrimaryHDU]:
     hdu = fits.PrimaryHDU(assembled.data, header)
     _put(hdu.header, readout.layout.primary_cards())
     if len(amps) == 1:
-        _put(hdu.header, assembled.sections[0].cards())
+        # the amp's IMAGEID (its number) must not replace the image's own IMAGEID
+        _put(hdu.header, [c for c in assembled.sections[0].cards() if c.keyword != "IMAGEID"])
     for n, sections in enumerate(assembled.sections, start=1):
         _put(hdu.header, sections.section_cards(str(n)))
         _put(hdu.header, [Card(f"GAIN{n}", sections.amp.gain_e_per_adu, "[e-/ADU] gain"),

@@ -6,7 +6,8 @@ backslash escapes the next character outside single quotes. ``#`` is an ordinary
 character (azcam's parser treats it as a comment; a title like ``"field #3"`` must
 survive). A token ``name=value`` whose name is a Python identifier is a keyword
 argument; any other token is positional. A first token without a dot names a method
-of the default tool.
+of the default tool; a tool name may itself be dotted (``exposure.sendimage``: the
+part before the last dot is the tool).
 
 A reply is one line ending in CRLF: ``OK``, ``OK <payload>``, ``ERROR <message>`` or
 ``WARNING <message>``. Payloads: None → ``OK``; a string as is; a number plainly; a
@@ -28,7 +29,7 @@ from nocturna.core.errors import InvalidValueError
 
 _KEYWORD = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=(.*)$", re.DOTALL)
 _SPACE = re.compile(r"[ \t\r\n]+")  # shlex's whitespace
-_TOOL_METHOD = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")
+_TOOL_METHOD = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 
 
 @dataclass(frozen=True)

@@ -17,11 +17,13 @@ import typer
 from nocturna import __version__
 from nocturna.cli import (
     alpaca_cmd,
+    azcam_cmd,
     camera_cmd,
     components_cmd,
     config_cmd,
     devices_cmd,
     focus_cmd,
+    imageserver_cmd,
     mount_cmd,
     plan_cmd,
     run_cmd,
@@ -43,6 +45,8 @@ app.add_typer(camera_cmd.app, name="camera")
 app.add_typer(mount_cmd.app, name="mount")
 app.add_typer(take_cmd.app, name="take")
 app.add_typer(alpaca_cmd.app, name="alpaca")
+app.add_typer(azcam_cmd.app, name="azcam")
+app.add_typer(imageserver_cmd.app, name="imageserver")
 app.command("components")(components_cmd.components)
 app.command("run")(run_cmd.run)
 app.command("plan")(plan_cmd.plan)

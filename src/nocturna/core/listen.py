@@ -13,7 +13,7 @@ import ipaddress
 import socket
 from collections.abc import Callable
 
-from nocturna.core.errors import NocturnaError
+from nocturna.core.errors import InvalidValueError, NocturnaError
 
 
 def is_loopback(host: str) -> bool:
@@ -24,6 +24,17 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def check_host(host: str, allow_remote: bool, protocol: str,
+               risk: str = "command the hardware") -> None:
+    """Refuse to listen beyond this machine unless explicitly allowed: ``protocol`` has
+    no authentication, so anyone who reaches the address could do ``risk``."""
+    if not is_loopback(host) and not allow_remote:
+        raise InvalidValueError(
+            f"--host {host}: {protocol} has no authentication, so anyone who reaches this "
+            f"address could {risk}; pass --allow-remote to accept that, or keep the "
+            "default 127.0.0.1")
 
 
 def bind(host: str, port: int) -> socket.socket:

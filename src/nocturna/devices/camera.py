@@ -5,7 +5,9 @@ and FITS order; ASCOM's ImageArray is the transpose, which the Alpaca layer appl
 
 Beyond ASCOM, a camera may take *stuttered* (charge-shift) exposures
 (:meth:`Camera.start_stuttered_exposure`, flagged by :attr:`CameraInfo.can_stutter`):
-LATISS's ``take_stuttered`` and azcam's focus frame.
+LATISS's ``take_stuttered`` and azcam's focus frame. It may also *pause* an exposure
+(:meth:`Camera.pause_exposure` / :meth:`Camera.resume_exposure`, flagged by
+:attr:`CameraInfo.can_pause`): azcam's pause/resume. ASCOM has neither.
 """
 
 from __future__ import annotations
@@ -18,7 +20,12 @@ from typing import Any
 
 import numpy as np
 
-from nocturna.core.errors import DeviceTimeoutError, NocturnaError, OperationCancelledError
+from nocturna.core.errors import (
+    DeviceTimeoutError,
+    NocturnaError,
+    NotImplementedByDeviceError,
+    OperationCancelledError,
+)
 from nocturna.devices.base import Device, Snapshot, command
 from nocturna.devices.types import CameraState, GuideDirection, SensorType
 
@@ -62,6 +69,7 @@ class CameraInfo(Snapshot):
     offset_max: int | None = None
     offsets: list[str] | None = None
     can_stutter: bool = False  # start_stuttered_exposure() (not an ASCOM member)
+    can_pause: bool = False  # pause_exposure() / resume_exposure() (not ASCOM members)
 
 
 @dataclass(frozen=True)
@@ -88,6 +96,9 @@ class CameraStatus(Snapshot):
     is_pulse_guiding: bool
     last_exposure_duration_s: float | None  # None: no exposure yet
     last_exposure_start_time: datetime | None
+    # An exposure paused by pause_exposure(): camera_state stays EXPOSING (ASCOM has no
+    # paused state), the shutter is closed and the integration timer stopped.
+    paused: bool = False
 
 
 @dataclass(frozen=True)
@@ -197,6 +208,29 @@ class Camera(Device):
     async def abort_exposure(self) -> None:
         """Abandon the exposure; no image."""
         raise self.not_implemented("abort_exposure")
+
+    @command
+    async def pause_exposure(self) -> None:
+        """Pause the exposure in progress: the shutter closes and the integration timer
+        stops until :meth:`resume_exposure` (azcam's pause; not an ASCOM member).
+
+        The camera stays EXPOSING (:attr:`CameraStatus.paused` is true) and its image is
+        ready only after the resumed exposure has collected its full open time. Cameras
+        that can are flagged :attr:`CameraInfo.can_pause`; the others raise
+        :class:`NotImplementedByDeviceError`.
+        """
+        raise self._cannot_pause("pause_exposure")
+
+    @command
+    async def resume_exposure(self) -> None:
+        """Resume a paused exposure: the shutter reopens (for a light frame) and the
+        integration timer runs on for the open time still to collect."""
+        raise self._cannot_pause("resume_exposure")
+
+    def _cannot_pause(self, member: str) -> NotImplementedByDeviceError:
+        return NotImplementedByDeviceError(
+            f"{self.kind} {self.name!r} cannot pause an exposure ({member}): ASCOM cameras "
+            "have no pause, and this driver does not provide one")
 
     @command
     async def stop_exposure(self) -> None:

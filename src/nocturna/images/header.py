@@ -38,7 +38,7 @@ CardValue = str | int | float | bool
 #: Image types (IMAGETYP) accepted: the common amateur names and LATISS/azcam ones.
 IMAGE_TYPES = frozenset(
     {"LIGHT", "OBJECT", "DARK", "BIAS", "ZERO", "FLAT", "DARKFLAT", "FOCUS", "ACQ",
-     "ENGTEST", "CWFS", "STUTTERED", "TEST"}
+     "ENGTEST", "CWFS", "STUTTERED", "TEST", "COMP"}
 )
 PIER_SIDES = frozenset({"EAST", "WEST", "UNKNOWN"})
 

@@ -29,6 +29,7 @@ IMAGE_TYPES: dict[str, ImageType] = {
         ImageType("ZERO", light=False, zero_exposure=True),
         ImageType("DARK", light=False),
         ImageType("FLAT", light=True),
+        ImageType("COMP", light=True),  # comparison (arc) lamp: azcam's comp image types
         ImageType("OBJECT", light=True),
         ImageType("ENGTEST", light=True),
         ImageType("FOCUS", light=True),

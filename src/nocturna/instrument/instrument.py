@@ -25,7 +25,7 @@ import asyncio
 import contextlib
 import logging
 import math
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -144,6 +144,24 @@ class Instrument:
     def devices(self) -> list[Any]:
         """The devices this instrument commands (camera first)."""
         return [self.camera, *self.setup.devices()]
+
+    @property
+    def busy(self) -> bool:
+        """True while a sequence (or another user holding :meth:`reserve`) takes frames."""
+        return self._busy
+
+    @contextlib.contextmanager
+    def reserve(self, what: str = "a sequence") -> Iterator[None]:
+        """Hold the camera for ``what`` (e.g. the azcam exposure tool's exposure): no
+        sequence starts meanwhile; refused if one is running."""
+        if self._busy:
+            raise InvalidOperationError(f"{self.name}: a sequence is already running, "
+                                        f"cannot start {what}")
+        self._busy = True
+        try:
+            yield
+        finally:
+            self._busy = False
 
     def _publish(self, topic: str, **data: Any) -> None:
         self.events.publish(f"instrument.{topic}", self.name, time=self.clock.now(), **data)

@@ -297,6 +297,69 @@ class SchedulerConfig(Strict):
         return value
 
 
+class AzcamExposureConfig(Strict):
+    """Where and how the azcam exposure tool writes its images."""
+
+    folder: str | None = None  # None: data_dir/azcam
+    root: str = Field(min_length=1)  # file name before the sequence number
+    sequence_number: Annotated[int, Field(ge=0)]  # of the next image
+    sequence_digits: Annotated[int, Field(ge=1, le=9)]
+    auto_increment: bool
+    filetype: Literal["FITS", "MEF", "BIN"]
+    overwrite: bool
+    display: bool  # write the latest image for a viewer (display folder)
+
+
+class AzcamSendImageConfig(Strict):
+    """The remote image server every new image is sent to (host null: none)."""
+
+    host: str | None = None
+    port: Annotated[int, Field(ge=1, le=65535)]
+    type: Literal["azcam", "dataserver"]
+    filename: str = Field(min_length=1)  # remote name (without extension) by default
+
+
+class AzcamTempconConfig(Strict):
+    """Detector temperature control: a simulated cryostat or the camera's own cooler."""
+
+    driver: Literal["sim", "camera"]
+    set_point_c: Annotated[float, Field(ge=-273.15, le=100, allow_inf_nan=False)]
+
+
+class AzcamLampConfig(Strict):
+    """A comparison lamp: one channel of a switch device."""
+
+    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_+-]+$")
+    switch: str = Field(min_length=1)
+    channel: Annotated[int, Field(ge=0)]
+
+
+class AzcamFocusConfig(Strict):
+    """Defaults of the charge-shift focus frame (focus.set_pars changes them)."""
+
+    exposure_time: Annotated[float, Field(ge=0, allow_inf_nan=False)]
+    number_exposures: Annotated[int, Field(ge=1)]
+    focus_step: Annotated[float, Field(allow_inf_nan=False)]
+    detector_shift: Annotated[int, Field(ge=0)]
+    focus_component: Literal["instrument", "telescope"]
+
+
+class AzcamConfig(Strict):
+    """The azcam command server (``nocturna azcam serve``) and its tools."""
+
+    host: str = Field(min_length=1)  # another address than loopback needs --allow-remote
+    port: Annotated[int, Field(ge=0, le=65535)]
+    default_tool: str | None = None  # a bare "method" goes to this tool
+    camera: str | None = None  # None: the primary camera
+    detector: dict[str, Any] | None = None  # None: the camera's own layout (see docs)
+    exposure: AzcamExposureConfig
+    sendimage: AzcamSendImageConfig
+    tempcon: AzcamTempconConfig
+    focus: AzcamFocusConfig
+    lamps: list[AzcamLampConfig] = []
+    imageserver_port: Annotated[int, Field(ge=0, le=65535)]  # nocturna imageserver serve
+
+
 class NocturnaConfig(Strict):
     """The whole configuration tree."""
 
@@ -309,6 +372,7 @@ class NocturnaConfig(Strict):
     config_server: ConfigServerConfig
     observatory: ObservatoryConfig
     scheduler: SchedulerConfig
+    azcam: AzcamConfig
     mount: DeviceConfig | None = None
     dome: DeviceConfig | None = None
     cameras: list[DeviceConfig] = []

@@ -33,6 +33,14 @@ filter, sky), its charge is rendered in a worker thread while it exposes, then t
 charge shifts, ``between(k)`` is awaited, and the next segment starts; one read-out of
 the whole frame at the end (see :class:`~nocturna.devices.sim.sky.render.StutteredFrame`
 for the model: exact per-row background, stars and hot pixels shifted per segment).
+
+Pausing (:meth:`SimCamera.pause_exposure`, azcam's pause): the shutter closes and the
+integration timer stops; the exposure's end is unknown (as between the segments of a
+stuttered exposure) until :meth:`SimCamera.resume_exposure` sets it to now plus the open
+time still to collect. The camera stays EXPOSING (``paused`` in its state). The frame
+is the one rendered at the start for the requested open time: the light is that of
+the open time, and the dark current is *not* extended by the pause (a real sensor
+would keep collecting dark charge while paused). A stuttered exposure cannot pause.
 """
 
 from __future__ import annotations
@@ -217,6 +225,18 @@ class _Exposure:
     stutter: _Stutter | None = None
     aborted: bool = False
     error: BaseException | None = None  # why a stuttered exposure was abandoned
+    paused_at: datetime | None = None  # paused since then (end is None meanwhile)
+    paused_s: float = 0.0  # closed time of earlier pauses
+    remaining_s: float = 0.0  # open time still to collect, while paused
+
+    def open_s(self, now: datetime) -> float:
+        """Seconds of light collected by ``now``."""
+        if self.stutter is not None:
+            return self.stutter.open_s(now)
+        until = self.paused_at if self.paused_at is not None else now
+        if self.end is not None:
+            until = min(until, self.end)
+        return max(0.0, (until - self.start).total_seconds() - self.paused_s)
 
     @property
     def ready_at(self) -> datetime | None:
@@ -312,6 +332,7 @@ class SimCamera(Camera):
             bayer_offset_x=0 if bayer else None, bayer_offset_y=0 if bayer else None,
             gain_min=m.gain_range[0], gain_max=m.gain_range[1],
             offset_min=m.offset_range[0], offset_max=m.offset_range[1], can_stutter=True,
+            can_pause=True,
         )
 
     async def state(self) -> CameraStatus:
@@ -337,6 +358,7 @@ class SimCamera(Camera):
             percent_completed=percent, is_pulse_guiding=False,
             last_exposure_duration_s=last.duration_s if last else None,
             last_exposure_start_time=last.start if last else None,
+            paused=self._paused_exposure() is not None,
         )
 
     def _phase(self, now: datetime) -> tuple[CameraState, int]:
@@ -344,10 +366,7 @@ class SimCamera(Camera):
         if exposure is None or exposure.aborted:
             return CameraState.IDLE, 100 if self._last else 0
         if exposure.end is None or now < exposure.end:
-            if exposure.stutter is not None:
-                elapsed = exposure.stutter.open_s(now)
-            else:
-                elapsed = (now - exposure.start).total_seconds()
+            elapsed = exposure.open_s(now)
             percent = int(100 * elapsed / exposure.duration_s) if exposure.duration_s else 100
             return CameraState.EXPOSING, min(99, percent)
         ready_at = exposure.ready_at
@@ -707,7 +726,7 @@ class SimCamera(Camera):
         if exposure.stutter is not None:
             raise InvalidOperationError(f"{self.name}: a stuttered exposure cannot be "
                                         "stopped early; abort it")
-        elapsed = (now - exposure.start).total_seconds()
+        elapsed = exposure.open_s(now)
         if exposure.render is not None:
             exposure.render.cancel()
         spec, settings = await self._scene(exposure.start, elapsed, exposure.light)
@@ -718,6 +737,44 @@ class SimCamera(Camera):
         self._notify()
         self._watch(stopped)
         self.publish("exposure.stopped", duration_s=elapsed)
+
+    def _paused_exposure(self) -> _Exposure | None:
+        exposure = self._exposure
+        if exposure is None or exposure.aborted or exposure.paused_at is None:
+            return None
+        return exposure
+
+    async def pause_exposure(self) -> None:
+        """Close the shutter and stop the integration timer (see the module docstring)."""
+        exposure = self._exposure
+        now = self.clock.now()
+        if exposure is None or self._phase(now)[0] != CameraState.EXPOSING:
+            raise InvalidOperationError(f"{self.name}: no exposure in progress to pause")
+        if exposure.stutter is not None:
+            raise InvalidOperationError(f"{self.name}: a stuttered exposure cannot be "
+                                        "paused; abort it")
+        if exposure.paused_at is not None:
+            raise InvalidOperationError(f"{self.name}: the exposure is already paused")
+        assert exposure.end is not None
+        exposure.remaining_s = max(0.0, (exposure.end - now).total_seconds())
+        exposure.paused_at, exposure.end = now, None
+        self._notify()
+        self._watch(exposure)
+        self.publish("exposure.paused", remaining_s=exposure.remaining_s)
+
+    async def resume_exposure(self) -> None:
+        """Reopen the shutter; the exposure ends after the open time it still lacks."""
+        exposure = self._paused_exposure()
+        if exposure is None:
+            raise InvalidOperationError(f"{self.name}: no paused exposure to resume")
+        assert exposure.paused_at is not None
+        now = self.clock.now()
+        exposure.paused_s += (now - exposure.paused_at).total_seconds()
+        exposure.paused_at = None
+        exposure.end = now + timedelta(seconds=exposure.remaining_s)
+        self._notify()
+        self._watch(exposure)
+        self.publish("exposure.resumed", remaining_s=exposure.remaining_s)
 
     async def image(self) -> CameraImage:
         exposure = self._ready_exposure(self.clock.now())
@@ -747,6 +804,8 @@ class SimCamera(Camera):
                 segment_focuser_positions=[seg["focuser_position"]
                                            for seg in stutter.settings],
                 segment_illumination=[seg["illumination"] for seg in stutter.settings])
+        if exposure.paused_s:
+            extra["paused_s"] = exposure.paused_s
         return CameraImage(
             data=frame.data, start_time=exposure.start, duration_s=exposure.duration_s,
             light=exposure.light, bin_x=s["bin"][0], bin_y=s["bin"][1],

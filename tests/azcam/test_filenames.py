@@ -1,0 +1,116 @@
+"""azcam's image file names: root, zero-padded sequence number, autoname, overwrite, test
+images, azcam's parameter names."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from nocturna.azcam.filenames import PARAMETERS, FileNames
+from nocturna.core.errors import InvalidOperationError, InvalidValueError
+
+
+def test_root_and_zero_padded_sequence_number(tmp_path):
+    names = FileNames(tmp_path, "night.", sequence_number=7)
+    assert names.name("fits") == "night.0007.fits"
+    assert names.path("bin") == tmp_path / "night.0007.bin"
+    assert names.filename("fits") == (tmp_path / "night.0007.fits").as_posix()
+    names.digits = 6
+    names.root = "m31_"
+    assert names.name("fits") == "m31_000007.fits"
+
+
+def test_azcam_default_root_does_not_double_the_dot(tmp_path):
+    assert FileNames(tmp_path).name("fits") == "a.0001.fits"
+    assert FileNames(tmp_path, "a").name("fits") == "a0001.fits"
+
+
+def test_autoname_and_no_sequence_number(tmp_path):
+    names = FileNames(tmp_path, "run", sequence_number=12, autoname=True)
+    assert names.name("fits", "flat") == "run.FLAT.0012.fits"
+    names.include_sequence_number = False
+    assert names.name("fits", "flat") == "run.FLAT.fits"
+    names.autoname = False
+    assert names.name("bin", "flat") == "run.bin"
+
+
+def test_increment_only_when_auto_and_not_a_test_image(tmp_path):
+    names = FileNames(tmp_path, "a.", sequence_number=3)
+    names.increment()
+    assert names.sequence_number == 4
+    names.test_image = True
+    names.increment()
+    assert names.sequence_number == 4
+    assert names.name("fits") == "test.fits"
+    names.test_image = False
+    names.auto_increment = False
+    names.increment()
+    assert names.sequence_number == 4
+
+
+def test_overwrite_refusal(tmp_path):
+    names = FileNames(tmp_path, "a.")
+    path = names.path("fits")
+    names.check_free(path)
+    path.write_bytes(b"x")
+    with pytest.raises(InvalidOperationError, match=r"a\.0001\.fits.*already exists"):
+        names.check_free(path)
+    names.overwrite = True
+    names.check_free(path)
+    names.overwrite = False
+    names.test_image = True  # test images go to a temporary file: no collision
+    names.check_free(path)
+
+
+def test_set_filename_takes_folder_and_root(tmp_path):
+    names = FileNames(tmp_path)
+    names.set_filename(str(tmp_path / "sub" / "night.0007.fits"))
+    assert names.folder == tmp_path / "sub" and names.root == "night"
+    assert names.name("fits") == "night0001.fits"
+    names.set_filename("plain")
+    assert names.folder == Path(".") and names.root == "plain"
+    with pytest.raises(InvalidValueError, match="no root"):
+        names.set_filename(".hidden")
+
+
+@pytest.mark.parametrize(("attribute", "value", "message"), [
+    ("root", "a b", "image root"),
+    ("root", "x/y", "image root"),
+    ("root", "..", "image root"),
+    ("sequence_number", -1, "sequence number"),
+    ("sequence_number", "seven", "sequence number"),
+    ("digits", 0, "digits"),
+    ("digits", 10, "digits"),
+    ("overwrite", 2, "overwrite"),
+    ("test_image", "maybe", "test image"),
+    ("folder", "", "image folder"),
+])
+def test_bad_values_name_what_was_wrong(tmp_path, attribute, value, message):
+    names = FileNames(tmp_path)
+    with pytest.raises(InvalidValueError, match=message):
+        setattr(names, attribute, value)
+
+
+def test_a_file_is_not_a_folder(tmp_path):
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(InvalidValueError, match="not a folder"):
+        FileNames(tmp_path / "file")
+
+
+def test_azcam_parameter_names(tmp_path):
+    names = FileNames(tmp_path)
+    names.set_par("imageroot", "obj.")
+    names.set_par("imagesequencenumber", "42")
+    names.set_par("imageoverwrite", "1")
+    names.set_par("ImageFolder", str(tmp_path / "d"))
+    assert names.get_par("imageroot") == "obj."
+    assert names.get_par("imagesequencenumber") == 42
+    assert names.get_par("imageoverwrite") == 1
+    assert names.get_par("imagefolder") == (tmp_path / "d").as_posix()
+    assert names.name("fits") == "obj.0042.fits"
+    assert set(PARAMETERS) >= {"imagetest", "imageautoname", "imageincludesequencenumber",
+                               "imageautoincrementsequencenumber"}
+    with pytest.raises(InvalidValueError, match="unknown image parameter 'imagecolour'"):
+        names.get_par("imagecolour")
+    assert names.as_dict()["sequence_number"] == 42
