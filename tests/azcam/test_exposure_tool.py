@@ -517,7 +517,11 @@ async def test_sendimage_and_display_get_the_file_and_its_description(tmp_path):
         assert call["bytes"] == path.read_bytes()
         assert (call["filetype"], call["size_x"], call["size_y"]) == (2, 152, 104)
         assert call["overwrite"] is False and call["display"] is True
-        assert display.shown == [(path, path.read_bytes())]
+        assert display.shown == []  # a BIN file has no header for a viewer
+        rig.tool.set_filetype("FITS")
+        await rig.tool.expose(0.2, "flat", "")
+        fits_path = rig.folder / "night.0002.fits"
+        assert display.shown == [(fits_path, fits_path.read_bytes())]
     finally:
         rig.storage.close()
 

@@ -116,7 +116,7 @@ async def test_a_focus_frame_holds_one_copy_per_focus_position(rig):
     path = await tool.run()
     assert path == "/data/focus.0001.fits"
     [(image, imagetype, title, cards)] = frames.written
-    assert (imagetype, title) == ("object", "Focus")
+    assert (imagetype, title) == ("focus", "Focus")
     start = MODEL.best_focus
     assert cards["FOCSTART"][0] == start
     assert cards["FOCSTEP"][0] == step

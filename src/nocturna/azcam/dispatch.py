@@ -75,6 +75,7 @@ class Argument:
     optional_none: bool  # "None" gives None
     required: bool
     variadic: bool = False
+    keyword_only: bool = False  # only as key=value
 
     def value(self, command: str, text: str) -> Any:
         if self.optional_none and text.strip().lower() == "none":
@@ -98,7 +99,7 @@ class Method:
     def bind(self, args: tuple[str, ...], kwargs: dict[str, str]) -> tuple[list[Any],
                                                                          dict[str, Any]]:
         """Converted positional and keyword arguments for :attr:`call`."""
-        fixed = [a for a in self.arguments if not a.variadic]
+        fixed = [a for a in self.arguments if not a.variadic and not a.keyword_only]
         variadic = next((a for a in self.arguments if a.variadic), None)
         if len(args) > len(fixed) and variadic is None:
             names = ", ".join(a.name for a in fixed) or "none"
@@ -111,7 +112,7 @@ class Method:
             assert argument is not None
             values.append(argument.value(self.name, text))
             given.add(argument.name)
-        by_name = {a.name: a for a in fixed}
+        by_name = {a.name: a for a in self.arguments if not a.variadic}
         keywords: dict[str, Any] = {}
         for key, text in kwargs.items():
             argument = by_name.get(key)
@@ -123,7 +124,7 @@ class Method:
                 raise InvalidValueError(f"{self.name}: {key} given twice")
             keywords[key] = argument.value(self.name, text)
             given.add(key)
-        missing = [a.name for a in fixed if a.required and a.name not in given]
+        missing = [a.name for a in by_name.values() if a.required and a.name not in given]
         if missing:
             raise InvalidValueError(f"{self.name}: missing argument(s) {', '.join(missing)}")
         return values, keywords
@@ -131,7 +132,8 @@ class Method:
     def usage(self) -> str:
         parts = []
         for a in self.arguments:
-            label = f"{a.name}..." if a.variadic else a.name
+            label = f"{a.name}..." if a.variadic else \
+                f"{a.name}=" if a.keyword_only else a.name
             parts.append(label if a.required else f"[{label}]")
         return " ".join([self.name, *parts])
 
@@ -153,7 +155,8 @@ def _argument(parameter: inspect.Parameter, hint: Any, owner: str) -> Argument:
     return Argument(parameter.name, convert, expected, optional_none,
                     parameter.default is inspect.Parameter.empty
                     and parameter.kind is not inspect.Parameter.VAR_POSITIONAL,
-                    parameter.kind is inspect.Parameter.VAR_POSITIONAL)
+                    parameter.kind is inspect.Parameter.VAR_POSITIONAL,
+                    parameter.kind is inspect.Parameter.KEYWORD_ONLY)
 
 
 def describe(name: str, call: Callable[..., Any]) -> Method:
@@ -164,9 +167,6 @@ def describe(name: str, call: Callable[..., Any]) -> Method:
     for parameter in inspect.signature(call).parameters.values():
         if parameter.kind is inspect.Parameter.VAR_KEYWORD:
             raise TypeError(f"{name}: **{parameter.name} is not allowed in a remote method")
-        if parameter.kind is inspect.Parameter.KEYWORD_ONLY:
-            raise TypeError(f"{name}: keyword-only {parameter.name} is not allowed in a "
-                            "remote method")
         arguments.append(_argument(parameter, hints.get(parameter.name,
                                                         inspect.Parameter.empty), name))
     doc = inspect.getdoc(call) or ""

@@ -48,7 +48,10 @@ def serve(
     async def main() -> None:
         async with instrument_session(state, simulate=simulate, camera=settings.camera,
                                       all_devices=True) as session:
-            azcam = await build_azcam(session, simulate=simulate)
+            azcam = await build_azcam(settings, instrument=session.instrument,
+                                      devices=session.devices,
+                                      data_dir=session.config.data_dir,
+                                      unit_name=session.config.model.name, simulate=simulate)
             server = CommandServer(azcam.table, host=host, port=port)
             await server.start()
             console.print(f"azcam command server on {host}:{server.port} "

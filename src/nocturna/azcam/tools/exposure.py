@@ -203,6 +203,7 @@ class _Shot:
     image: CameraImage | None = None
     readout: Readout | None = None
     written: WrittenFile | None = None
+    cards: dict[str, tuple[Any, str]] = field(default_factory=dict)  # from the caller
 
 
 class ExposureTool:
@@ -531,6 +532,34 @@ class ExposureTool:
                      roi=self.roi, col_bin=self.col_bin, row_bin=self.row_bin,
                      group_id=next_group_id(self.clock), flush=flush)
 
+    async def write_frame(self, image: CameraImage, imagetype: str, title: str,
+                          cards: dict[str, tuple[Any, str]] | None = None) -> str:
+        """Write a frame taken by another tool (the focus tool's charge-shift frame) as
+        this tool's next image: same names, file type, geometry, header and database row.
+        The exposure settings (time, type, title) are left as they were. Returns the
+        file name."""
+        saved = (self.exposure_time, self.image_type, self.title)
+        try:
+            shot = await self._plan(image.duration_s, imagetype, title, None)
+        finally:
+            self.exposure_time, self.image_type, self.title = saved
+        rows, cols = image.data.shape[:2]
+        shot.col_bin, shot.row_bin = image.bin_x, image.bin_y
+        shot.roi = Roi(image.start_x * image.bin_x + 1, (image.start_x + cols) * image.bin_x,
+                       image.start_y * image.bin_y + 1, (image.start_y + rows) * image.bin_y)
+        shot.cards = dict(cards or {})
+        shot.image = image
+        with self.instrument.reserve("writing a frame"):
+            if not shot.test:
+                shot.exposure_id = await self.instrument.exposure_ids.next_id()
+                shot.image_id = self.instrument.image_id(shot.exposure_id)
+            shot.readout = await asyncio.to_thread(
+                shot.geometry.readout, image.data, roi=shot.roi, col_bin=shot.col_bin,
+                row_bin=shot.row_bin, image_bias_adu=self._image_bias(image),
+                simulate=self.simulate, rng=self.rng)
+            await self._end(shot)
+        return shot.filename
+
     def _kind(self, name: str) -> ImageType:
         if self._is_comp(name):
             return image_type("COMP")
@@ -637,7 +666,8 @@ class ExposureTool:
     async def _send_and_show(self, shot: _Shot) -> None:
         assert shot.written is not None and shot.readout is not None
         try:
-            if self.display_image and self.display is not None:
+            if self.display_image and self.display is not None and \
+                    shot.filetype is not FileType.BIN:  # a viewer needs a FITS file
                 try:
                     await self.display.show(shot.written.path)
                 except Exception as exc:  # azcam never fails an exposure for the display
@@ -671,6 +701,7 @@ class ExposureTool:
                 log.warning("no header cards from %s: %s", type(source).__name__, exc)
                 continue
             extra.update(cards)
+        extra.update(shot.cards)
         extra.update(self._own_cards(shot))
         observation = None
         sequence = None

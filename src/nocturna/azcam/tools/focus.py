@@ -185,7 +185,7 @@ class FocusTool:
             "FOCSHIFT": (shift, "[row] detector shift between exposures"),
             "FOCCOMP": (self.focus_component, "focus component moved"),
         }
-        return await self.write_frame(image, "object", "Focus", cards)
+        return await self.write_frame(image, "focus", "Focus", cards)
 
     @remote
     async def abort(self) -> None:
