@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -263,7 +264,10 @@ async def test_zero_is_zero_seconds_with_the_shutter_closed_and_keeps_the_time(r
         assert hdus[0].header["IMAGETYP"] == "DARK" and hdus[0].header["EXPTIME"] == 5.0
 
 
-async def test_the_header_has_every_tools_cards_and_drops_bad_ones(tmp_path, caplog):
+async def test_the_header_has_every_tools_cards_and_drops_bad_ones(tmp_path, caplog,
+                                                                    monkeypatch):
+    # a CLI test earlier in the run may have set up nocturna's logger without propagation
+    monkeypatch.setattr(logging.getLogger("nocturna"), "propagate", True)
     sources = (CardSource({"CAMTEMP": (-110.5, "[C] detector"), "DEWTEMP": (float("nan"),
                            "[C] dewar"), "BAD KEY": (1, "x"), "TELFOCUS": (np.int64(5),
                                                                             "focus")}),
