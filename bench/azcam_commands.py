@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import os
 import socket
 import statistics
 import subprocess
@@ -31,9 +30,10 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from sendimage_throughput import AZCAM_VERSION, azcam_python  # the same azcam Python
+
 REQUEST = b"parameters.get_par version\r\n"
 TARGET_MS = 0.3
-AZCAM_VERSION = "26.0.5"
 HERE = Path(__file__).resolve().parent
 
 
@@ -68,15 +68,6 @@ def nocturna_server() -> Iterator[int]:
         finally:
             process.terminate()
             process.wait(30)
-
-
-def azcam_python() -> Path | None:
-    given = os.environ.get("NOCTURNA_AZCAM_PYTHON")
-    if given:
-        return Path(given)
-    cached = Path.home() / ".cache" / "nocturna-tests" / f"azcam-{AZCAM_VERSION}" / "bin" / \
-        "python"
-    return cached if cached.exists() else None
 
 
 @contextlib.contextmanager

@@ -15,24 +15,10 @@ import hashlib
 import os
 from pathlib import Path
 
-import pytest
 from azcam_env import run_azcam
 
 from nocturna.azcam.imageserver import ImageServer
 from nocturna.core.atomic import is_temporary_file
-
-
-@pytest.fixture
-def image_dir(tmp_path: Path) -> Path:
-    directory = tmp_path / "images"
-    directory.mkdir()
-    return directory
-
-
-@pytest.fixture
-async def server(image_dir: Path):
-    async with ImageServer(image_dir, port=0) as running:
-        yield running
 
 
 def random_file(path: Path, size: int) -> Path:

@@ -23,19 +23,6 @@ from nocturna.core.events import get_event_bus
 from nocturna.core.storage import Storage
 
 
-@pytest.fixture
-def image_dir(tmp_path: Path) -> Path:
-    directory = tmp_path / "images"
-    directory.mkdir()
-    return directory
-
-
-@pytest.fixture
-async def server(image_dir: Path):
-    async with ImageServer(image_dir, port=0) as running:
-        yield running
-
-
 def client_for(server: ImageServer, kind: str = "azcam") -> SendImage:
     client = SendImage(timeout_s=20)
     client.set_remote_imageserver("127.0.0.1", server.port, kind)

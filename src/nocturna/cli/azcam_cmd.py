@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import signal
 from typing import Annotated
 
 import typer
 
 from nocturna.cli.output import console
 from nocturna.cli.session import instrument_session
-from nocturna.core.listen import check_host, loop_factory
+from nocturna.core.listen import check_host, loop_factory, until_stopped
 
 app = typer.Typer(help="azcam compatibility: serve the azcam command protocol.")
 
@@ -58,16 +56,9 @@ def serve(
                           f"(tools: {', '.join(sorted(azcam.table.tools))}; default tool "
                           f"{azcam.table.default_tool}); images in {azcam.folder}; "
                           "Ctrl-C stops it", soft_wrap=True, highlight=False)
-            stop = asyncio.Event()
-            loop = asyncio.get_running_loop()
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                loop.add_signal_handler(sig, stop.set)
             try:
-                await stop.wait()
+                await until_stopped()
             finally:
-                for sig in (signal.SIGINT, signal.SIGTERM):
-                    with contextlib.suppress(Exception):
-                        loop.remove_signal_handler(sig)
                 await server.close()
                 await azcam.close()
         console.print("azcam command server stopped")

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import signal
 from pathlib import Path
 from typing import Annotated
 
@@ -14,7 +12,7 @@ from nocturna.azcam.imageserver import ImageServer
 from nocturna.azcam.sendimage import DEFAULT_PORT
 from nocturna.cli.output import console
 from nocturna.core.errors import InvalidValueError
-from nocturna.core.listen import check_host, loop_factory
+from nocturna.core.listen import check_host, loop_factory, until_stopped
 from nocturna.core.storage import Storage
 
 app = typer.Typer(help="Image server: receive files from azcam's sendimage clients.")
@@ -48,19 +46,12 @@ def serve(
     config = state.setup_logging()
 
     async def main() -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
         with Storage.open(config.model.storage.url, data_dir=config.data_dir) as storage:
             async with ImageServer(directory, host=host, port=port,
                                    storage=storage) as server:
                 console.print(f"image server listening on {server.address}, writing into "
                               f"{directory.resolve()}; Ctrl-C stops it")
-                await stop.wait()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            with contextlib.suppress(Exception):
-                loop.remove_signal_handler(sig)
+                await until_stopped()
         console.print("image server stopped")
 
     with asyncio.Runner(loop_factory=loop_factory()) as runner:

@@ -1,15 +1,17 @@
 """Listening for network clients: loopback checks, listening sockets, the event loop.
 
-Shared by nocturna's servers (configuration service, Alpaca). The listening socket is
-created with ``IPPROTO_TCP`` explicitly: asyncio only sets TCP_NODELAY on sockets
-whose protocol says TCP, and without it every response stalls ~40 ms (Nagle and
-delayed ACKs).
+Shared by nocturna's servers (configuration service, Alpaca, azcam, image server).
+The listening socket is created with ``IPPROTO_TCP`` explicitly: asyncio only sets
+TCP_NODELAY on sockets whose protocol says TCP, and without it every response stalls
+~40 ms (Nagle and delayed ACKs).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ipaddress
+import signal
 import socket
 from collections.abc import Callable
 
@@ -59,3 +61,18 @@ def loop_factory() -> Callable[[], asyncio.AbstractEventLoop]:
     except ImportError:
         return asyncio.new_event_loop
     return uvloop.new_event_loop
+
+
+async def until_stopped() -> None:
+    """Wait for SIGINT or SIGTERM (Ctrl-C, a service manager stopping the process)."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    signals = (signal.SIGINT, signal.SIGTERM)
+    for sig in signals:
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        for sig in signals:
+            with contextlib.suppress(Exception):
+                loop.remove_signal_handler(sig)
