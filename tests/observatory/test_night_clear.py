@@ -1,7 +1,7 @@
 """A whole simulated night on the demo site, run as the README's main command does.
 
 One run (module fixture) of ``nocturna run --simulate --start 2026-12-15T04:00:00Z
---until 2026-12-15T17:00:00Z`` with an obstruction added to the horizon; the tests
+--until 2026-12-15T19:00:00Z`` with an obstruction added to the horizon; the tests
 check what it left behind, the closed loops it ran by default included.
 """
 
@@ -28,7 +28,9 @@ from nocturna.core.storage import Storage
 from nocturna.devices.sim.filterwheel import DEFAULT_FOCUS_OFFSETS
 from nocturna.scheduler.horizon import Horizon
 
-START, UNTIL = "2026-12-15T04:00:00Z", "2026-12-15T17:00:00Z"
+# Until two hours after sunrise: housekeeping (bias, dome flats, then darks) ends near
+# 18:00 in simulated time, later when a loaded machine lets the clock run on.
+START, UNTIL = "2026-12-15T04:00:00Z", "2026-12-15T19:00:00Z"
 OBSTRUCTION = [[50, 60], [50, 120]]  # a wall 50° high from east-north-east to east-south-east
 
 
