@@ -30,7 +30,13 @@ from nocturna.cli import (
     take_cmd,
 )
 from nocturna.cli.context import CliContext
-from nocturna.core.errors import ConfigError, ConfigKeyError, InvalidValueError, NocturnaError
+from nocturna.core.errors import (
+    ConfigError,
+    ConfigKeyError,
+    InvalidValueError,
+    NocturnaError,
+    UnitBusyError,
+)
 
 app = typer.Typer(
     name="nocturna",
@@ -115,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(message, getattr(exc, "exit_code", 2))
     except KeyboardInterrupt:
         return _fail("interrupted", 130)
-    except (ConfigError, ConfigKeyError, InvalidValueError) as exc:
+    except (ConfigError, ConfigKeyError, InvalidValueError, UnitBusyError) as exc:
         return _fail(str(exc), 2)
     except NocturnaError as exc:
         return _fail(str(exc), 1)

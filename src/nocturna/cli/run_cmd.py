@@ -1,15 +1,16 @@
 """``nocturna run``: the unattended night.
 
-With ``--simulate`` every device is simulated and the clock too: by default the run
-starts at the next evening twilight at the site and goes at the speed that finishes
-the night in about a minute. A live status line shows the state, the field, the frame,
-the Sun and the safety verdict; the night summary follows. Ctrl-C parks and closes
-before exiting.
+With ``--simulate`` every device is simulated and time is virtual: by default the run
+starts at the next evening twilight at the site and goes as fast as the computer can
+(``--speed 60`` paces it at 60 times real time, to watch it). The same ``--seed``
+gives the same night. A live status line shows the state, the field, the frame, the
+Sun and the safety verdict; the night summary follows. SIGTERM, SIGINT (Ctrl-C) and
+SIGHUP park and close before exiting (0 after SIGTERM and SIGHUP, 130 after Ctrl-C);
+a second signal forces the exit.
 """
 
 from __future__ import annotations
 
-import asyncio
 import statistics
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -51,7 +52,11 @@ def run(
     ] = None,
     speed: Annotated[float | None, typer.Option(
         min=0.001, max=1e6,
-        help="Simulated clock speed (default: the night in about a minute).")] = None,
+        help="Pace simulated time at this many times real time, to watch a night "
+             "(default: as fast as possible).")] = None,
+    seed: Annotated[int | None, typer.Option(
+        min=0, help="Seed of the simulators: the same seed, the same night (default: 1).")
+    ] = None,
     until: Annotated[str | None, typer.Option(
         metavar="morning|TIME",
         help="Stop in the morning after the calibrations (default) or at an ISO time.")
@@ -64,7 +69,7 @@ def run(
         help="Simulated weather: a scenario file or clear, rain, unsafe, random.")] = None,
 ) -> None:
     """Run the unit through the night (with --simulate: a simulated unit)."""
-    from nocturna.observatory.night import run_night
+    from nocturna.runtime.runner import run as run_unit
 
     state: CliContext = ctx.obj
     begin = parse_start(start)
@@ -73,18 +78,23 @@ def run(
         raise InvalidValueError(f"--fields {str(fields)!r}: no such file")
     config = state.setup_logging()
     if weather is not None:
-        from nocturna.observatory.night import weather_source
+        from nocturna.runtime.plan import weather_source
 
         weather_source(weather)  # a clear error before anything starts
     display = _StatusDisplay()
     with display:
-        summary = asyncio.run(run_night(
-            config, simulate=simulate, start=begin, until=stop, speed=speed, fields=fields,
-            weather=weather, on_status=display.update, on_unit=display.attach))
+        result = run_unit(
+            config, simulate=simulate, start=begin, until=stop, speed=speed, seed=seed,
+            fields=fields, weather=weather, on_status=display.update, on_unit=display.attach)
+    summary = result.summary
     print_summary(summary)
+    if summary.failure is not None:
+        raise NocturnaError(f"the night ended early: {summary.failure}")
     if not (summary.parked and summary.closed):
         raise NocturnaError("the night ended with the unit not parked and closed "
                             f"(parked: {summary.parked}, closed: {summary.closed})")
+    if result.exit_code:
+        raise typer.Exit(result.exit_code)
 
 
 class _StatusDisplay:

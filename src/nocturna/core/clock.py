@@ -1,15 +1,21 @@
 """One source of time for all of nocturna.
 
 Every component asks a :class:`Clock` for the time and sleeps through it, never
-through :func:`time.time` or :func:`asyncio.sleep` directly. Two clocks exist:
+through :func:`time.time` or :func:`asyncio.sleep` directly. Three clocks exist:
 
-* :class:`RealClock`: wall-clock UTC time.
-* :class:`SimClock`: a simulated clock that starts at a chosen instant and runs
-  ``speed`` times faster than real time (e.g. a night at 600x passes in about a
-  minute). It can also be moved forward by hand (:meth:`SimClock.advance`), which
-  wakes every sleeper whose deadline has passed, so tests never wait for real.
+* :class:`RealClock`: wall-clock UTC time (any real device: the unit runs on it).
+* :class:`VirtualClock`: simulated time on a
+  :class:`~nocturna.core.virtualtime.VirtualTimeLoop`. Time moves only when nothing
+  can run, by jumping to the next deadline, so a simulated night runs as fast as the
+  CPU allows and gives the same result at any load. Work that takes time on a real
+  unit costs modelled time (:meth:`Clock.takes`).
+* :class:`SimClock`: a simulated clock on any loop that starts at a chosen instant
+  and runs ``speed`` times faster than real time. It can also be moved forward by
+  hand (:meth:`SimClock.advance`), which wakes every sleeper whose deadline has
+  passed, so unit tests never wait for real.
 
-Both are monotonic: :meth:`Clock.now` never goes backwards.
+All are monotonic: :meth:`Clock.now` never goes backwards (short of a deliberate
+:meth:`VirtualClock.step`, which simulates a system clock step).
 
 The process-wide clock is :func:`get_clock`; :func:`set_clock` or the
 :func:`use_clock` context manager swap it (tests, ``--simulate``).
@@ -21,7 +27,7 @@ import asyncio
 import contextlib
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -29,6 +35,8 @@ from nocturna.core.errors import InvalidValueError
 
 if TYPE_CHECKING:
     from astropy.time import Time
+
+    from nocturna.core.virtualtime import VirtualTimeLoop
 
 
 def parse_instant(instant: datetime | str) -> datetime:
@@ -71,9 +79,15 @@ class Clock:
         """Sleep for ``seconds`` of this clock's time."""
         raise NotImplementedError
 
-    def paused(self) -> contextlib.AbstractContextManager[None]:
-        """A block during which simulated time stands still (a real clock never stops)."""
-        return contextlib.nullcontext()
+    @contextlib.asynccontextmanager
+    async def takes(self, seconds: float) -> AsyncIterator[None]:
+        """A block of work that takes ``seconds`` on a real unit (a readout, a solve).
+
+        On virtual time the block ends no earlier than ``seconds`` after it began, so
+        its modelled cost shows in simulated time whatever the computing took; on
+        other clocks the work takes the time it really takes.
+        """
+        yield
 
     async def sleep_until(self, instant: datetime) -> None:
         """Sleep until this clock reads ``instant`` (returns at once if past)."""
@@ -112,10 +126,8 @@ class SimClock(Clock):
     ``speed`` may be 0 (time only moves through :meth:`advance`). Sleepers wait in
     real time for ``seconds / speed`` but are woken early by :meth:`advance`, and
     always re-check the simulated time, so a jump forward ends them correctly.
-
-    :meth:`paused` stops simulated time while a simulator computes (rendering a frame,
-    say), so its cost in real time does not show up as simulated time: a simulated
-    camera is not slower at 800x than at 1x.
+    Computing takes simulated time here (``speed`` times what it really took): whole
+    runs use :class:`VirtualClock`, which does not.
     """
 
     def __init__(self, start: datetime | str, speed: float = 1.0) -> None:
@@ -125,8 +137,6 @@ class SimClock(Clock):
         self._start = parse_instant(start)
         self._real_origin = time.monotonic()
         self._offset = 0.0  # seconds added by advance()
-        self._pauses = 0  # paused() blocks in progress
-        self._paused_at = 0.0  # monotonic time the current pause began
         self._lock = threading.Lock()
         self._waiters: set[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = set()
 
@@ -135,23 +145,7 @@ class SimClock(Clock):
         return self._start
 
     def _elapsed(self) -> float:
-        real = self._paused_at if self._pauses else time.monotonic()
-        return (real - self._real_origin) * self.speed + self._offset
-
-    @contextlib.contextmanager
-    def paused(self) -> Iterator[None]:  # type: ignore[override]
-        """Simulated time stands still inside this block (blocks may nest or overlap)."""
-        with self._lock:
-            if self._pauses == 0:
-                self._paused_at = time.monotonic()
-            self._pauses += 1
-        try:
-            yield
-        finally:
-            with self._lock:
-                self._pauses -= 1
-                if self._pauses == 0:
-                    self._real_origin += time.monotonic() - self._paused_at
+        return (time.monotonic() - self._real_origin) * self.speed + self._offset
 
     def now(self) -> datetime:
         with self._lock:
@@ -205,6 +199,73 @@ class SimClock(Clock):
 
     def __repr__(self) -> str:
         return f"SimClock(start={self._start.isoformat()!r}, speed={self.speed:g})"
+
+
+class VirtualClock(Clock):
+    """Simulated time on a virtual-time loop: it reads ``start`` plus the loop's time.
+
+    Made inside the running :class:`~nocturna.core.virtualtime.VirtualTimeLoop` (or
+    given one). Threads may read :meth:`now`; sleeping is the loop's own, so every
+    ``asyncio`` timeout in the process runs on the same time base. ``speed`` is the
+    loop's real-time pacing (``inf``: as fast as possible).
+    """
+
+    def __init__(self, start: datetime | str, loop: VirtualTimeLoop | None = None) -> None:
+        from nocturna.core.virtualtime import VirtualTimeLoop, running_virtual_loop
+
+        loop = loop or running_virtual_loop()
+        if not isinstance(loop, VirtualTimeLoop):
+            raise InvalidValueError("a VirtualClock needs a running VirtualTimeLoop "
+                                    "(nocturna.core.virtualtime)")
+        self._loop = loop
+        self._start = parse_instant(start)
+        self._origin = loop.time()
+        self._step = 0.0  # seconds added by step()
+
+    @property
+    def start(self) -> datetime:
+        return self._start
+
+    @property
+    def speed(self) -> float:  # type: ignore[override]
+        return float("inf") if self._loop.pace is None else self._loop.pace
+
+    @property
+    def loop(self) -> VirtualTimeLoop:
+        return self._loop
+
+    def now(self) -> datetime:
+        return self._start + timedelta(seconds=self._loop.time() - self._origin + self._step)
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(max(0.0, seconds))
+
+    @contextlib.asynccontextmanager
+    async def takes(self, seconds: float) -> AsyncIterator[None]:
+        began = self._loop.time()
+        yield
+        remaining = began + max(0.0, seconds) - self._loop.time()
+        if remaining > 0:
+            await asyncio.sleep(remaining)
+
+    def step(self, seconds: float) -> None:
+        """Step the reading by ``seconds`` without waking anyone (a system clock step).
+
+        Sleepers keep their durations, as they would across an NTP step; what compares
+        readings (heartbeat ages, deadlines by instant) sees the step. Negative steps
+        are refused: nocturna's clock never goes backwards.
+        """
+        if not seconds >= 0:
+            raise InvalidValueError(f"cannot step the clock by {seconds!r} s: it only moves "
+                                    "forward")
+        self._step += seconds
+
+    def real_seconds(self, seconds: float) -> float:
+        return 0.0 if self._loop.pace is None else seconds / self._loop.pace
+
+    def __repr__(self) -> str:
+        pace = "as fast as possible" if self._loop.pace is None else f"{self._loop.pace:g}x"
+        return f"VirtualClock(start={self._start.isoformat()!r}, {pace})"
 
 
 _clock: Clock = RealClock()

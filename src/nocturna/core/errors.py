@@ -109,6 +109,10 @@ class StorageError(NocturnaError):
     """The database or the image store could not complete a request."""
 
 
+class UnitBusyError(NocturnaError):
+    """Another controller already runs this unit (it holds the data directory's lock)."""
+
+
 _BY_NUMBER: dict[int, type[NocturnaError]] = {
     cls.ascom_number: cls
     for cls in (

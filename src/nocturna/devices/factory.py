@@ -10,6 +10,10 @@ else none. A camera may also name the spectrograph in its beam (``spectrograph:
 spec0``); that link is recorded in :attr:`DeviceSet.camera_spectrographs`, not handed
 to the camera.
 
+``build_devices(..., seed=N)`` makes the simulators reproducible: every simulated camera
+whose entry sets no ``noise_seed`` and the simulated mount without a ``pointing_seed``
+get seeds derived from ``N``, so one seed gives one night.
+
 ``build_devices(..., scenario=...)`` shares one
 :class:`~nocturna.devices.sim.scenario.WeatherScenario` among the simulated weather
 stations and safety monitors that choose none of their own (no ``scenario`` or
@@ -134,24 +138,47 @@ def _driver_class(section: str, cfg: DeviceConfig, simulate: bool) -> type[Any]:
     return getattr(importlib.import_module(module), name)
 
 
-def _build(section: str, cfg: DeviceConfig, simulate: bool, **context: Any) -> Any:
+SEEDED_OPTIONS = {"cameras": "noise_seed", "mount": "pointing_seed"}
+"""The option of each simulator that a run's seed fills in when the entry sets none."""
+
+
+def _build(section: str, cfg: DeviceConfig, simulate: bool, seed: int | None = None,
+           **context: Any) -> Any:
     cls = _driver_class(section, cfg, simulate)
+    option = SEEDED_OPTIONS.get(section)
+    if seed is not None and option is not None and (simulate or cfg.driver == "sim") \
+            and option not in (cfg.model_extra or {}):
+        cfg = _with(cfg, option, seed)
     return cls.from_config(cfg, **context)
 
 
+def all_simulated(config: Config, *, simulate: bool = False) -> bool:
+    """Whether every device of the unit runs on its simulator (then time may be virtual)."""
+    if simulate:
+        return True
+    model = config.model
+    entries = [model.mount, model.dome]
+    for section in ("focusers", "filterwheels", "rotators", "switches", "weather",
+                    "cover_calibrators", "spectrographs", "safety_monitors", "cameras"):
+        entries.extend(getattr(model, section))
+    return all(entry.driver == "sim" for entry in entries if entry is not None)
+
+
 def build_devices(config: Config, *, simulate: bool = False,
-                  scenario: WeatherScenario | None = None) -> DeviceSet:
+                  scenario: WeatherScenario | None = None, seed: int | None = None
+                  ) -> DeviceSet:
     """Construct (not connect) every configured device.
 
     ``scenario``: the weather shared by the simulated weather stations and safety
-    monitors that have no ``scenario`` or ``seed`` option of their own.
+    monitors that have no ``scenario`` or ``seed`` option of their own. ``seed``: see
+    the module docstring.
     """
     model = config.model
     site = model.site
     devices = DeviceSet()
     shared = {"scenario": scenario} if scenario is not None else {}
     if model.mount is not None:
-        devices.mount = _build("mount", model.mount, simulate, site=site)
+        devices.mount = _build("mount", model.mount, simulate, seed, site=site)
     for section in ("focusers", "filterwheels", "rotators", "switches", "weather",
                     "cover_calibrators", "spectrographs"):
         group = getattr(devices, section)
@@ -166,13 +193,14 @@ def build_devices(config: Config, *, simulate: bool = False,
         station = _reference(cfg, "weather", devices.weather)
         devices.safety_monitors[cfg.name] = _build("safety_monitors", cfg, simulate, site=site,
                                                    weather=station, **shared)
-    for cfg in model.cameras:
+    for index, cfg in enumerate(model.cameras):
+        camera_seed = None if seed is None else seed * 1000 + index
         if _reference(cfg, "spectrograph", devices.spectrographs) is not None:
             devices.camera_spectrographs[cfg.name] = (cfg.model_extra or {})["spectrograph"]
         if "spectrograph" in (cfg.model_extra or {}):
             cfg = _without(cfg, "spectrograph")  # a link, not an option of the camera driver
         devices.cameras[cfg.name] = _build(
-            "cameras", cfg, simulate, site=site, mount=devices.mount,
+            "cameras", cfg, simulate, camera_seed, site=site, mount=devices.mount,
             focuser=_reference(cfg, "focuser", devices.focusers),
             filterwheel=_reference(cfg, "filterwheel", devices.filterwheels),
             weather=next(iter(devices.weather.values()), None),
@@ -191,6 +219,14 @@ def _without(cfg: DeviceConfig, key: str) -> DeviceConfig:
     """A copy of ``cfg`` without the extra key ``key`` (values passed on as they are)."""
     values = {name: getattr(cfg, name) for name in type(cfg).model_fields}
     values.update((k, v) for k, v in (cfg.model_extra or {}).items() if k != key)
+    return type(cfg).model_validate(values)
+
+
+def _with(cfg: DeviceConfig, key: str, value: Any) -> DeviceConfig:
+    """A copy of ``cfg`` with the extra key ``key`` set to ``value``."""
+    values = {name: getattr(cfg, name) for name in type(cfg).model_fields}
+    values.update(cfg.model_extra or {})
+    values[key] = value
     return type(cfg).model_validate(values)
 
 

@@ -353,8 +353,7 @@ class _Run:
 
     async def take_dark(self) -> None:
         dark = (await self.expose(False)).astype(np.float64)
-        with self.clock.paused():
-            hot = await asyncio.to_thread(hot_pixel_mask, dark)
+        hot = await asyncio.to_thread(hot_pixel_mask, dark)
         self.dark, self.hot = dark, hot
         log.info("%s: dark frame taken, %d hot pixels masked", self.name, int(hot.sum()))
 
@@ -365,8 +364,7 @@ class _Run:
             log.warning("%s: the dark frame %s does not match the frame %s; not used",
                         self.name, dark.shape, light.shape)
             dark = hot = None
-        with self.clock.paused():
-            return await asyncio.to_thread(clean_frame, light, dark, hot)
+        return await asyncio.to_thread(clean_frame, light, dark, hot)
 
     async def sweep(self, kind: str, centre: int, span: int, step: int) -> FocusSweep:
         positions = sweep_positions(centre, span, step, self.max_step)
@@ -379,8 +377,7 @@ class _Run:
             else:
                 await _move(self.focuser, position, self.max_increment)
             data = await self.frame()
-            with self.clock.paused():
-                raw = await asyncio.to_thread(self.measure, data)
+            raw = await asyncio.to_thread(self.measure, data)
             value = math.nan if raw is None else float(raw)
             if not math.isfinite(value):
                 value = math.nan
@@ -390,8 +387,7 @@ class _Run:
             sweep.last_cutout = data
             self.publish("progress", kind=kind, index=index + 1, total=len(positions),
                          position=position, metric=_number(value))
-        with self.clock.paused():
-            sweep.fit = fit_focus(sweep.positions, sweep.metrics)
+        sweep.fit = fit_focus(sweep.positions, sweep.metrics)
         log.info("%s: %s sweep: %s", self.name, kind,
                  f"best {sweep.fit.best_position:.0f}" if sweep.fit.ok else sweep.fit.reason)
         return sweep
@@ -495,9 +491,8 @@ async def _plot(result: FocusResult, directory: Path, clock: Clock) -> None:
     for sweep in result.sweeps:
         path = directory / f"focus_{stamp}_{sweep.kind}.png"
         try:
-            with clock.paused():
-                await asyncio.to_thread(save_focus_plot, path, result, sweep.first_cutout,
-                                        sweep.last_cutout, sweep=sweep)
+            await asyncio.to_thread(save_focus_plot, path, result, sweep.first_cutout,
+                                    sweep.last_cutout, sweep=sweep)
         except Exception as exc:
             log.warning("%s: could not write the focus plot %s: %s", result.focuser, path, exc)
             continue

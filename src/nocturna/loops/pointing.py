@@ -48,6 +48,8 @@ class PointingSettings:
     binning: int = 1
     tolerance_arcsec: float = 30.0
     max_iterations: int = 4
+    solve_time_s: float = 5.0
+    """What a solve costs in simulated time (on virtual time; a real solve takes its own)."""
     solver: SolverSettings = field(default_factory=SolverSettings)
 
     def __post_init__(self) -> None:
@@ -68,6 +70,7 @@ class PointingSettings:
         return cls(exposure_s=float(cfg.exposure.to_value("s")), binning=cfg.binning,
                    tolerance_arcsec=float(cfg.tolerance.to_value("arcsec")),
                    max_iterations=cfg.max_iterations,
+                   solve_time_s=float(cfg.solve_time.to_value("s")),
                    solver=SolverSettings.from_config(cfg.solver))
 
 
@@ -207,7 +210,7 @@ async def _measure(mount: Mount, instrument: Instrument, solver: PlateSolver,
     path = instrument.image_path(exposure_id)
     hints = SolveHints(status.ra_hours * 15.0, status.dec_deg, scale_arcsec=scale)
     image_id = instrument.image_id(exposure_id)
-    with clock.paused():  # solving is computing, not observing time
+    async with clock.takes(settings.solve_time_s):
         try:
             solution = await solver.solve(path, hints)
         except SolveError as exc:

@@ -141,8 +141,7 @@ class TrackingCorrector:
             return None
         self._pending = None
         clock = self.clock or get_clock()
-        with clock.paused():  # measuring is computing, not observing time
-            shift = await asyncio.to_thread(measure_shift, reference.data, image.data)
+        shift = await asyncio.to_thread(measure_shift, reference.data, image.data)
         if shift.significance < MIN_SIGNIFICANCE:
             log.warning("tracking correction skipped: no clear match between frames "
                         "(significance %.1f)", shift.significance)

@@ -37,6 +37,7 @@ class NightLog:
     focus_failed_at: datetime | None = None
     tracking_measured: int = 0  # frames measured against their observation's reference
     tracking_corrections: int = 0  # guide corrections applied between frames
+    refusals: Counter[str] = field(default_factory=Counter)  # "target: reason" → times
 
     def new_night(self) -> None:
         self.light_frames.clear()
@@ -46,6 +47,12 @@ class NightLog:
         self.tracking_measured = self.tracking_corrections = 0
         self.exposing_s = 0.0
         self.transitions = self.flips = 0
+        self.refusals.clear()
+
+    def refused(self, target: str, reasons: list[str]) -> None:
+        """A transition to ``target`` was refused for ``reasons``."""
+        for reason in reasons:
+            self.refusals[f"{target}: {reason}"] += 1
 
     def light(self, field_name: str, frames: int, exptime_s: float) -> None:
         self.light_frames[field_name] += frames

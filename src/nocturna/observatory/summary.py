@@ -35,6 +35,9 @@ class NightSummary:
     focus_runs: list[dict[str, Any]] = field(default_factory=list)
     tracking_measured: int = 0
     tracking_corrections: int = 0
+    failure: str | None = None  # the run ended early, unable to make the unit safe
+    seed: int | None = None
+    time_base: str = ""
 
     @property
     def efficiency(self) -> float:

@@ -15,6 +15,7 @@ a site may replace them (or set them to None).
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 from collections.abc import Awaitable, Callable
@@ -103,6 +104,7 @@ class Observatory:
         self.evening_flats_done = False
         self.morning_flats_done = False
         self.housekeeping_done = False
+        self._closing: asyncio.Task[None] | None = None
 
     # ------------------------------------------------------------ plumbing
     @property
@@ -156,10 +158,23 @@ class Observatory:
 
         await open_up(self)
 
-    async def park_and_close(self) -> None:
+    def begin_park_and_close(self) -> asyncio.Task[None]:
+        """Start parking and closing now; joins the one already under way, if any.
+
+        Parking runs as its own task, so it starts at once and goes on whatever else
+        is still finishing (a frame being written, a solve being stopped).
+        """
         from nocturna.observatory.enclosure import park_and_close
 
-        await park_and_close(self)
+        task = self._closing
+        if task is None or task.done():
+            task = self._closing = asyncio.ensure_future(park_and_close(self))
+        return task
+
+    async def park_and_close(self) -> None:
+        """Park and close (see :meth:`begin_park_and_close`); cancelling the caller does
+        not stop the parking."""
+        await asyncio.shield(self.begin_park_and_close())
 
     async def slew_to_current(self) -> None:
         from nocturna.observatory.observe import slew_to_observation

@@ -3,18 +3,30 @@
 :class:`StateMachine` runs one state at a time: the state's handler (``on_enter(unit)``)
 does its work and names the next state. Around every handler a watcher re-checks, every
 ``observatory.safety.check_interval`` clock seconds, the state's weather, Sun and
-component checks; when one fails the handler is cancelled (an exposure in progress is
-aborted, frames already taken are still written) and the unit goes to the table's
-``on_unsafe`` state (parking). Before entering any state all its checks run; a state
-that is not safe is not entered, the unit parks instead.
+component checks; when one fails the unit starts parking and closing *at once* (the
+handler is cancelled meanwhile: an exposure in progress is aborted, frames already
+taken finish writing in the background, nothing the handler still does delays the
+park), and the unit goes to the table's ``on_unsafe`` state (parking).
+
+Before entering any state all its checks run; a state that is not safe is not entered.
+The unit parks instead, or stays where it is where parking is not a transition of the
+table. A refused transition never spins: the same target is not tried again before
+one check interval has passed, and repeats of a refusal are counted, not recorded one
+row each (the log and the record say it once, then at most every
+:data:`REPEAT_REPORT_S` clock seconds, with the count).
+
+A unit that cannot be parked and closed (the mount or the dome no longer answers)
+is retried :data:`PARK_ATTEMPTS` times; then the run ends with :attr:`StateMachine.failure`
+set, loudly.
 
 Every transition is recorded in storage with its reason and announced as a
 ``unit.state`` event. A handler error in a state with checks parks the unit; in a
 safe state it goes to that state's first listed next state.
 
 The run ends at ``until`` (the unit first parks and closes if it is not already) or,
-with ``until_morning``, when the unit goes to sleep after the morning housekeeping.
-Cancelling :meth:`StateMachine.run` (Ctrl-C) parks and closes before it returns.
+with ``until_morning``, when the unit goes to sleep after the morning housekeeping, or
+when a :class:`StopRequest` is made (a signal): the unit parks and closes first.
+Cancelling :meth:`StateMachine.run` parks and closes before it returns.
 """
 
 from __future__ import annotations
@@ -22,6 +34,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -35,21 +48,64 @@ log = logging.getLogger(__name__)
 
 WATCHED = ("weather", "sun", "components")
 """The checks that hold while a state runs (dome and disk are checked on entry)."""
+REPEAT_REPORT_S = 1800.0
+"""A refusal repeated unchanged is recorded again at most this often (clock seconds)."""
+PARK_ATTEMPTS = 3
+"""Tries at parking and closing before the run ends as unable to make the unit safe."""
+SAFE_TO_END = ("sleeping", "parked", "housekeeping")
+"""States in which a stopped run may end (the unit is closed in them)."""
+
+
+@dataclass
+class StopRequest:
+    """A request to end the run (a signal, an operator): the unit parks and closes first."""
+
+    event: asyncio.Event = field(default_factory=asyncio.Event)
+    reason: str = ""
+    source: Any = None  # what asked (e.g. the signal)
+
+    @property
+    def requested(self) -> bool:
+        return self.event.is_set()
+
+    def request(self, reason: str, source: Any = None) -> None:
+        """Ask the run to park, close and end (the first request's reason is kept)."""
+        if not self.event.is_set():
+            self.reason, self.source = reason, source
+            self.event.set()
+
+
+@dataclass
+class _Refusal:
+    """A refused transition and how often it repeated since it was last recorded."""
+
+    target: str
+    why: str
+    first: datetime
+    last_try: datetime
+    count: int = 1
+    unrecorded: int = 0
+    recorded_at: datetime | None = None
 
 
 class StateMachine:
     """Runs the unit through the states of ``table``; see the module docstring."""
 
     def __init__(self, unit: Observatory, table: StateTable | None = None, *,
-                 until: datetime | None = None, until_morning: bool = False) -> None:
+                 until: datetime | None = None, until_morning: bool = False,
+                 stop: StopRequest | None = None) -> None:
         self.unit = unit
         self.table = table or load_state_table(unit.settings.state_table)
         self.safety = SafetySupervisor(unit)
         self.until = until
         self.until_morning = until_morning
+        self.stop = stop or StopRequest()
         self.state = self.table.initial
         self.last_report = SafetyReport()
-        self._ending = False
+        self.failure: str | None = None
+        """Why the run ended early without being able to make the unit safe."""
+        self.refusals: dict[str, _Refusal] = {}
+        self._park_failures = 0
 
     @property
     def clock(self) -> Any:
@@ -69,21 +125,29 @@ class StateMachine:
                 if next_state is None:
                     break
                 await self._enter(next_state, reason)
+            if self.stop.requested and self.failure is None:
+                await self._shut_down(self.stop.reason or "stop requested")
         except asyncio.CancelledError:
-            await asyncio.shield(self._shut_down("run cancelled (Ctrl-C or stop)"))
+            await asyncio.shield(self._shut_down("run cancelled"))
             raise
+        finally:
+            self._flush_refusals()
 
     def _finished(self) -> bool:
+        if self.failure is not None:
+            return True
+        if self.stop.requested and self.state in SAFE_TO_END:
+            return True
         if self.until_morning and self.state == "sleeping" and self.unit.housekeeping_done:
             return True
         if self.until is not None and self.clock.now() >= self.until:
-            return self.state in ("sleeping", "parked", "housekeeping")
+            return self.state in SAFE_TO_END
         return False
 
     async def _shut_down(self, reason: str) -> None:
         """Park and close now, whatever state the unit was in."""
         on_unsafe = self.table.on_unsafe
-        if self.state in (on_unsafe, "parked", "sleeping", "housekeeping"):
+        if self.state in (on_unsafe, *SAFE_TO_END):
             from nocturna.observatory.enclosure import is_closed
 
             with contextlib.suppress(Exception):
@@ -97,21 +161,33 @@ class StateMachine:
             self.state = "parked"
         except Exception as exc:
             log.error("could not park and close while shutting down: %s", exc)
+            self.failure = f"could not park and close: {exc}"
 
     async def _run_state(self, spec: StateSpec) -> tuple[str | None, str]:
         """Run the handler with the watcher; the next state and why (None: stop)."""
         handler = asyncio.ensure_future(self._call(spec))
         watcher = asyncio.ensure_future(self._watch(spec))
+        waiting = {handler, watcher}
+        stopper = None
+        if spec.name != self.table.on_unsafe:  # parking always runs to its end
+            stopper = asyncio.ensure_future(self.stop.event.wait())
+            waiting.add(stopper)
         try:
-            await asyncio.wait({handler, watcher}, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+            verdict = None
+            if watcher.done() and not watcher.cancelled() and watcher.exception() is None:
+                verdict = watcher.result()
+            elif stopper is not None and stopper.done() and not handler.done():
+                verdict = (None, f"stop: {self.stop.reason}")
+            if verdict is not None and verdict[0] == self.table.on_unsafe:
+                self.unit.begin_park_and_close()  # before anything else finishes
         finally:
-            for task in (handler, watcher):
+            for task in waiting:
                 if not task.done():
                     task.cancel()
-            await asyncio.gather(handler, watcher, return_exceptions=True)
-        if watcher.done() and not watcher.cancelled() and watcher.exception() is None \
-                and watcher.result() is not None:
-            return watcher.result()
+            await asyncio.gather(*waiting, return_exceptions=True)
+        if verdict is not None:
+            return verdict
         if handler.cancelled():
             return self.table.on_unsafe, f"{spec.name} was cancelled"
         error = handler.exception()
@@ -125,9 +201,17 @@ class StateMachine:
             return str(result[0]), str(result[1])
         return str(result), ""
 
-    def _after_error(self, spec: StateSpec, error: BaseException) -> tuple[str, str]:
-        log.error("state %s failed: %s", spec.name, error, exc_info=error)
+    def _after_error(self, spec: StateSpec, error: BaseException) -> tuple[str | None, str]:
         reason = f"error in {spec.name}: {type(error).__name__}: {error}"
+        if spec.name == self.table.on_unsafe:
+            self._park_failures += 1
+            log.error("%s (attempt %d of %d)", reason, self._park_failures, PARK_ATTEMPTS)
+            if self._park_failures >= PARK_ATTEMPTS:
+                self.failure = f"the unit cannot be parked and closed: {error}"
+                log.critical("%s; ending the run", self.failure)
+                return None, self.failure
+            return spec.name, reason
+        log.error("state %s failed: %s", spec.name, error, exc_info=error)
         if spec.checks:
             return self.table.on_unsafe, reason
         return self.table.transitions[spec.name][0], reason
@@ -151,35 +235,86 @@ class StateMachine:
     # ------------------------------------------------------------ transitions
     async def _enter(self, target: str, reason: str) -> None:
         source = self.state
+        if target == source == self.table.on_unsafe:  # a failed park is tried again
+            await self.clock.sleep(self.interval_s)
         if target not in self.table.states or not self.table.allowed(source, target):
             log.error("state %s asked for %r, which the table does not allow", source, target)
             reason = f"{source} asked for {target!r}, not an allowed transition; {reason}"
             target = self.table.on_unsafe if self.table.allowed(source, self.table.on_unsafe) \
                 else self.table.transitions[source][0]
         spec = self.table[target]
+        await self._back_off(target)
         report = await self.safety.check(spec)
         self._note(report)
-        if not report.safe:
+        if report.safe:
+            self.refusals.pop(target, None)
+        else:
             refused = target
-            reason = f"not safe to enter {refused}: {report}"
             if self.table.allowed(source, self.table.on_unsafe):
                 target = self.table.on_unsafe
             else:
                 target = source if self.table.allowed(source, source) \
                     else self.table.transitions[source][0]
+            if not self._refused(refused, report, source, target):
+                self.state = target
+                self.unit.status.state = target
+                return
+            reason = self._refusal_reason(refused, report)
         if source != target or reason:
             self._record(source, target, reason)
         self.state = target
         self.unit.status.state = target
 
+    async def _back_off(self, target: str) -> None:
+        """Wait until one check interval has passed since ``target`` was last refused."""
+        refusal = self.refusals.get(target)
+        if refusal is None:
+            return
+        wait = self.interval_s - (self.clock.now() - refusal.last_try).total_seconds()
+        if wait > 0:
+            await self.clock.sleep(wait)
+
+    def _refused(self, target: str, report: SafetyReport, source: str, fallback: str) -> bool:
+        """Count a refusal; whether to record it (new, changed, or due for a reminder)."""
+        now, why = self.clock.now(), str(report)
+        refusal = self.refusals.get(target)
+        self.unit.nightlog.refused(target, report.reasons)
+        if refusal is None or refusal.why != why:
+            self.refusals[target] = _Refusal(target, why, now, now, recorded_at=now)
+            log.warning("%s → %s refused: %s", source, target, why)
+            return True
+        refusal.count += 1
+        refusal.last_try = now
+        assert refusal.recorded_at is not None
+        if (now - refusal.recorded_at).total_seconds() >= REPEAT_REPORT_S \
+                or source != fallback:
+            log.warning("%s → %s refused %d times since %s: %s", source, target, refusal.count,
+                        f"{refusal.first:%H:%M:%S}Z", why)
+            refusal.recorded_at = now
+            refusal.unrecorded = 0
+            return True
+        refusal.unrecorded += 1
+        return False
+
+    def _refusal_reason(self, target: str, report: SafetyReport) -> str:
+        refusal = self.refusals[target]
+        repeats = f" (refused {refusal.count} times since {refusal.first:%H:%M:%S}Z)" \
+            if refusal.count > 1 else ""
+        return f"not safe to enter {target}: {report}{repeats}"
+
+    def _flush_refusals(self) -> None:
+        for refusal in self.refusals.values():
+            if refusal.unrecorded:
+                log.info("%s was refused %d times in all since %s: %s", refusal.target,
+                         refusal.count, f"{refusal.first:%H:%M:%S}Z", refusal.why)
+
     def _note(self, report: SafetyReport) -> None:
         """Keep the latest verdict for the status line and the night log."""
         unit = self.unit
         self.last_report = report
-        weather_bad = report.weather_unsafe
         unit.status.safe = report.safe
         unit.status.reasons = report.reasons
-        if weather_bad:
+        if report.weather_unsafe:
             unit.nightlog.unsafe(self.clock.now(), report.failures["weather"])
 
     def _record(self, source: str | None, target: str, reason: str) -> None:

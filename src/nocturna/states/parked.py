@@ -1,5 +1,8 @@
 """Parked: closed. Reopen when it is safe and still dark; housekeeping when the night
-is over."""
+is over.
+
+Safe means what opening needs: the weather, every component ENABLED and alive, and
+free disk space; until then it waits here, checking every safety interval."""
 
 from __future__ import annotations
 
@@ -32,7 +35,10 @@ async def on_enter(unit: Observatory) -> tuple[str, str]:
             if unit.housekeeping_done:
                 return "housekeeping", "day: housekeeping already done"
             return "housekeeping", "night over"
-        reasons = await safety.weather()
+        weather = await safety.weather()
+        if weather:
+            unit.nightlog.unsafe(unit.clock.now(), weather)
+        reasons = weather + safety.components(None) + safety.disk()
         unit.status.safe, unit.status.reasons = not reasons, reasons
         if not reasons and unit.is_dark("flat"):
             if unit.nightlog.interrupted is not None:

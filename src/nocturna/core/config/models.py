@@ -203,6 +203,7 @@ class PointingConfig(Strict):
     binning: Annotated[int, Field(ge=1, le=8)]
     tolerance: Angle
     max_iterations: PositiveInt
+    solve_time: Duration  # what a solve costs on virtual time
     solver: PlateSolverConfig
 
     @field_validator("tolerance")

@@ -615,9 +615,8 @@ class SimCamera(Camera):
                         await between(k)
             exposure.end = end
             self._notify()
-            with self.clock.paused():
-                await asyncio.gather(*charges)
-                return await asyncio.to_thread(frame.read_out, seed)
+            await asyncio.gather(*charges)
+            return await asyncio.to_thread(frame.read_out, seed)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -636,8 +635,7 @@ class SimCamera(Camera):
     async def _render(self, spec: Any, seed: int | None) -> Any:
         from nocturna.devices.sim.sky.render import render_frame
 
-        with self.clock.paused():  # the simulator's own cost is not simulated time
-            return await asyncio.to_thread(render_frame, spec, seed)
+        return await asyncio.to_thread(render_frame, spec, seed)
 
     def _watch(self, exposure: _Exposure) -> None:
         """Announce the readout and the ready image when the clock gets there."""
@@ -951,8 +949,7 @@ class SimCamera(Camera):
         cache = self._sky_cache
         missing = [key for key in keys if key not in cache]
         if missing:
-            with self.clock.paused():
-                values = await asyncio.to_thread(
+            values = await asyncio.to_thread(
                     lambda: [self._sky_rate(datetime.fromtimestamp(key[0] * _SKY_NODE_S, UTC),
                                             key[1] * _SKY_STEP_DEG, key[2] * _SKY_STEP_DEG)
                              for key in missing])

@@ -1,0 +1,142 @@
+"""Running a night: clock, weather scenario, devices, storage, unit, state machine.
+
+:func:`run_night` is what ``nocturna run`` does, as a coroutine: it builds the unit
+from the configuration, runs the state machine until the end of the run and returns
+the night summary, leaving the unit parked and closed. A unit whose devices are all
+simulated must be run on a :class:`~nocturna.core.virtualtime.VirtualTimeLoop` (its
+time is virtual); :func:`nocturna.runtime.runner.run` picks the loop, and is what
+callers without a loop of their own use.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+from nocturna.core.clock import Clock, VirtualClock, get_clock, use_clock
+from nocturna.core.config import Config
+from nocturna.core.errors import ConfigError
+from nocturna.core.virtualtime import running_virtual_loop
+from nocturna.observatory.summary import NightSummary, summarize
+from nocturna.observatory.telemetry import record_unit_status
+from nocturna.observatory.unit import Observatory
+from nocturna.runtime.plan import MORNING, NightPlan, plan_run, weather_source
+from nocturna.states.machine import StopRequest
+
+log = logging.getLogger(__name__)
+
+STATUS_EVERY_S = 0.25
+"""How often (real seconds) the live status callback is called at most."""
+
+
+async def run_night(
+    config: Config,
+    *,
+    simulate: bool = False,
+    start: datetime | None = None,
+    until: str | datetime | None = MORNING,
+    speed: float | None = None,
+    seed: int | None = None,
+    fields: str | Path | None = None,
+    weather: str | None = None,
+    on_status: Callable[[Observatory], None] | None = None,
+    on_unit: Callable[[Observatory], None] | None = None,
+    stop: StopRequest | None = None,
+) -> NightSummary:
+    """Run the unit through the night; returns the summary (the unit ends parked/closed).
+
+    ``stop``: set it to end the run early (the unit parks and closes first).
+    """
+    plan = plan_run(config, start=start, until=until, speed=speed, simulate=simulate, seed=seed)
+    clock: Clock | None = None
+    if plan.virtual:
+        loop = running_virtual_loop()
+        if loop is None:
+            raise ConfigError("a simulated night runs on virtual time: run it with "
+                              "nocturna.runtime.runner.run(), or on a "
+                              "nocturna.core.virtualtime.VirtualTimeLoop")
+        loop.pace = plan.pace
+        clock = VirtualClock(plan.start, loop)
+    log.info("the run starts at %s on %s (seed %d)", plan.start.isoformat(), plan.time_base,
+             plan.seed)
+    with use_clock(clock) if clock is not None else contextlib.nullcontext():
+        return await _run(config, plan, simulate=simulate, fields=fields, weather=weather,
+                          on_status=on_status, on_unit=on_unit, stop=stop)
+
+
+async def _run(config: Config, plan: NightPlan, *, simulate: bool, fields: str | Path | None,
+               weather: str | None, on_status: Callable[[Observatory], None] | None,
+               on_unit: Callable[[Observatory], None] | None,
+               stop: StopRequest | None) -> NightSummary:
+    from nocturna.core.storage import Storage
+    from nocturna.devices.factory import build_devices
+    from nocturna.observatory.build import build_observatory
+    from nocturna.states.machine import StateMachine
+
+    clock = get_clock()
+    site = config.model.site
+    scenario = None
+    if weather is not None:
+        from nocturna.devices.sim.scenario import load_scenario
+
+        scenario = load_scenario(weather_source(weather), start=clock.now(),
+                                 timezone=site.timezone,
+                                 longitude_deg=float(site.longitude.to_value("deg")))
+    devices = build_devices(config, simulate=simulate, scenario=scenario,
+                            seed=plan.seed if plan.virtual else None)
+    storage = Storage.open(config.model.storage.url, data_dir=config.data_dir)
+    unit: Observatory | None = None
+    try:
+        unit = build_observatory(config, devices, storage, fields=fields)
+        if on_unit is not None:
+            on_unit(unit)
+        await unit.start()
+        unit.sun_altitude()  # the day's Sun table
+        started = clock.now()
+        machine = StateMachine(unit, until=plan.until, until_morning=plan.until is None,
+                               stop=stop)
+        tasks = [asyncio.ensure_future(record_unit_status(unit))]
+        if on_status is not None:
+            tasks.append(asyncio.ensure_future(_report(unit, on_status)))
+        try:
+            await machine.run()
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            if on_status is not None:
+                on_status(unit)  # the last transitions
+        summary = await summarize(unit, started, clock.now())
+        summary.failure = machine.failure
+        summary.seed = plan.seed
+        summary.time_base = plan.time_base
+        return summary
+    finally:
+        if unit is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.shield(unit.stop())
+        else:
+            with contextlib.suppress(Exception):
+                await devices.disconnect_all()
+        storage.close()
+
+
+async def _report(unit: Observatory, on_status: Callable[[Observatory], None]) -> None:
+    """Call ``on_status`` with the unit, at most every :data:`STATUS_EVERY_S` real seconds.
+
+    It looks every 0.25 s of the unit's clock but calls back only when enough real
+    time has passed, so a night on virtual time is not slowed by its display.
+    """
+    last = float("-inf")
+    while True:
+        now = time.monotonic()
+        if now - last >= STATUS_EVERY_S:
+            last = now
+            unit.status.sun_alt_deg = unit.sun_altitude()
+            on_status(unit)
+        await unit.clock.sleep(min(30.0, STATUS_EVERY_S * unit.clock.speed))
