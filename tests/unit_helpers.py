@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import copy
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from ruamel.yaml import YAML
 
+from nocturna.core.clock import VirtualClock, use_clock
 from nocturna.core.config import Config
 from nocturna.core.storage import Storage
+from nocturna.core.virtualtime import VirtualTimeLoop
 from nocturna.devices.factory import build_devices
 from nocturna.observatory.build import build_observatory
 from nocturna.observatory.unit import Observatory
@@ -69,3 +73,34 @@ async def close_unit(unit: Observatory) -> None:
         await unit.stop()
     finally:
         unit.storage.close()
+
+
+T = TypeVar("T")
+
+
+def on_virtual_time(work: Callable[[], Awaitable[T]], start: str = MIDNIGHT) -> T:
+    """Run ``work()`` on a virtual-time loop with a virtual clock starting at ``start``:
+    simulated time moves only when nothing can run, whatever the machine's load."""
+
+    async def main() -> T:
+        with use_clock(VirtualClock(start)):
+            return await work()
+
+    with asyncio.Runner(loop_factory=VirtualTimeLoop) as runner:
+        return runner.run(main())
+
+
+def dark_longitude_now(latitude_deg: float = 19.54) -> float:
+    """A longitude (degrees) where it is the middle of the night right now: for tests
+    of units with real devices, which run on real time."""
+    from datetime import UTC, datetime
+
+    import astropy.units as u
+    from astropy.coordinates import EarthLocation
+
+    from nocturna.observatory.sun import SunAltitudes
+
+    now = datetime.now(UTC)
+    best = min(range(-180, 180, 5), key=lambda lon: SunAltitudes(EarthLocation.from_geodetic(
+        lon * u.deg, latitude_deg * u.deg, 0 * u.m)).at(now))
+    return float(best)

@@ -1,5 +1,6 @@
 """Weather during the night: rain closes the unit quickly and it reopens when it clears;
-a night unsafe throughout takes no light frames and ends parked and closed."""
+a night unsafe throughout takes no light frames, does its morning housekeeping closed
+and ends by itself, parked and closed, without spinning on refusals."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ import pytest
 
 from nocturna.core.errors import ConfigError
 from nocturna.core.storage import Storage
-from nocturna.observatory.night import run_night, weather_source
+from nocturna.runtime.plan import weather_source
+from nocturna.runtime.runner import run
 from unit_helpers import unit_config
 
 RAIN_START = datetime(2026, 12, 15, 9, 0, tzinfo=UTC)  # 23:00 in Hawaii
@@ -29,9 +31,9 @@ def closed_at(storage: Storage, after: datetime) -> datetime:
 def rainy(tmp_path_factory):
     root = tmp_path_factory.mktemp("rain")
     config = unit_config(root, observatory={"status_interval": "5 s"})
-    summary = __import__("asyncio").run(run_night(
-        config, simulate=True, start=datetime(2026, 12, 15, 8, 30, tzinfo=UTC),
-        until=datetime(2026, 12, 15, 12, 0, tzinfo=UTC), speed=400, weather="rain"))
+    summary = run(config, simulate=True, start=datetime(2026, 12, 15, 8, 30, tzinfo=UTC),
+                  until=datetime(2026, 12, 15, 12, 0, tzinfo=UTC), weather="rain",
+                  signals=False).summary
     storage = Storage.open(data_dir=config.data_dir)
     yield summary, storage
     storage.close()
@@ -65,19 +67,23 @@ def test_the_unit_reopens_after_the_rain_and_observes_again(rainy):
     assert summary.parked and summary.closed
 
 
-def test_a_night_unsafe_throughout_takes_no_light_frames(tmp_path):
+def test_a_night_unsafe_throughout_ends_by_itself_after_housekeeping(tmp_path):
     config = unit_config(tmp_path)
-    summary = __import__("asyncio").run(run_night(
-        config, simulate=True, start=datetime(2026, 12, 15, 4, 0, tzinfo=UTC),
-        until=datetime(2026, 12, 15, 17, 0, tzinfo=UTC), speed=4000, weather="unsafe"))
+    summary = run(config, simulate=True, start=datetime(2026, 12, 15, 4, 0, tzinfo=UTC),
+                  weather="unsafe", signals=False).summary
     assert summary.light_frames == {} and summary.parked and summary.closed
+    assert summary.calibration_frames["BIAS"] > 0 and summary.calibration_frames["DARK"] > 0
+    assert summary.end < datetime(2026, 12, 16, 0, 0, tzinfo=UTC)  # that morning
+    assert any("weather" in line for line in summary.no_light_reasons())
     with Storage.open(data_dir=config.data_dir) as storage:
         assert not [r for r in storage.list_exposures() if r.image_type in ("OBJECT", "FLAT")
                     and r.header.get("REASON") != "dome flat"]
         opened = [t for t in storage.list_transitions() if t.to_state == "ready"]
         assert opened == []
-        refused = [t for t in storage.list_transitions() if "not safe to enter ready" in t.reason]
+        transitions = storage.list_transitions()
+        refused = [t for t in transitions if "not safe to enter ready" in t.reason]
         assert refused
+        assert len(transitions) < 100
 
 
 def test_an_unknown_weather_scenario_names_the_built_in_ones():

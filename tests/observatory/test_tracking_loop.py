@@ -8,12 +8,11 @@ import math
 import pytest
 from loop_helpers import field_overhead, loop_config
 
-from nocturna.core.clock import SimClock, use_clock
 from nocturna.images.solve import PlateSolver, SolveHints
 from nocturna.images.wcs import plate_scale_arcsec
 from nocturna.loops.tracking import GuideDirection, TrackingSettings, guide_correction
 from nocturna.scheduler import Field, Observation
-from unit_helpers import MIDNIGHT, close_unit, make_unit
+from unit_helpers import close_unit, make_unit, on_virtual_time
 
 DRIFT = {"drift_ra_arcsec_per_min": 1.5, "drift_dec_arcsec_per_min": -1.0}  # 108″ an hour
 TOLERANCE = 30.0
@@ -24,35 +23,35 @@ async def observed_hour(tmp_path, tracking: bool) -> tuple[list[float], list[flo
     """Separations (″) of the solved frame centres from the field, the minutes since the
     first frame when each was taken, and the tracking records."""
     config = loop_config(tmp_path, mount=DRIFT, tracking={"enabled": tracking})
-    with use_clock(SimClock(MIDNIGHT, speed=1000.0)):
-        unit = make_unit(config)
-        await unit.start()
-        try:
-            await unit.open_up()
-            ra, dec = await field_overhead(unit, hour_angle_deg=-20.0)  # east: no flip
-            fld = Field("drifting", ra, dec, exptimes_s=(EXPTIME,), min_nexp=FRAMES,
-                        exp_set_size=FRAMES)
-            unit.scheduler.add_field(fld)
-            unit.current = Observation(fld)
-            await unit.slew_to_current()
-            written = await unit.observe_current()
-            assert written == FRAMES
-            rows = sorted(unit.storage.list_exposures(image_type="OBJECT"),
-                          key=lambda r: r.start_time)
-            solver = PlateSolver()
-            scale = plate_scale_arcsec(4.3, 85.0)
-            separations, minutes = [], []
-            for row in rows[::4] + rows[-1:]:
-                solution = await solver.solve(row.path, SolveHints(ra, dec, scale_arcsec=scale))
-                separations.append(solution.separation_arcsec(ra, dec))
-                minutes.append((row.start_time - rows[0].start_time).total_seconds() / 60)
-            return separations, minutes, unit.storage.list_telemetry("tracking")
-        finally:
-            await close_unit(unit)
+    unit = make_unit(config)
+    await unit.start()
+    try:
+        await unit.open_up()
+        ra, dec = await field_overhead(unit, hour_angle_deg=-20.0)  # east: no flip
+        fld = Field("drifting", ra, dec, exptimes_s=(EXPTIME,), min_nexp=FRAMES,
+                    exp_set_size=FRAMES)
+        unit.scheduler.add_field(fld)
+        unit.current = Observation(fld)
+        await unit.slew_to_current()
+        written = await unit.observe_current()
+        assert written == FRAMES
+        rows = sorted(unit.storage.list_exposures(image_type="OBJECT"),
+                      key=lambda r: r.start_time)
+        solver = PlateSolver()
+        scale = plate_scale_arcsec(4.3, 85.0)
+        separations, minutes = [], []
+        for row in rows[::4] + rows[-1:]:
+            solution = await solver.solve(row.path, SolveHints(ra, dec, scale_arcsec=scale))
+            separations.append(solution.separation_arcsec(ra, dec))
+            minutes.append((row.start_time - rows[0].start_time).total_seconds() / 60)
+        return separations, minutes, unit.storage.list_telemetry("tracking")
+    finally:
+        await close_unit(unit)
 
 
-async def test_frames_stay_on_the_field_with_tracking_correction(tmp_path):
-    separations, minutes, corrections = await observed_hour(tmp_path, tracking=True)
+def test_frames_stay_on_the_field_with_tracking_correction(tmp_path):
+    separations, minutes, corrections = on_virtual_time(
+        lambda: observed_hour(tmp_path, tracking=True))
     assert minutes[-1] >= 55
     assert max(separations) <= TOLERANCE, separations
     # Before each frame the one before is measured: frames 2 to 19 (1 is the reference).
@@ -62,8 +61,9 @@ async def test_frames_stay_on_the_field_with_tracking_correction(tmp_path):
                            if c.data["ra_pulse"][1])
 
 
-async def test_frames_wander_off_without_it(tmp_path):
-    separations, minutes, corrections = await observed_hour(tmp_path, tracking=False)
+def test_frames_wander_off_without_it(tmp_path):
+    separations, minutes, corrections = on_virtual_time(
+        lambda: observed_hour(tmp_path, tracking=False))
     assert separations[-1] > TOLERANCE, separations
     # The drift (1.8″ a minute) carries the field away from where the first frame was.
     drift = math.hypot(DRIFT["drift_ra_arcsec_per_min"], DRIFT["drift_dec_arcsec_per_min"])

@@ -145,6 +145,11 @@ def print_summary(summary: NightSummary) -> None:
     console.print(f"time exposing: {summary.exposing_s / 3600:.2f} h of "
                   f"{summary.dark_s / 3600:.2f} h dark time ({100 * summary.efficiency:.0f} %)")
     _print_loops(summary)
+    if summary.dark_time_s:
+        parts = [f"{name} {100 * seconds / summary.dark_s:.0f} %"
+                 for name, seconds in summary.dark_time_s.items()
+                 if summary.dark_s > 0 and seconds >= 0.5 * 0.01 * summary.dark_s]
+        console.print("dark time: " + ", ".join(parts), markup=False)
     if summary.interruptions:
         for item in summary.interruptions:
             end = f"{item['end']:%H:%M}Z" if item["end"] else "the end"
@@ -152,11 +157,23 @@ def print_summary(summary: NightSummary) -> None:
                 f", closed after {item['closed_after_s']:.0f} s"
             console.print(f"weather interruption {item['start']:%H:%M}Z – {end}{closed}: "
                           f"{'; '.join(item['reasons'][:2])}", markup=False)
+        worst = summary.worst_safety_latency_s
+        if worst is not None:
+            console.print(f"worst time from unsafe weather to parked and closed: {worst:.0f} s")
     else:
         console.print("weather interruptions: none")
+    for park in summary.parks:
+        console.print(f"parked {park['start']:%H:%M}Z for {park['duration_s'] / 60:.0f} min: "
+                      f"{park['reason']}", markup=False)
+    for warning in summary.warnings:
+        console.print(f"warning: {warning}", markup=False)
+    if summary.failure:
+        console.print(f"FAILED: {summary.failure}", markup=False)
     console.print(f"state transitions: {summary.transitions}, meridian flips: {summary.flips}; "
                   f"ended {'parked' if summary.parked else 'NOT parked'} and "
-                  f"{'closed' if summary.closed else 'NOT closed'}")
+                  f"{'closed' if summary.closed else 'NOT closed'}"
+                  + (f" ({summary.time_base}, seed {summary.seed})" if summary.seed is not None
+                     else ""))
 
 
 def _print_loops(summary: NightSummary) -> None:

@@ -7,7 +7,7 @@ OFFLINE   not under control (where every component starts)
 STANDBY   under control, not connected to its hardware
 DISABLED  connected, its state can be read, but commands that act are refused
 ENABLED   fully commandable
-FAULT     something failed; only ``standby`` leaves it (and disconnects)
+FAULT     something failed; ``standby`` (or recovery, below) leaves it
 ========  ====================================================================
 
 Single steps go OFFLINE ↔ STANDBY ↔ DISABLED ↔ ENABLED, anything → FAULT (only
@@ -27,6 +27,21 @@ commands failing for a reason that is the device's (a timeout, a lost connection
 I/O error, an unexpected exception; not a refused value or an invalid operation),
 put the component in FAULT with a reason that says what happened.
 
+Recovery from FAULT is opt-in: a component given a :class:`RecoveryPolicy` that
+faulted while DISABLED or ENABLED tries to come back by itself, in its heartbeat
+task. ``first_retry_s`` clock seconds after the fault, then after waits growing
+``factor`` (2) times up to ``max_retry_s``, an attempt walks FAULT → STANDBY →
+DISABLED (→ ENABLED if it was ENABLED) through the usual transitions (a device
+disconnects, connects again) and needs one successful liveliness probe to count as
+recovered; success resets the wait. A failed attempt puts it back in FAULT ("recovery
+attempt 3 failed: …"). Each step is a ``component.state`` event ("recovery attempt
+2: reconnecting"), success a ``component.recovered`` event. The first fault is logged
+at ERROR, failed attempts only as a WARNING summary every ``log_every`` attempts. An
+explicit :meth:`Component.set_state` (also :meth:`~Component.standby`) or
+:meth:`Component.close` cancels recovery, pending or under way; a component that
+faulted from OFFLINE or STANDBY (e.g. a failed connect) is not recovered. Without a
+policy, FAULT stays until someone calls ``standby``.
+
 :class:`ComponentGroup` drives several components together: enable, standby,
 offline, liveliness and state assertions, software versions, simulation modes.
 """
@@ -40,7 +55,7 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -65,11 +80,13 @@ log = logging.getLogger(__name__)
 
 __all__ = [
     "TRANSITIONS",
+    "ChangeCallback",
     "Component",
     "ComponentGroup",
     "ComponentStateError",
     "DeviceComponent",
     "LivelinessError",
+    "RecoveryPolicy",
     "StateChange",
     "SummaryState",
     "is_device_failure",
@@ -116,6 +133,13 @@ USER_ERRORS: tuple[type[Exception], ...] = (
 )
 """Errors that say the request was wrong or untimely, not that the device failed."""
 
+_DUE_SLACK_S = 1e-3
+"""A recovery attempt due within this many clock seconds is due now (float rounding)."""
+
+_RECOVERY_STEPS = ((STANDBY, "leaving FAULT"), (DISABLED, "reconnecting"),
+                   (ENABLED, "re-enabling"))
+"""The walk of a recovery attempt, with how its step reasons name each step."""
+
 _PROBING: ContextVar[Component | None] = ContextVar("nocturna_probing_component", default=None)
 
 
@@ -154,6 +178,49 @@ class StateChange:
     state: SummaryState
     reason: str
     time: datetime
+    kind: str = "component"
+    """The component's kind (``"focuser"``, ``"instrument"``...)."""
+
+
+@dataclass(frozen=True, slots=True)
+class RecoveryPolicy:
+    """How a component in FAULT tries to come back by itself (see the module docstring).
+
+    The first attempt comes ``first_retry_s`` clock seconds after the fault; after each
+    failed one the wait grows ``factor`` times, up to ``max_retry_s``. Failed attempts
+    are summarised in the log (at WARNING) every ``log_every`` attempts.
+    """
+
+    first_retry_s: float = 30.0
+    max_retry_s: float = 600.0
+    factor: float = 2.0
+    log_every: int = 5
+
+    def __post_init__(self) -> None:
+        finite = (float("-inf"), float("inf"))
+        if not (isinstance(self.first_retry_s, int | float) and self.first_retry_s > 0
+                and self.first_retry_s not in finite):
+            raise InvalidValueError(
+                f"first_retry_s must be a finite number > 0, got {self.first_retry_s!r}")
+        if not (isinstance(self.max_retry_s, int | float)
+                and self.max_retry_s >= self.first_retry_s and self.max_retry_s not in finite):
+            raise InvalidValueError(f"max_retry_s must be a finite number >= first_retry_s "
+                                    f"({self.first_retry_s!r}), got {self.max_retry_s!r}")
+        if not (isinstance(self.factor, int | float) and self.factor >= 1
+                and self.factor not in finite):
+            raise InvalidValueError(f"factor must be a finite number >= 1, got {self.factor!r}")
+        if isinstance(self.log_every, bool) or not isinstance(self.log_every, int) \
+                or self.log_every < 1:
+            raise InvalidValueError(
+                f"log_every must be a whole number >= 1, got {self.log_every!r}")
+
+    def delay_s(self, failed: int) -> float:
+        """Clock seconds to wait for the next attempt after ``failed`` failed attempts."""
+        try:
+            delay = self.first_retry_s * self.factor ** max(0, failed)
+        except OverflowError:
+            return float(self.max_retry_s)
+        return float(min(self.max_retry_s, delay))
 
 
 ChangeCallback = Callable[[StateChange], Awaitable[None] | None]
@@ -201,7 +268,11 @@ class Component:
         software_version: str = "",
         simulation_mode: bool = False,
         on_change: ChangeCallback | Iterable[ChangeCallback] | None = None,
+        recovery: RecoveryPolicy | None = None,
     ) -> None:
+        if recovery is not None and not isinstance(recovery, RecoveryPolicy):
+            raise InvalidValueError(f"{name}: recovery must be a RecoveryPolicy or None, "
+                                    f"got {recovery!r}")
         if not name or not isinstance(name, str):
             raise InvalidValueError(f"a component needs a non-empty name, got {name!r}")
         if not heartbeat_interval_s > 0:
@@ -231,6 +302,15 @@ class Component:
         """Consecutive device commands that failed (reset by a success or a state change)."""
         self.last_failure: str | None = None
         """What the latest failed probe or command did, for diagnostics."""
+        self.recovery = recovery
+        """How to recover from FAULT by itself (None: only ``standby`` leaves FAULT)."""
+        self.recovery_attempts = 0
+        """Recovery attempts since the latest fault (0 when no recovery is under way)."""
+        self.next_recovery: datetime | None = None
+        """Clock time of the next recovery attempt (None when none is planned)."""
+        self._recover_to: SummaryState | None = None  # the state it faulted from, to return to
+        self._attempt: int | None = None  # the number of the attempt under way
+        self._series = 0  # bumped by every cancel: an attempt under way then stops
         self._epoch = 0  # counts state changes: a probe result from an older state is void
         self._lock = asyncio.Lock()
         self._callbacks: list[ChangeCallback] = []
@@ -328,15 +408,28 @@ class Component:
         here, there = _LADDER.index(current), _LADDER.index(target)
         return _LADDER[here + (1 if there > here else -1)]
 
+    def _accepts(self, target: SummaryState) -> bool:
+        """Whether a walk to ``target`` can start from the current state."""
+        if self._state is target:
+            return True
+        try:
+            self._next_step(target)
+        except InvalidOperationError:
+            return False
+        return True
+
     async def set_state(self, target: SummaryState | str, *, reason: str = "") -> None:
         """Walk step by step to ``target`` (see the module docstring).
 
         Refused with :class:`InvalidOperationError` when no allowed path leads there
-        (FAULT → anything but STANDBY; → FAULT, which only :meth:`fault` enters).
+        (FAULT → anything but STANDBY; → FAULT, which only :meth:`fault` enters). A
+        request that is not refused cancels recovery from FAULT, pending or under way.
         """
         target = parse_state(target)
         if target is FAULT:
             raise self._refusal(target, "only fault(reason) puts a component in FAULT")
+        if self._accepts(target):  # a request that will be refused leaves recovery alone
+            self._cancel_recovery(f"{target.name} was requested")
         async with self._lock:
             while self._state is not target:
                 await self._step(self._next_step(target), reason)
@@ -359,8 +452,9 @@ class Component:
             await self._on_enter(state)
         except Exception as exc:
             if previous is FAULT:
-                log.warning("error while leaving FAULT (ignored)", exc_info=True,
-                            extra={"component": self.name, "to": state.value})
+                log.log(self._recovery_level(logging.WARNING),
+                        "error while leaving FAULT (ignored)", exc_info=True,
+                        extra={"component": self.name, "to": state.value})
             else:
                 await self.fault(f"{self.label}: {self._transition_action(previous, state)} "
                                  f"failed: {_describe(exc)}")
@@ -370,9 +464,14 @@ class Component:
         await self._change(state, reason)
 
     async def fault(self, reason: str) -> None:
-        """Go to FAULT at once (a no-op if already there: the first reason is kept)."""
+        """Go to FAULT at once (a no-op if already there: the first reason is kept).
+
+        During a recovery attempt the reason is prefixed "recovery attempt N failed: ".
+        """
         if not reason or not isinstance(reason, str):
             raise InvalidValueError(f"{self.label}: a fault needs a reason, got {reason!r}")
+        if self._attempt is not None:
+            reason = f"recovery attempt {self._attempt} failed: {reason}"
         if self._state is FAULT:
             log.info("already in FAULT", extra={"component": self.name, "reason": reason})
             return
@@ -391,17 +490,25 @@ class Component:
         self.probe_failures = self.command_failures = 0
         self.fault_reason = reason if state is FAULT else None
         now = self.clock.now()
+        if state is FAULT:
+            self._plan_recovery(previous, now)
+        elif self._attempt is None:  # left FAULT (or never was) other than by recovery
+            self._forget_recovery()
         level = logging.ERROR if state is FAULT else logging.INFO
+        if self._attempt is not None:  # a step of recovery: the first attempt at INFO
+            level = logging.INFO if self._attempt == 1 else logging.DEBUG
         log.log(level, "%s: %s -> %s%s", self.label, previous.name, state.name,
                 f" ({reason})" if reason else "",
                 extra={"component": self.name, "from": previous.value, "to": state.value,
                        "reason": reason})
+        if self._attempt is not None and state is FAULT:
+            self._summarise_failed_attempt()
         self.events.publish("component.state", self.name, time=now,
                             **{"from": previous, "to": state, "reason": reason})
         if state is not OFFLINE and not self._closed:
             self._ensure_heartbeat()
         self._wake.set()
-        change = StateChange(self.name, previous, state, reason, now)
+        change = StateChange(self.name, previous, state, reason, now, self.kind)
         for callback in list(self._callbacks):
             try:
                 result = callback(change)
@@ -410,6 +517,104 @@ class Component:
             except Exception:
                 log.exception("state-change callback failed", extra={"component": self.name})
 
+    # ------------------------------------------------------------ recovery
+    def _plan_recovery(self, previous: SummaryState, now: datetime) -> None:
+        """On entering FAULT: plan the next recovery attempt, if there is to be one."""
+        if self.recovery is None or self._closed:
+            return
+        if self._attempt is None:  # a new fault: remember what to come back to
+            self._forget_recovery()
+            if previous not in _CONNECTED:
+                return  # faulted from OFFLINE or STANDBY: nothing to come back to
+            self._recover_to = previous
+        elif self._recover_to is None:
+            return  # cancelled while the attempt was under way
+        delay = self.recovery.delay_s(self.recovery_attempts)
+        self.next_recovery = now + timedelta(seconds=delay)
+        if self._attempt is None:
+            log.info("%s: recovery attempt 1 in %g s", self.label, delay,
+                     extra={"component": self.name, "next_recovery": self.next_recovery})
+
+    def _summarise_failed_attempt(self) -> None:
+        """Log a repeating FAULT every ``log_every`` failed attempts, not every time."""
+        policy, attempts = self.recovery, self.recovery_attempts
+        if policy is None or attempts % policy.log_every:
+            return
+        wait = ("no further attempt" if self.next_recovery is None else
+                f"next in {(self.next_recovery - self.clock.now()).total_seconds():g} s")
+        log.warning("%s still in FAULT after %d recovery attempts (%s; %s)", self.label,
+                    attempts, self.fault_reason, wait,
+                    extra={"component": self.name, "attempts": attempts})
+
+    def _forget_recovery(self) -> None:
+        self._recover_to = None
+        self.next_recovery = None
+        self.recovery_attempts = 0
+
+    def _cancel_recovery(self, why: str) -> None:
+        """Stop recovery, pending or under way (an explicit request decides instead)."""
+        if self._recover_to is None and self._attempt is None:
+            return
+        self._series += 1
+        self._attempt = None
+        self._forget_recovery()
+        log.info("%s: recovery from FAULT cancelled (%s)", self.label, why,
+                 extra={"component": self.name})
+
+    def _recovery_level(self, level: int) -> int:
+        """``level`` for messages of the first recovery attempt (or none), DEBUG after."""
+        return logging.DEBUG if self._attempt is not None and self._attempt > 1 else level
+
+    def _recovery_due(self) -> bool:
+        due = self.next_recovery
+        return (due is not None and self._state is FAULT and not self._closed
+                and (due - self.clock.now()).total_seconds() <= _DUE_SLACK_S)
+
+    async def _recover(self) -> None:
+        """One recovery attempt: walk back to the state before the fault, then probe once."""
+        target, series = self._recover_to, self._series
+        self.next_recovery = None
+        if target is None or self._state is not FAULT:
+            return
+        self.recovery_attempts += 1
+        attempt = self._attempt = self.recovery_attempts
+        try:
+            async with self._lock:
+                for state, doing in _RECOVERY_STEPS:
+                    if self._series != series:
+                        return  # cancelled: an explicit request decides now
+                    if _LADDER.index(state) > _LADDER.index(target):
+                        break
+                    await self._step(state, f"recovery attempt {attempt}: {doing}")
+                if self._series != series:
+                    return
+                epoch = self._epoch
+                failure = await self._probe_once()
+                if self._series != series or epoch != self._epoch:
+                    return
+                if failure is not None:
+                    await self.fault(f"{self.label} {failure}")
+                    return
+                self._recovered(attempt)
+        except Exception as exc:
+            if self._series == series and self._state is not FAULT:
+                await self.fault(f"{self.label}: {_describe(exc)}")
+            # else: the failed step has put it in FAULT already, with its reason
+        finally:
+            if self._attempt == attempt:
+                self._attempt = None
+
+    def _recovered(self, attempt: int) -> None:
+        self.probe_failures = 0
+        self._record_heartbeat()
+        self._recover_to = None
+        now = self.clock.now()
+        log.warning("%s recovered from FAULT: %s again after %d recovery attempt%s",
+                    self.label, self._state.name, attempt, "" if attempt == 1 else "s",
+                    extra={"component": self.name, "attempts": attempt})
+        self.events.publish("component.recovered", self.name, time=now, state=self._state,
+                            attempts=attempt)
+
     # ---------------------------------------------------------- heartbeats
     async def start(self) -> None:
         """Start the heartbeat task (it beats only while the state is not OFFLINE)."""
@@ -417,8 +622,10 @@ class Component:
         self._ensure_heartbeat()
 
     async def close(self) -> None:
-        """Stop the heartbeat task; the summary state (and the device's gate) stay as they are."""
+        """Stop the heartbeat task (and recovery); the summary state (and the device's
+        gate) stay as they are."""
         self._closed = True
+        self._cancel_recovery("closed")
         task, self._task = self._task, None
         if task is not None:
             await _cancel(task)
@@ -443,16 +650,24 @@ class Component:
         while True:
             self._wake.clear()
             try:
-                await self._beat()
+                if self._recovery_due():
+                    await self._recover()
+                else:
+                    await self._beat()
             except Exception:  # never let the heartbeat die silently
                 log.exception("heartbeat failed", extra={"component": self.name})
             await self._pause()
 
     async def _pause(self) -> None:
-        """Wait one heartbeat interval on the clock, or less if the state changes."""
+        """Wait one heartbeat interval on the clock, or less if the state changes or a
+        recovery attempt is due sooner."""
         if self._wake.is_set():
             return
-        sleeper = asyncio.ensure_future(self.clock.sleep(self.heartbeat_interval_s))
+        seconds = self.heartbeat_interval_s
+        if self.next_recovery is not None and self._state is FAULT:
+            until = (self.next_recovery - self.clock.now()).total_seconds()
+            seconds = min(seconds, max(0.0, until))
+        sleeper = asyncio.ensure_future(self.clock.sleep(seconds))
         waker = asyncio.ensure_future(self._wake.wait())
         try:
             await asyncio.wait({sleeper, waker}, return_when=asyncio.FIRST_COMPLETED)
@@ -463,22 +678,7 @@ class Component:
         state, epoch = self._state, self._epoch
         if state is OFFLINE:
             return
-        failure: str | None = None
-        if state in _CONNECTED:
-            token = _PROBING.set(self)
-            try:
-                async with asyncio.timeout(self.probe_timeout_s) as limit:
-                    await self._probe()
-            except TimeoutError as exc:
-                if limit.expired():
-                    failure = (f"did not answer {self.probe_description} within "
-                               f"{self.probe_timeout_s:g} s")
-                else:
-                    failure = f"{self.probe_description} raised {_describe(exc)}"
-            except Exception as exc:
-                failure = f"{self.probe_description} raised {_describe(exc)}"
-            finally:
-                _PROBING.reset(token)
+        failure = await self._probe_once() if state in _CONNECTED else None
         if epoch != self._epoch:
             return  # the state changed while probing: this result says nothing about now
         if failure is None:
@@ -493,6 +693,23 @@ class Component:
                             state=state, failures=self.probe_failures, error=failure)
         if self.probe_failures >= self.fault_after:
             await self.fault(f"{self.label} {failure}, {self.probe_failures} times in a row")
+
+    async def _probe_once(self) -> str | None:
+        """Run the liveliness probe once: None if it answered, else what went wrong."""
+        token = _PROBING.set(self)
+        try:
+            async with asyncio.timeout(self.probe_timeout_s) as limit:
+                await self._probe()
+        except TimeoutError as exc:
+            if limit.expired():
+                return (f"did not answer {self.probe_description} within "
+                        f"{self.probe_timeout_s:g} s")
+            return f"{self.probe_description} raised {_describe(exc)}"
+        except Exception as exc:
+            return f"{self.probe_description} raised {_describe(exc)}"
+        finally:
+            _PROBING.reset(token)
+        return None
 
     def _record_heartbeat(self) -> None:
         now = self.clock.now()
@@ -539,7 +756,8 @@ class Component:
 
     # ------------------------------------------------------------- summary
     def summary(self) -> dict[str, Any]:
-        """One row for a table: name, kind, state, fault, heartbeat, version, simulation."""
+        """One row for a table: name, kind, state, fault, heartbeat, version, simulation,
+        recovery (attempts since the fault, clock time of the next one or None)."""
         return {
             "name": self.name,
             "kind": self.kind,
@@ -550,6 +768,8 @@ class Component:
             "heartbeat_count": self.heartbeat_count,
             "software_version": self.software_version,
             "simulation_mode": self.simulation_mode,
+            "recovery_attempts": self.recovery_attempts,
+            "next_recovery": self.next_recovery,
         }
 
     def __repr__(self) -> str:
@@ -649,14 +869,16 @@ class ComponentGroup:
         probe_timeout_s: float = 2.0,
         fault_after: int = 3,
         on_change: ChangeCallback | Iterable[ChangeCallback] | None = None,
+        recovery: RecoveryPolicy | None = None,
     ) -> ComponentGroup:
-        """A group with one :class:`DeviceComponent` per device (all OFFLINE)."""
+        """A group with one :class:`DeviceComponent` per device (all OFFLINE), each
+        recovering from FAULT by itself with ``recovery`` (None: not)."""
         callbacks = [on_change] if callable(on_change) else list(on_change or [])
         return cls(
             DeviceComponent(device, clock=clock, events=events,
                             heartbeat_interval_s=heartbeat_interval_s,
                             probe_timeout_s=probe_timeout_s, fault_after=fault_after,
-                            on_change=callbacks)
+                            on_change=callbacks, recovery=recovery)
             for device in devices
         )
 

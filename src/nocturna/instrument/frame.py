@@ -218,6 +218,11 @@ def _save(path: Path, image: CameraImage, header: fits.Header | FrameDescription
     return written
 
 
+OBSERVATION_ROW_CARD = "OBSROWID"
+"""Header card with the database row of the frame's observation (a crash between the
+file and its row loses nothing: the row is rebuilt from the header)."""
+
+
 def _known(value: float | None) -> float | None:
     """None for a reading the camera does not have (a driver reports it as NaN: an
     Alpaca camera answering "not implemented"), so the header leaves the card out."""

@@ -44,7 +44,12 @@ from nocturna.images.fits import WrittenImage
 from nocturna.images.wcs import plate_scale_arcsec
 from nocturna.instrument.components import Component, ComponentGroup
 from nocturna.instrument.exposure_ids import ExposureIdSource, next_group_id, split_exposure_id
-from nocturna.instrument.frame import FrameContext, gather_description, save_frame
+from nocturna.instrument.frame import (
+    OBSERVATION_ROW_CARD,
+    FrameContext,
+    gather_description,
+    save_frame,
+)
 from nocturna.instrument.image_types import ImageType, image_type
 from nocturna.instrument.setup import AvailableSetup, InstrumentSetup
 from nocturna.instrument.writer import FrameWriter
@@ -377,9 +382,13 @@ class Instrument:
             n_snaps=request.n_snaps, n_shift=request.n_shift, row_shift=request.row_shift)
         observation = h.ObservationInfo(object_name=request.title, image_id=image_id) \
             if request.title else h.ObservationInfo(image_id=image_id)
+        extra = await self._spectrograph_cards()
+        if request.observation_id is not None:
+            extra[OBSERVATION_ROW_CARD] = (request.observation_id,
+                                           "database row of the observation")
         description = await gather_description(
             image, self.context, image_type=request.kind.name, observation=observation,
-            sections=[sequence], extra=await self._spectrograph_cards())
+            sections=[sequence], extra=extra)
         path = self.image_path(exposure_id)
         frame = TakenFrame(exposure_id, image_id, path, index)
         await writer.submit(save_frame(path, image, description, compress=self.compress,

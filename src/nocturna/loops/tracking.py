@@ -20,7 +20,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from nocturna.core.clock import Clock, get_clock
+from nocturna.core.clock import Clock
 from nocturna.core.errors import InvalidValueError
 from nocturna.devices.camera import CameraImage
 from nocturna.devices.mount import Mount
@@ -140,7 +140,6 @@ class TrackingCorrector:
         if reference is None or image is None:
             return None
         self._pending = None
-        clock = self.clock or get_clock()
         shift = await asyncio.to_thread(measure_shift, reference.data, image.data)
         if shift.significance < MIN_SIGNIFICANCE:
             log.warning("tracking correction skipped: no clear match between frames "

@@ -2,8 +2,9 @@
 
 Runs with the dome closed and the mount parked, shortest work first (bias, dome flats,
 then darks) so a run that ends early still has the quick calibrations. Darks are taken
-for every exposure time of the light frames the night produced (none when it produced
-none).
+for every exposure time of the light frames the night produced; after a night without
+any (clouds all night), for the exposure times of the fields it had planned, so the
+dark library stays current.
 """
 
 from __future__ import annotations
@@ -20,11 +21,15 @@ log = logging.getLogger(__name__)
 
 
 def night_exposure_times(unit: Observatory) -> list[float]:
-    """The distinct exposure times of tonight's light frames, shortest first."""
+    """The distinct exposure times of tonight's light frames (of the planned fields if
+    there were none), shortest first."""
     times = set()
     for observation in unit.observations.values():
         if observation.exposures_taken:
             times.update(float(t) for t in observation.field.exptimes_s)
+    if not times:
+        for planned in unit.scheduler.fields:
+            times.update(float(t) for t in planned.exptimes_s)
     return sorted(times)
 
 

@@ -24,6 +24,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+OBSERVING = "observing"
+FINISHED = "finished"
+INCOMPLETE = "incomplete"
+"""Observation record statuses: under way, done to plan, ended with the plan unfinished."""
+
 
 class ObservationStopped(NocturnaError):
     """A set stopped before its end for a reason of the sky, not of a device."""
@@ -98,7 +103,7 @@ async def _observation_record(unit: Observatory, observation: Any) -> int:
     if record_id is None:
         fld = observation.field
         record = unit.storage.add_observation(
-            fld.name, status="observing", started_at=unit.clock.now(),
+            fld.name, status=OBSERVING, started_at=unit.clock.now(),
             data={"ra_deg": fld.ra_deg, "dec_deg": fld.dec_deg, "priority": fld.priority,
                   "min_nexp": fld.min_nexp, "exp_set_size": fld.exp_set_size,
                   "filters": list(fld.filters), "exptimes_s": list(fld.exptimes_s)})
@@ -151,12 +156,25 @@ async def take_set(unit: Observatory, observation: Any) -> int:
             observation.record_exposure(row.image_id)
             unit.nightlog.light(fld.name, 1, row.exposure_time_s)
         unit.scheduler.record_visit(fld.name, unit.clock.now(), written)
-        status = "finished" if observation.is_finished else "observing"
+        status = FINISHED if observation.is_finished else OBSERVING
         unit.storage.update_observation(
             record_id, status=status,
             finished_at=unit.clock.now() if observation.is_finished else None)
         log.info("%s: %d of %d frames of the set written", fld.name, written, total)
     return written
+
+
+def close_open_observations(unit: Observatory, status: str = INCOMPLETE) -> int:
+    """End every observation record still ``observing`` with ``status`` (the night is
+    over, or the run ends); how many there were. The next visit starts a new record."""
+    now, closed = unit.clock.now(), 0
+    for record in unit.storage.list_observations(status=OBSERVING):
+        unit.storage.update_observation(record.id, status=status, finished_at=now)
+        closed += 1
+    for observation in unit.observations.values():
+        if not observation.is_finished:
+            observation.record_id = None
+    return closed
 
 
 def _runs(planned: list[Any]) -> list[tuple[tuple[str | None, float], int]]:

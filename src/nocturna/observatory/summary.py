@@ -1,6 +1,7 @@
-"""The night summary: frames per field, calibrations, time exposing vs dark time,
-pointing corrections, focus runs, tracking corrections, weather interruptions, and
-whether the unit ended parked and closed."""
+"""The night summary: frames per field, calibrations, time exposing vs dark time and
+where the rest of the dark time went, pointing corrections, focus runs, tracking
+corrections, weather interruptions, every park with its reason, what was planned but
+did not happen, and whether the unit ended parked and closed."""
 
 from __future__ import annotations
 
@@ -38,6 +39,30 @@ class NightSummary:
     failure: str | None = None  # the run ended early, unable to make the unit safe
     seed: int | None = None
     time_base: str = ""
+    dark_time_s: dict[str, float] = field(default_factory=dict)  # category → dark seconds
+    parks: list[dict[str, Any]] = field(default_factory=list)  # start, end, duration, reason
+    warnings: list[str] = field(default_factory=list)  # planned but did not happen
+    refusals: Counter[str] = field(default_factory=Counter)  # "target: reason" → times
+
+    @property
+    def worst_safety_latency_s(self) -> float | None:
+        """The longest time from unsafe weather to parked and closed (None: never unsafe)."""
+        closed = [i["closed_after_s"] for i in self.interruptions
+                  if i["closed_after_s"] is not None]
+        return max(closed) if closed else None
+
+    def no_light_reasons(self) -> list[str]:
+        """Why there is no light frame (empty when there are some)."""
+        if self.light_frames:
+            return []
+        reasons = [f"refused {count} times: {what}"
+                   for what, count in self.refusals.most_common(3)]
+        for item in self.interruptions[:3]:
+            reasons.append(f"weather unsafe from {item['start']:%H:%M}Z: "
+                           f"{'; '.join(item['reasons'][:2])}")
+        if self.failure:
+            reasons.append(self.failure)
+        return reasons or ["no field was observable in dark time"]
 
     @property
     def efficiency(self) -> float:
@@ -90,6 +115,12 @@ async def summarize(unit: Observatory, start: datetime, end: datetime) -> NightS
             "start": item.start, "end": item.end, "reasons": item.reasons,
             "closed_after_s": None if item.closed_at is None
             else (item.closed_at - item.start).total_seconds()})
+    summary.refusals = Counter(unit.nightlog.refusals)
+    transitions = sorted(unit.storage.list_transitions(since=start), key=lambda t: t.time)
+    summary.dark_time_s = dark_time_breakdown(unit, transitions, start, end,
+                                              summary.exposing_s)
+    summary.parks = parks(transitions, end)
+    summary.warnings = missed(unit, summary)
     if unit.mount is not None:
         summary.parked = (await unit.mount.state()).at_park
     else:
@@ -99,3 +130,84 @@ async def summarize(unit: Observatory, start: datetime, end: datetime) -> NightS
     else:
         summary.closed = True
     return summary
+
+
+STATE_CATEGORIES = {
+    "observing": "exposing", "analyzing": "exposing",
+    "slewing": "slewing", "tracking": "slewing",
+    "pointing": "pointing", "focusing": "focusing", "flats": "flats",
+    "parking": "closed", "parked": "closed", "housekeeping": "closed",
+}
+"""Which category of the dark-time breakdown each state's time counts in (else idle)."""
+
+
+def dark_time_breakdown(unit: Observatory, transitions: list[Any], start: datetime,
+                        end: datetime, exposing_s: float) -> dict[str, float]:
+    """Dark seconds per category: exposing, readout (the rest of the observing states),
+    slewing, pointing, focusing, flats, weather (closed while unsafe), closed (for
+    another reason), idle."""
+    totals: Counter[str] = Counter()
+    spans = _state_spans(transitions, start, end)
+    unsafe = [(i.start, i.end or end) for i in unit.nightlog.interruptions]
+    for state, begin, finish in spans:
+        category = STATE_CATEGORIES.get(state, "idle")
+        seconds = dark_seconds(unit, begin, finish)
+        if category == "closed" and seconds:
+            weather = sum(dark_seconds(unit, max(begin, a), min(finish, b))
+                          for a, b in unsafe if a < finish and b > begin)
+            totals["weather"] += weather
+            seconds -= weather
+        totals[category] += seconds
+    observing = totals.pop("exposing", 0.0)
+    result = {"exposing": exposing_s, "readout": max(0.0, observing - exposing_s)}
+    for name in ("slewing", "pointing", "focusing", "flats", "weather", "closed", "idle"):
+        result[name] = totals.get(name, 0.0)
+    return result
+
+
+def _state_spans(transitions: list[Any], start: datetime, end: datetime
+                 ) -> list[tuple[str, datetime, datetime]]:
+    """(state, from, to) for every stretch of the run, from the transition records."""
+    spans = []
+    for current, following in zip(transitions, [*transitions[1:], None], strict=True):
+        begin = max(current.time, start)
+        finish = min(following.time if following is not None else end, end)
+        if finish > begin:
+            spans.append((current.to_state, begin, finish))
+    return spans
+
+
+def parks(transitions: list[Any], end: datetime) -> list[dict[str, Any]]:
+    """Every time the unit parked: when, why, and how long until it reopened."""
+    found: list[dict[str, Any]] = []
+    for record in transitions:
+        if record.to_state == "parking" and record.from_state not in ("parked", "parking"):
+            found.append({"start": record.time, "end": None, "reason": record.reason})
+        elif record.to_state == "ready" and found and found[-1]["end"] is None:
+            found[-1]["end"] = record.time
+    for item in found:
+        finish = item["end"] or end
+        item["duration_s"] = (finish - item["start"]).total_seconds()
+    return found
+
+
+def missed(unit: Observatory, summary: NightSummary) -> list[str]:
+    """What the night planned but did not do."""
+    settings = unit.settings.calibrations
+    warnings = []
+    if settings.twilight_flats.enabled:
+        if not unit.evening_flats_done:
+            warnings.append("no evening sky flats")
+        if not unit.morning_flats_done:
+            warnings.append("no morning sky flats")
+    if not unit.housekeeping_done:
+        warnings.append("no morning housekeeping (bias, darks, dome flats)")
+    else:
+        for kind in ("BIAS", "DARK"):
+            if not summary.calibration_frames.get(kind):
+                warnings.append(f"no {kind.lower()} frames")
+    if summary.dark_s > 0 and not summary.light_frames:
+        warnings.append("no light frame: " + "; ".join(summary.no_light_reasons()))
+    if unit.settings.autofocus.enabled and summary.light_frames and not summary.focus_runs:
+        warnings.append("no autofocus run")
+    return warnings

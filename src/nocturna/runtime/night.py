@@ -22,10 +22,13 @@ from nocturna.core.clock import Clock, VirtualClock, get_clock, use_clock
 from nocturna.core.config import Config
 from nocturna.core.errors import ConfigError
 from nocturna.core.virtualtime import running_virtual_loop
+from nocturna.observatory.observe import close_open_observations
 from nocturna.observatory.summary import NightSummary, summarize
 from nocturna.observatory.telemetry import record_unit_status
 from nocturna.observatory.unit import Observatory
 from nocturna.runtime.plan import MORNING, NightPlan, plan_run, weather_source
+from nocturna.runtime.reconcile import reconcile_images
+from nocturna.runtime.resume import resume_night
 from nocturna.states.machine import StopRequest
 
 log = logging.getLogger(__name__)
@@ -92,7 +95,9 @@ async def _run(config: Config, plan: NightPlan, *, simulate: bool, fields: str |
     storage = Storage.open(config.model.storage.url, data_dir=config.data_dir)
     unit: Observatory | None = None
     try:
+        reconcile_images(storage, config.data_dir)
         unit = build_observatory(config, devices, storage, fields=fields)
+        resume_night(unit, clock.now())
         if on_unit is not None:
             on_unit(unit)
         await unit.start()
@@ -111,6 +116,7 @@ async def _run(config: Config, plan: NightPlan, *, simulate: bool, fields: str |
             await asyncio.gather(*tasks, return_exceptions=True)
             if on_status is not None:
                 on_status(unit)  # the last transitions
+        close_open_observations(unit)
         summary = await summarize(unit, started, clock.now())
         summary.failure = machine.failure
         summary.seed = plan.seed

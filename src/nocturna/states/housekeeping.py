@@ -9,6 +9,9 @@ if TYPE_CHECKING:
 
 
 async def on_enter(unit: Observatory) -> tuple[str, str]:
+    from nocturna.observatory.observe import close_open_observations
+
+    close_open_observations(unit)  # the night is over
     if unit.housekeeping_done:
         return "sleeping", "calibrations already taken"
     unit.status.field = "calibrations"

@@ -4,8 +4,8 @@ The mount, dome, focuser, filter wheel, weather station, safety monitor and cove
 calibrator are alpaca-simulators' (a separate process, software nocturna did not
 write); the camera, which renders light frames offline, is a simulated camera served
 by nocturna's own Alpaca server. The unit sees only ``driver: alpaca`` entries, as in
-any site file, and runs the state machine on a simulated clock 30× faster than real
-time for 10 minutes of an astronomical night.
+any site file. With real devices a unit runs on real time, so the site is put where it
+is night now, and the run lasts a real minute and a half of short exposures.
 """
 
 from __future__ import annotations
@@ -19,27 +19,25 @@ from ruamel.yaml import YAML
 
 from nocturna.alpaca.runner import start_in_thread
 from nocturna.core.astro import local_sidereal_time, site_location
-from nocturna.core.clock import SimClock, use_clock
 from nocturna.core.config import Config
 from nocturna.core.storage import Storage
 from nocturna.devices.alpaca.camera import AlpacaCamera
 from nocturna.devices.alpaca.mount import AlpacaMount
 from nocturna.devices.factory import build_devices
-from nocturna.observatory.night import run_night
-from nocturna.observatory.sun import SunAltitudes
+from nocturna.runtime.runner import run
+from unit_helpers import dark_longitude_now
 
-SPEED = 30.0
-WINDOW = timedelta(minutes=10)
+WINDOW = timedelta(seconds=90)
 
 
-def _site_file(tmp_path: Path, simulators: str, nocturna: str) -> Path:
+def _site_file(tmp_path: Path, simulators: str, nocturna: str, longitude: float) -> Path:
     def remote(name: str, address: str = simulators, **extra: object) -> dict[str, object]:
         return {"name": name, "driver": "alpaca", "address": address, "device_number": 0,
                 **extra}
 
     site = {
         "data_dir": str(tmp_path / "data"),
-        "clock": {"mode": "simulated"},
+        "site": {"longitude": f"{longitude} deg"},
         # The camera (nocturna's server) cannot see where alpaca-simulators' mount points,
         # so the loops that measure the sky stay off here.
         "observatory": {"calibrations": {"twilight_flats": {"enabled": False},
@@ -67,30 +65,28 @@ def _fields_file(tmp_path: Path, config: Config, start: datetime) -> Path:
     location = site_location(config.model.site)
     ra_deg = local_sidereal_time(location, start + WINDOW / 2).deg
     fields = {"fields": [{"name": "Overhead", "ra": f"{ra_deg:.4f} deg", "dec": "20 deg",
-                          "priority": 1, "exptime": "20 s", "filter": "Luminance",
+                          "priority": 1, "exptime": "5 s", "filter": "Luminance",
                           "min_nexp": 40, "exp_set_size": 2}]}
     path = tmp_path / "fields.yaml"
     YAML(typ="safe", pure=True).dump(fields, path)
     return path
 
 
-async def test_a_night_runs_with_every_device_over_alpaca(alpaca_sim: str,
-                                                         tmp_path: Path) -> None:
-    served = Config.load(None, load_local=False, environ={})
-    demo_site = served.model.site
-    evening = SunAltitudes(site_location(demo_site)).crossing(
-        demo_site.twilight.observe.to_value("deg"), datetime.now(UTC), rising=False)
-    assert evening is not None
-    start = evening + timedelta(minutes=5)
-    with use_clock(SimClock(start, SPEED)):
-        camera_unit = build_devices(served, simulate=True)
-        with start_in_thread(camera_unit, unit="camera-server") as camera_server:
-            nocturna = camera_server.url.removeprefix("http://")
-            config = Config.load(_site_file(tmp_path, alpaca_sim, nocturna), environ={})
-            fields = _fields_file(tmp_path, config, start)
-            units = []
-            summary = await run_night(config, start=start, until=start + WINDOW, speed=SPEED,
-                                      fields=fields, on_unit=units.append)
+def test_a_night_runs_with_every_device_over_alpaca(alpaca_sim: str, tmp_path: Path) -> None:
+    longitude = dark_longitude_now()
+    served = Config.load(None, overrides={"site.longitude": f"{longitude} deg"},
+                         load_local=False, environ={})
+    camera_unit = build_devices(served, simulate=True)
+    with start_in_thread(camera_unit, unit="camera-server") as camera_server:
+        nocturna = camera_server.url.removeprefix("http://")
+        config = Config.load(_site_file(tmp_path, alpaca_sim, nocturna, longitude), environ={})
+        start = datetime.now(UTC)
+        fields = _fields_file(tmp_path, config, start)
+        units = []
+        result = run(config, until=start + WINDOW, fields=fields, on_unit=units.append,
+                     signals=False)
+    summary = result.summary
+    assert summary.time_base == "real time"
 
     unit = units[0]
     assert isinstance(unit.devices.mount, AlpacaMount)

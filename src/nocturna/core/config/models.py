@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from nocturna.core.config.quantity import (
     Altitude,
@@ -239,6 +239,30 @@ class TrackingCorrectionConfig(Strict):
     max_correction: Angle  # larger ones are clipped to this
 
 
+class FaultRecoveryConfig(Strict):
+    """Components in FAULT retry by themselves (see nocturna.instrument.components)."""
+
+    enabled: bool
+    first_retry: Duration  # first attempt this long after the fault
+    max_retry: Duration  # the wait doubles after each failed attempt, up to this
+
+    @field_validator("first_retry")
+    @classmethod
+    def _positive_first_retry(cls, value: Any) -> Any:
+        if not float(value.to_value("s")) > 0:
+            raise ValueError("expected a duration above 0, e.g. '30 s'")
+        return value
+
+    @field_validator("max_retry")
+    @classmethod
+    def _not_below_first_retry(cls, value: Any, info: ValidationInfo) -> Any:
+        first = info.data.get("first_retry")  # absent if it was invalid itself
+        if first is not None and float(value.to_value("s")) < float(first.to_value("s")):
+            raise ValueError(f"expected at least first_retry ({first.to_value('s'):g} s), "
+                             "e.g. '10 min'")
+        return value
+
+
 class ObservatoryConfig(Strict):
     """How the unit runs the night: state table, safety, calibrations, loops."""
 
@@ -250,6 +274,7 @@ class ObservatoryConfig(Strict):
     autofocus: AutofocusConfig
     tracking: TrackingCorrectionConfig
     heartbeat_interval: Duration
+    fault_recovery: FaultRecoveryConfig
     status_interval: Duration  # telemetry of where the mount points
 
 
