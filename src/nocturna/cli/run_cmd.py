@@ -47,8 +47,9 @@ def run(
     simulate: Annotated[bool, typer.Option(
         "--simulate", help="Simulate every device and run on a simulated clock.")] = False,
     start: Annotated[str | None, typer.Option(
-        metavar="TIME",
-        help="Simulated start, ISO 8601 UTC (default: before the next evening twilight).")
+        metavar="TIME|continue",
+        help="Simulated start, ISO 8601 UTC (default: before the next evening twilight); "
+             "'continue': just after the last time the data directory records.")
     ] = None,
     speed: Annotated[float | None, typer.Option(
         min=0.001, max=1e6,
@@ -72,7 +73,7 @@ def run(
     from nocturna.runtime.runner import run as run_unit
 
     state: CliContext = ctx.obj
-    begin = parse_start(start)
+    begin = start if start == "continue" else parse_start(start)
     stop = _until(until)
     if fields is not None and not fields.is_file():
         raise InvalidValueError(f"--fields {str(fields)!r}: no such file")

@@ -3,7 +3,9 @@
 The bytes go to a temporary file in the same directory, are flushed and fsynced, and
 the temporary file is then renamed onto the final name (or, when an existing file must
 not be replaced, hard-linked there, which fails if the name is taken); finally the
-directory itself is fsynced so the new name survives a power cut.
+directory itself is fsynced so the new name survives a power cut. A simulated disk
+shortage (:mod:`nocturna.core.diskspace`) refuses the write first, with
+``OSError(errno.ENOSPC)``, as a full disk would.
 
 Temporary files are named ``.<final name>.<random hex>.tmp``: hidden, with a suffix no
 reader takes for data, so a file left by a killed process is never mistaken for a
@@ -19,6 +21,7 @@ import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
+from nocturna.core.diskspace import check_room
 from nocturna.core.errors import InvalidValueError
 
 TEMPORARY_SUFFIX = ".tmp"
@@ -94,11 +97,14 @@ def atomic_write_bytes(
     ``overwrite=False`` refuses an existing file with :class:`InvalidValueError`
     (checked before writing and again, race-free, when publishing). A new file gets
     ``mode`` less the umask; a replaced file keeps its permission bits. The parent
-    directory is created if needed.
+    directory is created if needed. ``OSError(errno.ENOSPC)`` when a simulated
+    shortage leaves no room (see :mod:`nocturna.core.diskspace`).
     """
     path = Path(path)
     if not overwrite and path.exists():
         raise _exists_error(path)
+    with memoryview(data) as view:
+        check_room(path, view.nbytes)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = temporary_name(path)
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), mode)

@@ -12,12 +12,18 @@ defines one of those members, :class:`Device` wraps it so that every call
   (``read_only=True``, and ``info``/``state`` always) or works while disconnected:
   ``gate(device, member)`` raises to refuse the call (a component that is not
   ENABLED refuses everything that acts, see :mod:`nocturna.instrument.components`);
+* awaits the device's optional ``fault`` hook, ``await fault(device, member)``, after
+  the connected check and inside the timeout, for every member (read-only ones,
+  ``connect`` and ``disconnect`` included): injected faults of a simulated device
+  (:mod:`nocturna.devices.sim.faults`) hang there (the call then times out), raise
+  (a lost link, a driver error) or pass. While ``fault.link_down(device)`` is true the
+  device reads disconnected;
 * reports how it ended to the device's optional ``outcome(device, member, error)``
   callback (``error`` is None on success; cancellation is not reported; members
   declared with ``connected=False`` are not reported either).
 
 A member called from inside another member of the same device (a driver override
-calling ``super()``) is neither gated nor reported again: the outer call is.
+calling ``super()``) is neither gated, faulted nor reported again: the outer call is.
 
 Drivers therefore cannot forget any of these. Long operations (slews, exposures, moves)
 follow ASCOM: the call starts them and returns; the state snapshot shows progress;
@@ -34,7 +40,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from dataclasses import asdict, dataclass
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, Protocol, TypeVar
 
 from nocturna.core.clock import Clock, get_clock
 from nocturna.core.errors import (
@@ -54,6 +60,17 @@ Gate = Callable[["Device", str], None]
 """``gate(device, member)``: raise to refuse a command that acts."""
 Outcome = Callable[["Device", str, "Exception | None"], "Awaitable[None] | None"]
 """``outcome(device, member, error)``: how a command ended (None: it succeeded)."""
+
+
+class FaultHook(Protocol):
+    """Injected faults of one device (see the module docstring)."""
+
+    async def __call__(self, device: Device, member: str) -> None:
+        """Before ``member`` runs: hang, raise, or return to let it run."""
+
+    def link_down(self, device: Device) -> bool:
+        """Whether the device's link is down now (it then reads disconnected)."""
+
 
 _SPEC = "__nocturna_command__"
 _GUARDED = "__nocturna_guarded__"
@@ -99,12 +116,15 @@ def _spec_for(cls: type, name: str) -> CommandSpec | None:
 def _guard(func: Callable[..., Awaitable[Any]], name: str, spec: CommandSpec) -> Any:
     gated = spec.connected and not (spec.read_only or name in _READ_ONLY_MEMBERS)
 
-    async def run(self: Device, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    async def run(self: Device, args: tuple[Any, ...], kwargs: dict[str, Any],
+                  outermost: bool = True) -> Any:
         if spec.connected and not self.connected:
             raise NotConnectedError(f"{self.kind} {self.name!r} is not connected ({name})")
         timeout = spec.timeout_s if spec.timeout_s is not None else self.timeout_s
         try:
             async with asyncio.timeout(timeout):
+                if outermost and self.fault is not None:
+                    await self.fault(self, name)
                 return await func(self, *args, **kwargs)
         except TimeoutError as exc:
             if isinstance(exc, DeviceTimeoutError):
@@ -117,7 +137,7 @@ def _guard(func: Callable[..., Awaitable[Any]], name: str, spec: CommandSpec) ->
     async def guarded(self: Device, *args: Any, **kwargs: Any) -> Any:
         outer = _ACTIVE.get()
         if id(self) in outer:  # called by another member of this device: that one reports
-            return await run(self, args, kwargs)
+            return await run(self, args, kwargs, outermost=False)
         if gated and self.gate is not None:
             self.gate(self, name)
         token = _ACTIVE.set(outer | {id(self)})
@@ -182,6 +202,8 @@ class Device(ABC):
     """Called before every command that acts; raises to refuse it (see the module doc)."""
     outcome: Outcome | None = None
     """Told how every connected command ended (see the module doc)."""
+    fault: FaultHook | None = None
+    """Injected faults, awaited inside every call (simulation; see the module doc)."""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -233,6 +255,8 @@ class Device(ABC):
 
     @property
     def connected(self) -> bool:
+        if self.fault is not None and self._connected:
+            return not self.fault.link_down(self)
         return self._connected
 
     # ----------------------------------------------------------- connection

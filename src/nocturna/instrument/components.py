@@ -52,6 +52,7 @@ import asyncio
 import contextlib
 import inspect
 import logging
+import math
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -164,6 +165,11 @@ def _describe(error: BaseException) -> str:
     return f"{type(error).__name__}: {text}" if text else type(error).__name__
 
 
+def _finite(value: object) -> bool:
+    return (isinstance(value, int | float) and not isinstance(value, bool)
+            and math.isfinite(value))
+
+
 def _names(states: Iterable[SummaryState]) -> str:
     order = {state: index for index, state in enumerate((*_LADDER, FAULT))}
     return ", ".join(state.name for state in sorted(states, key=order.__getitem__))
@@ -197,17 +203,13 @@ class RecoveryPolicy:
     log_every: int = 5
 
     def __post_init__(self) -> None:
-        finite = (float("-inf"), float("inf"))
-        if not (isinstance(self.first_retry_s, int | float) and self.first_retry_s > 0
-                and self.first_retry_s not in finite):
+        if not (_finite(self.first_retry_s) and self.first_retry_s > 0):
             raise InvalidValueError(
                 f"first_retry_s must be a finite number > 0, got {self.first_retry_s!r}")
-        if not (isinstance(self.max_retry_s, int | float)
-                and self.max_retry_s >= self.first_retry_s and self.max_retry_s not in finite):
+        if not (_finite(self.max_retry_s) and self.max_retry_s >= self.first_retry_s):
             raise InvalidValueError(f"max_retry_s must be a finite number >= first_retry_s "
                                     f"({self.first_retry_s!r}), got {self.max_retry_s!r}")
-        if not (isinstance(self.factor, int | float) and self.factor >= 1
-                and self.factor not in finite):
+        if not (_finite(self.factor) and self.factor >= 1):
             raise InvalidValueError(f"factor must be a finite number >= 1, got {self.factor!r}")
         if isinstance(self.log_every, bool) or not isinstance(self.log_every, int) \
                 or self.log_every < 1:
@@ -501,8 +503,8 @@ class Component:
                 f" ({reason})" if reason else "",
                 extra={"component": self.name, "from": previous.value, "to": state.value,
                        "reason": reason})
-        if self._attempt is not None and state is FAULT:
-            self._summarise_failed_attempt()
+        if state is FAULT:
+            self._report_recovery_plan()
         self.events.publish("component.state", self.name, time=now,
                             **{"from": previous, "to": state, "reason": reason})
         if state is not OFFLINE and not self._closed:
@@ -531,17 +533,20 @@ class Component:
             return  # cancelled while the attempt was under way
         delay = self.recovery.delay_s(self.recovery_attempts)
         self.next_recovery = now + timedelta(seconds=delay)
-        if self._attempt is None:
-            log.info("%s: recovery attempt 1 in %g s", self.label, delay,
-                     extra={"component": self.name, "next_recovery": self.next_recovery})
 
-    def _summarise_failed_attempt(self) -> None:
-        """Log a repeating FAULT every ``log_every`` failed attempts, not every time."""
-        policy, attempts = self.recovery, self.recovery_attempts
+    def _report_recovery_plan(self) -> None:
+        """After entering FAULT: log the first planned attempt (INFO), or summarise a
+        repeating FAULT every ``log_every`` failed attempts (WARNING), never every time."""
+        policy, attempts, due = self.recovery, self.recovery_attempts, self.next_recovery
+        wait = ("no further attempt" if due is None else
+                f"next in {(due - self.clock.now()).total_seconds():g} s")
+        if self._attempt is None:
+            if due is not None:
+                log.info("%s: recovery from FAULT planned, %s", self.label, wait,
+                         extra={"component": self.name, "next_recovery": due})
+            return
         if policy is None or attempts % policy.log_every:
             return
-        wait = ("no further attempt" if self.next_recovery is None else
-                f"next in {(self.next_recovery - self.clock.now()).total_seconds():g} s")
         log.warning("%s still in FAULT after %d recovery attempts (%s; %s)", self.label,
                     attempts, self.fault_reason, wait,
                     extra={"component": self.name, "attempts": attempts})
@@ -607,7 +612,7 @@ class Component:
     def _recovered(self, attempt: int) -> None:
         self.probe_failures = 0
         self._record_heartbeat()
-        self._recover_to = None
+        self._forget_recovery()
         now = self.clock.now()
         log.warning("%s recovered from FAULT: %s again after %d recovery attempt%s",
                     self.label, self._state.name, attempt, "" if attempt == 1 else "s",

@@ -41,7 +41,7 @@ async def run_night(
     config: Config,
     *,
     simulate: bool = False,
-    start: datetime | None = None,
+    start: datetime | str | None = None,
     until: str | datetime | None = MORNING,
     speed: float | None = None,
     seed: int | None = None,

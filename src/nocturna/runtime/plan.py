@@ -26,6 +26,10 @@ log = logging.getLogger(__name__)
 
 WEATHER_DIR = Path(nocturna.observatory.__path__[0]) / "weather"
 MORNING = "morning"
+CONTINUE = "continue"
+"""``--start continue``: a simulated unit goes on from the last time its data records."""
+RESTART_GAP = timedelta(minutes=1)
+"""How long after the last recorded instant a continued simulated run starts."""
 DEFAULT_SEED = 1
 """The seed of a simulated run that names none: the same night every time."""
 
@@ -67,7 +71,20 @@ class NightPlan:
         return f"virtual time paced at {self.pace:g}x"
 
 
-def plan_run(config: Config, *, start: datetime | None, until: str | datetime | None,
+def continue_from(config: Config) -> datetime:
+    """Where ``--start continue`` starts: just after the last instant the data records."""
+    from nocturna.core.storage import Storage
+    from nocturna.runtime.resume import last_recorded_time
+
+    with Storage.open(config.model.storage.url, data_dir=config.data_dir) as storage:
+        last = last_recorded_time(storage)
+    if last is None:
+        raise ConfigError(f"--start continue: {config.data_dir} records no earlier run "
+                          "to continue from; give --start TIME")
+    return last + RESTART_GAP
+
+
+def plan_run(config: Config, *, start: datetime | str | None, until: str | datetime | None,
              speed: float | None, simulate: bool, seed: int | None = None) -> NightPlan:
     """Resolve ``--start``, ``--until``, ``--speed`` and ``--seed`` (see the module doc)."""
     from nocturna.core.astro import site_location
@@ -76,6 +93,10 @@ def plan_run(config: Config, *, start: datetime | None, until: str | datetime | 
     sun = SunAltitudes(site_location(site))
     flat = site.twilight.flat.to_value("deg")
     virtual = all_simulated(config, simulate=simulate)
+    if start == CONTINUE and virtual:
+        start = continue_from(config)
+    elif isinstance(start, str):
+        start = parse_instant(start)
     if not virtual and speed is not None:
         raise ConfigError(f"--speed {speed:g}: this unit has real devices, so it runs on real "
                           "time; --speed needs every device simulated (--simulate)")

@@ -26,6 +26,7 @@ from nocturna.observatory.observe import OBSERVING
 from nocturna.observatory.summary import LIGHT_TYPES
 
 if TYPE_CHECKING:
+    from nocturna.core.storage import Storage
     from nocturna.observatory.unit import Observatory
 
 log = logging.getLogger(__name__)
@@ -117,3 +118,13 @@ def _logged(report: ResumeReport) -> ResumeReport:
     if report.resumed:
         log.warning("resuming the night: %s", report)
     return report
+
+
+def last_recorded_time(storage: Storage) -> datetime | None:
+    """The latest instant the data directory records (a transition or the unit's status):
+    where a simulated unit that was stopped or killed continues from."""
+    times = [record.time for record in storage.list_transitions(limit=1)]
+    status = storage.get_current("unit.status")
+    if status is not None:
+        times.append(status.time)
+    return max(times) if times else None

@@ -42,7 +42,7 @@ def run(
     config: Config,
     *,
     simulate: bool = False,
-    start: datetime | None = None,
+    start: datetime | str | None = None,
     until: str | datetime | None = MORNING,
     speed: float | None = None,
     seed: int | None = None,

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import logging
 import math
-import shutil
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from nocturna.core.diskspace import free_bytes
 from nocturna.devices.types import ShutterState
 from nocturna.instrument.components import SummaryState
 
@@ -172,11 +172,8 @@ class SafetySupervisor:
     def disk(self) -> list[str]:
         """Enough free space where the images go."""
         minimum_mb = self.unit.settings.safety.min_free_disk_mb
-        path = self.unit.config.data_dir
-        try:
-            while not path.exists() and path != path.parent:
-                path = path.parent
-            free_mb = shutil.disk_usage(path).free / 1e6
+        try:  # a data directory not created yet: the file system that will hold it
+            free_mb = free_bytes(self.unit.config.data_dir) / 1e6
         except OSError as exc:
             return [f"cannot read the free space of {self.unit.config.data_dir} ({exc})"]
         if free_mb < minimum_mb or math.isnan(free_mb):
