@@ -11,6 +11,11 @@ from datetime import datetime, timedelta
 import pytest
 from test_components import REAL_LIMIT_S, Bench, FlakyFocuser, settle
 
+from nocturna.components import (
+    DeviceComponent,
+    RecoveryPolicy,
+    SummaryState,
+)
 from nocturna.core.clock import SimClock, use_clock
 from nocturna.core.config import Config
 from nocturna.core.errors import (
@@ -20,11 +25,6 @@ from nocturna.core.errors import (
     InvalidValueError,
 )
 from nocturna.core.events import Subscription
-from nocturna.instrument.components import (
-    DeviceComponent,
-    RecoveryPolicy,
-    SummaryState,
-)
 from unit_helpers import MIDNIGHT, close_unit, make_unit, unit_config
 
 OFFLINE, STANDBY, DISABLED, ENABLED, FAULT = (
@@ -316,7 +316,7 @@ async def test_a_closed_component_does_not_recover(bench):
 
 # ------------------------------------------------------------------- logging
 async def test_a_repeating_fault_is_logged_at_error_once_then_summarised(bench):
-    with logged("nocturna.instrument.components") as records:
+    with logged("nocturna.components") as records:
         _, component, _ = await faulted(bench, RecoveryPolicy(30, 30, log_every=5))
         await run_for(bench, 30 * 12, step=10)
     assert component.recovery_attempts == 12

@@ -7,16 +7,7 @@ import logging
 
 import pytest
 
-from nocturna.core.clock import SimClock
-from nocturna.core.errors import (
-    DeviceTimeoutError,
-    InvalidOperationError,
-    InvalidValueError,
-)
-from nocturna.core.events import EventBus, Subscription
-from nocturna.devices.sim.filterwheel import SimFilterWheel
-from nocturna.devices.sim.focuser import SimFocuser
-from nocturna.instrument.components import (
+from nocturna.components import (
     Component,
     ComponentGroup,
     ComponentStateError,
@@ -26,6 +17,15 @@ from nocturna.instrument.components import (
     SummaryState,
     parse_state,
 )
+from nocturna.core.clock import SimClock
+from nocturna.core.errors import (
+    DeviceTimeoutError,
+    InvalidOperationError,
+    InvalidValueError,
+)
+from nocturna.core.events import EventBus, Subscription
+from nocturna.devices.sim.filterwheel import SimFilterWheel
+from nocturna.devices.sim.focuser import SimFocuser
 
 OFFLINE, STANDBY, DISABLED, ENABLED, FAULT = (
     SummaryState.OFFLINE, SummaryState.STANDBY, SummaryState.DISABLED, SummaryState.ENABLED,
@@ -256,7 +256,7 @@ async def test_leaving_fault_reaches_standby_even_if_disconnecting_fails(bench):
     component = await in_state(bench.component(focuser), FAULT)
     focuser.disconnect_error = OSError("no answer")
     handler = ListHandler()  # on the module's logger: the "nocturna" logger may not propagate
-    logger = logging.getLogger("nocturna.instrument.components")
+    logger = logging.getLogger("nocturna.components")
     logger.addHandler(handler)
     try:
         await component.standby()

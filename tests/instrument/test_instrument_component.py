@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from instrument_helpers import NIGHT, make_rig
 
+from nocturna.components import LivelinessError, SummaryState
 from nocturna.core.clock import SimClock, use_clock
 from nocturna.core.errors import InvalidOperationError
-from nocturna.instrument.components import LivelinessError, SummaryState
 from nocturna.instrument.instrument import instrument_components
 
 

@@ -4,13 +4,7 @@ directory, and a run killed at any moment resumes without replaying the night.""
 from __future__ import annotations
 
 import signal
-from pathlib import Path
 
-from ruamel.yaml import YAML
-
-from nocturna.core.storage import Storage
-from nocturna.images.fits import verify_fits
-from nocturna.runtime.reconcile import reconcile_images
 from process_helpers import (
     NIGHT_START,
     count,
@@ -19,6 +13,11 @@ from process_helpers import (
     start_run,
     wait_for,
 )
+from ruamel.yaml import YAML
+
+from nocturna.core.storage import Storage
+from nocturna.images.fits import verify_fits
+from nocturna.runtime.reconcile import reconcile_images
 
 UNTIL = "2026-12-15T12:00:00Z"
 

@@ -12,7 +12,7 @@ from rich.table import Table
 from nocturna.cli.context import CliContext
 from nocturna.cli.output import console
 from nocturna.cli.session import instrument_session, parse_start
-from nocturna.instrument.components import ComponentGroup
+from nocturna.components import ComponentGroup
 
 
 def components_table(group: ComponentGroup) -> Table:

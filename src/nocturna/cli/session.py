@@ -9,6 +9,7 @@ from datetime import datetime
 
 from nocturna.cli.context import CliContext
 from nocturna.cli.output import console
+from nocturna.components import ComponentGroup
 from nocturna.core.clock import SimClock, parse_instant, use_clock
 from nocturna.core.config import Config
 from nocturna.core.errors import InvalidValueError
@@ -16,7 +17,6 @@ from nocturna.core.storage import Storage
 from nocturna.devices.factory import DeviceSet, build_devices
 from nocturna.devices.mount import Mount
 from nocturna.instrument.build import build_instrument
-from nocturna.instrument.components import ComponentGroup
 from nocturna.instrument.instrument import Instrument, instrument_components
 
 

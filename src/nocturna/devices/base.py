@@ -11,7 +11,7 @@ defines one of those members, :class:`Device` wraps it so that every call
 * passes the device's optional ``gate`` first, unless the member only reads
   (``read_only=True``, and ``info``/``state`` always) or works while disconnected:
   ``gate(device, member)`` raises to refuse the call (a component that is not
-  ENABLED refuses everything that acts, see :mod:`nocturna.instrument.components`);
+  ENABLED refuses everything that acts, see :mod:`nocturna.components`);
 * awaits the device's optional ``fault`` hook, ``await fault(device, member)``, after
   the connected check and inside the timeout, for every member (read-only ones,
   ``connect`` and ``disconnect`` included): injected faults of a simulated device

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from nocturna.components import Component, ComponentGroup
 from nocturna.core.clock import Clock, get_clock
 from nocturna.core.errors import (
     InvalidOperationError,
@@ -42,7 +43,6 @@ from nocturna.devices.camera import Camera, CameraImage
 from nocturna.images import header as h
 from nocturna.images.fits import WrittenImage
 from nocturna.images.wcs import plate_scale_arcsec
-from nocturna.instrument.components import Component, ComponentGroup
 from nocturna.instrument.exposure_ids import ExposureIdSource, next_group_id, split_exposure_id
 from nocturna.instrument.frame import (
     OBSERVATION_ROW_CARD,

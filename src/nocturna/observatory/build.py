@@ -6,17 +6,17 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from nocturna.core.clock import Clock
-from nocturna.core.config import Config
-from nocturna.core.events import EventBus
-from nocturna.devices.factory import DeviceSet
-from nocturna.instrument.build import build_instrument
-from nocturna.instrument.components import (
+from nocturna.components import (
     ChangeCallback,
     ComponentGroup,
     RecoveryPolicy,
     StateChange,
 )
+from nocturna.core.clock import Clock
+from nocturna.core.config import Config
+from nocturna.core.events import EventBus
+from nocturna.devices.factory import DeviceSet
+from nocturna.instrument.build import build_instrument
 from nocturna.instrument.instrument import InstrumentComponent
 from nocturna.observatory.unit import Observatory
 

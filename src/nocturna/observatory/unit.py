@@ -22,11 +22,11 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
+from nocturna.components import ComponentGroup
 from nocturna.core.clock import Clock, get_clock
 from nocturna.core.config import Config
 from nocturna.core.events import EventBus, get_event_bus
 from nocturna.devices.factory import DeviceSet
-from nocturna.instrument.components import ComponentGroup
 from nocturna.instrument.instrument import Instrument
 from nocturna.observatory.nightlog import NightLog
 from nocturna.observatory.sun import SunAltitudes

@@ -13,9 +13,9 @@ import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from nocturna.components import SummaryState
 from nocturna.core.diskspace import free_bytes
 from nocturna.devices.types import ShutterState
-from nocturna.instrument.components import SummaryState
 
 if TYPE_CHECKING:
     from nocturna.observatory.unit import Observatory

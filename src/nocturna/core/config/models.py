@@ -240,7 +240,7 @@ class TrackingCorrectionConfig(Strict):
 
 
 class FaultRecoveryConfig(Strict):
-    """Components in FAULT retry by themselves (see nocturna.instrument.components)."""
+    """Components in FAULT retry by themselves (see nocturna.components)."""
 
     enabled: bool
     first_retry: Duration  # first attempt this long after the fault

@@ -24,6 +24,13 @@ Scenario files (YAML), loaded by :func:`load_scenario`::
       - {until: "2026-12-15T23:00Z", sky: clear}
       - {from: "23:30", until: "01:30", clouds: 80}
       - {from: "03:00", rain: 2.0}
+    faults:                # optional: faults injected into the simulated unit
+      - {kind: freeze, device: mount0, from: "23:00", until: "23:05"}
+      - {kind: disconnect, device: foc0, from: "01:00", duration: 600}
+      - {kind: exception, device: cam0, from: "02:00"}
+      - {kind: slow_readout, device: cam0, from: "03:00", until: "04:00", factor: 5}
+      - {kind: disk_full, from: "04:30", duration: 1800}
+      - {kind: clock_jump, from: "05:00", seconds: 120}
 
 A file may also be just the list of intervals. Each interval has:
 
@@ -43,17 +50,26 @@ the values given. Implied: rain without clouds given means overcast (100 %) and
 humid (95 %); wind without gust means gusts of 1.5 × the wind. Outside every
 interval it is the base. Mistakes raise :class:`ConfigError` naming the entry and
 the field (``timeline[2].clouds: ...``).
+
+``faults`` (:mod:`nocturna.devices.sim.faults`, which describes every kind): each
+entry has a ``kind``, ``from`` (times as above), ``until`` or ``duration`` (seconds)
+for faults that last, ``device`` for device faults, and the kind's parameters. The
+scenario's :attr:`WeatherScenario.faults` holds them (an empty plan by default);
+``build_devices(..., scenario=...)`` installs them on the simulated devices, and
+whoever builds the unit starts the plan's unit-wide faults (``disk_full``,
+``clock_jump``) with :meth:`~nocturna.devices.sim.faults.FaultPlan.start`.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from nocturna.core.clock import Clock
@@ -62,6 +78,11 @@ from nocturna.core.yamlfile import read_yaml
 from nocturna.devices.sim import options as opt
 from nocturna.devices.sim.focuser import daily_temperature_c
 from nocturna.devices.sim.motion import wrap
+
+if TYPE_CHECKING:
+    from nocturna.devices.sim.faults import FaultPlan
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -119,6 +140,21 @@ PRESETS: dict[str, dict[str, float]] = {
 
 class WeatherScenario(ABC):
     """What the weather is at any instant (a pure function of time)."""
+
+    _faults: FaultPlan | None = None
+
+    @property
+    def faults(self) -> FaultPlan:
+        """The faults to inject into the simulated unit (an empty plan by default)."""
+        if self._faults is None:
+            from nocturna.devices.sim.faults import FaultPlan
+
+            self._faults = FaultPlan()
+        return self._faults
+
+    @faults.setter
+    def faults(self, plan: FaultPlan) -> None:
+        self._faults = plan
 
     @abstractmethod
     def at(self, t: float) -> Weather:
@@ -360,10 +396,10 @@ def scenario_from_data(data: Any, *, start: datetime | None = None,
         raise ConfigError(f"weather scenario: expected a mapping or a list of intervals, "
                           f"got {type(data).__name__}")
     problems: list[str] = []
-    unknown = set(data) - {"timezone", "night", "defaults", "random", "timeline"}
+    unknown = set(data) - {"timezone", "night", "defaults", "random", "timeline", "faults"}
     if unknown:
         problems.append(f"weather scenario: unknown key(s) {', '.join(sorted(unknown))} "
-                        "(expected timezone, night, defaults, random, timeline)")
+                        "(expected timezone, night, defaults, random, timeline, faults)")
     try:
         zone = _zone(data.get("timezone", timezone))
     except ValueError as exc:
@@ -387,10 +423,16 @@ def scenario_from_data(data: Any, *, start: datetime | None = None,
     base: WeatherScenario = ConstantWeather(replace(Weather(), **base_values))
     if data.get("random") is not None:
         base = _random_from(data["random"], base_values, longitude_deg, problems)
-    intervals = _intervals(data.get("timeline") or [], _Times(zone, night), problems)
+    from nocturna.devices.sim.faults import faults_from_data
+
+    times = _Times(zone, night)
+    intervals = _intervals(data.get("timeline") or [], times, problems)
+    faults = faults_from_data(data.get("faults"), times, problems)
     if problems:
         raise ConfigError(problems)
-    return TimelineWeather(intervals, base) if intervals else base
+    scenario = TimelineWeather(intervals, base) if intervals else base
+    scenario.faults = faults
+    return scenario
 
 
 def _random_from(spec: Any, base_values: Mapping[str, float], longitude_deg: float,
@@ -456,10 +498,12 @@ def load_scenario(source: str | Path | Mapping[str, Any] | list[Any], *,
         path = Path(source)
         data = read_yaml(path, "weather scenario")
         try:
-            return scenario_from_data(data, start=start, timezone=timezone,
-                                      longitude_deg=longitude_deg)
+            scenario = scenario_from_data(data, start=start, timezone=timezone,
+                                          longitude_deg=longitude_deg)
         except ConfigError as exc:
             raise ConfigError([f"{path.name}: {p}" for p in exc.problems]) from None
+        scenario.faults.source = path.name
+        return scenario
     return scenario_from_data(source, start=start, timezone=timezone,
                               longitude_deg=longitude_deg)
 
@@ -480,8 +524,13 @@ def scenario_from_options(options: dict[str, Any], context: Mapping[str, Any],
 
         longitude = float(site.longitude.to_value(u.deg))
     if source is not None:
-        return load_scenario(source, start=clock.now(), timezone=timezone,
-                             longitude_deg=longitude)
+        scenario = load_scenario(source, start=clock.now(), timezone=timezone,
+                                 longitude_deg=longitude)
+        if len(scenario.faults):
+            log.warning("the faults of a device's own scenario (%s) are ignored: give the "
+                        "scenario to the unit (build_devices(scenario=...), --weather)",
+                        source)
+        return scenario
     if seed is not None:
         return RandomWeather(seed, longitude_deg=longitude)
     shared = context.get("scenario")

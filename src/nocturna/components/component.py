@@ -46,206 +46,53 @@ policy, FAULT stays until someone calls ``standby``.
 offline, liveliness and state assertions, software versions, simulation modes.
 """
 
+
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import inspect
 import logging
-import math
-from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable
 from contextvars import ContextVar
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import StrEnum
 from typing import Any
 
+from nocturna.components.recovery import DUE_SLACK_S, RECOVERY_STEPS, RecoveryPolicy
+from nocturna.components.states import (
+    CONNECTED,
+    DISABLED,
+    ENABLED,
+    FAULT,
+    LADDER,
+    OFFLINE,
+    STANDBY,
+    TRANSITIONS,
+    ChangeCallback,
+    LivelinessError,
+    StateChange,
+    SummaryState,
+    describe_error,
+    parse_state,
+    state_names,
+)
 from nocturna.core.clock import Clock, get_clock
 from nocturna.core.errors import (
-    ActionNotImplementedError,
-    DeviceTimeoutError,
     InvalidOperationError,
     InvalidValueError,
-    InvalidWhileParkedError,
-    InvalidWhileSlavedError,
-    NocturnaError,
-    NotImplementedByDeviceError,
-    NotSafeError,
-    OperationCancelledError,
-    ValueNotSetError,
 )
 from nocturna.core.events import EventBus, get_event_bus
-from nocturna.devices.base import Device
 
 log = logging.getLogger(__name__)
 
-__all__ = [
-    "TRANSITIONS",
-    "ChangeCallback",
-    "Component",
-    "ComponentGroup",
-    "ComponentStateError",
-    "DeviceComponent",
-    "LivelinessError",
-    "RecoveryPolicy",
-    "StateChange",
-    "SummaryState",
-    "is_device_failure",
-    "parse_state",
-]
+
+PROBING: ContextVar[Component | None] = ContextVar("nocturna_probing_component", default=None)
 
 
-class SummaryState(StrEnum):
-    """How far a component is under control (see the module docstring)."""
-
-    OFFLINE = "offline"
-    STANDBY = "standby"
-    DISABLED = "disabled"
-    ENABLED = "enabled"
-    FAULT = "fault"
-
-
-OFFLINE, STANDBY, DISABLED, ENABLED, FAULT = (
-    SummaryState.OFFLINE, SummaryState.STANDBY, SummaryState.DISABLED, SummaryState.ENABLED,
-    SummaryState.FAULT,
-)
-_LADDER = (OFFLINE, STANDBY, DISABLED, ENABLED)
-_CONNECTED = frozenset({DISABLED, ENABLED})
-
-TRANSITIONS: Mapping[SummaryState, frozenset[SummaryState]] = {
-    OFFLINE: frozenset({STANDBY, FAULT}),
-    STANDBY: frozenset({OFFLINE, DISABLED, FAULT}),
-    DISABLED: frozenset({STANDBY, ENABLED, FAULT}),
-    ENABLED: frozenset({DISABLED, FAULT}),
-    FAULT: frozenset({STANDBY}),
-}
-"""The allowed single steps (FAULT is entered only through :meth:`Component.fault`)."""
-
-USER_ERRORS: tuple[type[Exception], ...] = (
-    InvalidValueError,
-    InvalidOperationError,
-    NotImplementedByDeviceError,
-    ActionNotImplementedError,
-    OperationCancelledError,
-    ValueNotSetError,
-    InvalidWhileParkedError,
-    InvalidWhileSlavedError,
-    NotSafeError,
-)
-"""Errors that say the request was wrong or untimely, not that the device failed."""
-
-_DUE_SLACK_S = 1e-3
-"""A recovery attempt due within this many clock seconds is due now (float rounding)."""
-
-_RECOVERY_STEPS = ((STANDBY, "leaving FAULT"), (DISABLED, "reconnecting"),
-                   (ENABLED, "re-enabling"))
-"""The walk of a recovery attempt, with how its step reasons name each step."""
-
-_PROBING: ContextVar[Component | None] = ContextVar("nocturna_probing_component", default=None)
-
-
-def parse_state(value: SummaryState | str) -> SummaryState:
-    """A summary state from itself or its name in any case (``"enabled"``, ``"ENABLED"``)."""
-    if isinstance(value, SummaryState):
-        return value
-    if isinstance(value, str):
-        with contextlib.suppress(ValueError):
-            return SummaryState(value.strip().lower())
-    names = ", ".join(state.name for state in SummaryState)
-    raise InvalidValueError(f"{value!r} is not a summary state (one of {names})")
-
-
-def is_device_failure(error: BaseException) -> bool:
-    """Whether ``error`` means the device failed (rather than the request being refused)."""
-    return isinstance(error, Exception) and not isinstance(error, USER_ERRORS)
-
-
-def _describe(error: BaseException) -> str:
-    text = str(error)
-    return f"{type(error).__name__}: {text}" if text else type(error).__name__
-
-
-def _finite(value: object) -> bool:
-    return (isinstance(value, int | float) and not isinstance(value, bool)
-            and math.isfinite(value))
-
-
-def _names(states: Iterable[SummaryState]) -> str:
-    order = {state: index for index, state in enumerate((*_LADDER, FAULT))}
-    return ", ".join(state.name for state in sorted(states, key=order.__getitem__))
-
-
-@dataclass(frozen=True, slots=True)
-class StateChange:
-    """One summary-state change of a component, as given to ``on_change`` callbacks."""
-
-    component: str
-    previous: SummaryState
-    state: SummaryState
-    reason: str
-    time: datetime
-    kind: str = "component"
-    """The component's kind (``"focuser"``, ``"instrument"``...)."""
-
-
-@dataclass(frozen=True, slots=True)
-class RecoveryPolicy:
-    """How a component in FAULT tries to come back by itself (see the module docstring).
-
-    The first attempt comes ``first_retry_s`` clock seconds after the fault; after each
-    failed one the wait grows ``factor`` times, up to ``max_retry_s``. Failed attempts
-    are summarised in the log (at WARNING) every ``log_every`` attempts.
-    """
-
-    first_retry_s: float = 30.0
-    max_retry_s: float = 600.0
-    factor: float = 2.0
-    log_every: int = 5
-
-    def __post_init__(self) -> None:
-        if not (_finite(self.first_retry_s) and self.first_retry_s > 0):
-            raise InvalidValueError(
-                f"first_retry_s must be a finite number > 0, got {self.first_retry_s!r}")
-        if not (_finite(self.max_retry_s) and self.max_retry_s >= self.first_retry_s):
-            raise InvalidValueError(f"max_retry_s must be a finite number >= first_retry_s "
-                                    f"({self.first_retry_s!r}), got {self.max_retry_s!r}")
-        if not (_finite(self.factor) and self.factor >= 1):
-            raise InvalidValueError(f"factor must be a finite number >= 1, got {self.factor!r}")
-        if isinstance(self.log_every, bool) or not isinstance(self.log_every, int) \
-                or self.log_every < 1:
-            raise InvalidValueError(
-                f"log_every must be a whole number >= 1, got {self.log_every!r}")
-
-    def delay_s(self, failed: int) -> float:
-        """Clock seconds to wait for the next attempt after ``failed`` failed attempts."""
-        try:
-            delay = self.first_retry_s * self.factor ** max(0, failed)
-        except OverflowError:
-            return float(self.max_retry_s)
-        return float(min(self.max_retry_s, delay))
-
-
-ChangeCallback = Callable[[StateChange], Awaitable[None] | None]
-
-
-async def _cancel(*tasks: asyncio.Future[Any]) -> None:
+async def cancel_tasks(*tasks: asyncio.Future[Any]) -> None:
     """Cancel ``tasks`` and wait until they have ended (no pending-task warnings)."""
     for task in tasks:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
-
-
-class ComponentStateError(NocturnaError):
-    """One or more components of a group could not be brought to the requested state."""
-
-    def __init__(self, message: str, failures: Mapping[str, BaseException]) -> None:
-        super().__init__(message)
-        self.failures = dict(failures)
-
-
-class LivelinessError(DeviceTimeoutError):
-    """One or more components have not sent a heartbeat recently enough."""
-
 
 class Component:
     """Something under control with a summary state and a heartbeat.
@@ -355,7 +202,7 @@ class Component:
 
     def allowed_next(self) -> list[SummaryState]:
         """The states :meth:`set_state` may step to from here (FAULT only via fault())."""
-        return [state for state in (*_LADDER, FAULT)
+        return [state for state in (*LADDER, FAULT)
                 if state in TRANSITIONS[self._state] and state is not FAULT]
 
     def require_enabled(self, what: str) -> None:
@@ -398,7 +245,7 @@ class Component:
         fault = f" ({self.fault_reason})" if current is FAULT and self.fault_reason else ""
         return InvalidOperationError(
             f"{self.label} cannot go from {current.name}{fault} to {target.name}: {why}; "
-            f"allowed next from {current.name}: {_names(self.allowed_next())}")
+            f"allowed next from {current.name}: {state_names(self.allowed_next())}")
 
     def _next_step(self, target: SummaryState) -> SummaryState:
         current = self._state
@@ -407,8 +254,8 @@ class Component:
                 return STANDBY
             raise self._refusal(target, "a FAULT is left only through STANDBY "
                                         "(put it in STANDBY first)")
-        here, there = _LADDER.index(current), _LADDER.index(target)
-        return _LADDER[here + (1 if there > here else -1)]
+        here, there = LADDER.index(current), LADDER.index(target)
+        return LADDER[here + (1 if there > here else -1)]
 
     def _accepts(self, target: SummaryState) -> bool:
         """Whether a walk to ``target`` can start from the current state."""
@@ -459,7 +306,7 @@ class Component:
                         extra={"component": self.name, "to": state.value})
             else:
                 await self.fault(f"{self.label}: {self._transition_action(previous, state)} "
-                                 f"failed: {_describe(exc)}")
+                                 f"failed: {describe_error(exc)}")
                 raise
         if self._state is not previous:  # went to FAULT meanwhile (heartbeat, command)
             raise self._refusal(state, "it changed state during the transition")
@@ -526,7 +373,7 @@ class Component:
             return
         if self._attempt is None:  # a new fault: remember what to come back to
             self._forget_recovery()
-            if previous not in _CONNECTED:
+            if previous not in CONNECTED:
                 return  # faulted from OFFLINE or STANDBY: nothing to come back to
             self._recover_to = previous
         elif self._recover_to is None:
@@ -573,7 +420,7 @@ class Component:
     def _recovery_due(self) -> bool:
         due = self.next_recovery
         return (due is not None and self._state is FAULT and not self._closed
-                and (due - self.clock.now()).total_seconds() <= _DUE_SLACK_S)
+                and (due - self.clock.now()).total_seconds() <= DUE_SLACK_S)
 
     async def _recover(self) -> None:
         """One recovery attempt: walk back to the state before the fault, then probe once."""
@@ -585,10 +432,10 @@ class Component:
         attempt = self._attempt = self.recovery_attempts
         try:
             async with self._lock:
-                for state, doing in _RECOVERY_STEPS:
+                for state, doing in RECOVERY_STEPS:
                     if self._series != series:
                         return  # cancelled: an explicit request decides now
-                    if _LADDER.index(state) > _LADDER.index(target):
+                    if LADDER.index(state) > LADDER.index(target):
                         break
                     await self._step(state, f"recovery attempt {attempt}: {doing}")
                 if self._series != series:
@@ -603,7 +450,7 @@ class Component:
                 self._recovered(attempt)
         except Exception as exc:
             if self._series == series and self._state is not FAULT:
-                await self.fault(f"{self.label}: {_describe(exc)}")
+                await self.fault(f"{self.label}: {describe_error(exc)}")
             # else: the failed step has put it in FAULT already, with its reason
         finally:
             if self._attempt == attempt:
@@ -633,7 +480,7 @@ class Component:
         self._cancel_recovery("closed")
         task, self._task = self._task, None
         if task is not None:
-            await _cancel(task)
+            await cancel_tasks(task)
         for waiter in list(self._waiters):
             if not waiter.done():
                 waiter.set_exception(InvalidOperationError(f"{self.label} was closed"))
@@ -677,13 +524,13 @@ class Component:
         try:
             await asyncio.wait({sleeper, waker}, return_when=asyncio.FIRST_COMPLETED)
         finally:
-            await _cancel(sleeper, waker)
+            await cancel_tasks(sleeper, waker)
 
     async def _beat(self) -> None:
         state, epoch = self._state, self._epoch
         if state is OFFLINE:
             return
-        failure = await self._probe_once() if state in _CONNECTED else None
+        failure = await self._probe_once() if state in CONNECTED else None
         if epoch != self._epoch:
             return  # the state changed while probing: this result says nothing about now
         if failure is None:
@@ -701,7 +548,7 @@ class Component:
 
     async def _probe_once(self) -> str | None:
         """Run the liveliness probe once: None if it answered, else what went wrong."""
-        token = _PROBING.set(self)
+        token = PROBING.set(self)
         try:
             async with asyncio.timeout(self.probe_timeout_s) as limit:
                 await self._probe()
@@ -709,11 +556,11 @@ class Component:
             if limit.expired():
                 return (f"did not answer {self.probe_description} within "
                         f"{self.probe_timeout_s:g} s")
-            return f"{self.probe_description} raised {_describe(exc)}"
+            return f"{self.probe_description} raised {describe_error(exc)}"
         except Exception as exc:
-            return f"{self.probe_description} raised {_describe(exc)}"
+            return f"{self.probe_description} raised {describe_error(exc)}"
         finally:
-            _PROBING.reset(token)
+            PROBING.reset(token)
         return None
 
     def _record_heartbeat(self) -> None:
@@ -743,7 +590,7 @@ class Component:
                 return waiter.result()
         finally:
             self._waiters.discard(waiter)
-            await _cancel(sleeper)
+            await cancel_tasks(sleeper)
             waiter.cancel()
         raise LivelinessError(f"{self.label} sent no heartbeat within {limit:g} s "
                               f"({self._staleness()})")
@@ -779,262 +626,3 @@ class Component:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r} {self._state.name}>"
-
-
-class DeviceComponent(Component):
-    """A device under control: connects in DISABLED, gates its commands, probes ``state()``.
-
-    Installs itself as the device's ``gate`` (commands that act need ENABLED) and
-    ``outcome`` (consecutive device failures lead to FAULT). A device can be under one
-    open component at a time.
-    """
-
-    probe_description = "state()"
-
-    def __init__(self, device: Device, **options: Any) -> None:
-        owner = getattr(device.gate, "__self__", None)
-        if isinstance(owner, Component) and not owner.closed:
-            raise InvalidOperationError(
-                f"{device.kind} {device.name!r} is already under {owner!r}; close it first")
-        identity = device.identity
-        options.setdefault("software_version",
-                           f"{device.driver_name} {identity.driver_version}")
-        options.setdefault("simulation_mode", device.driver_name == "sim")
-        super().__init__(device.name, **options)
-        self.kind = device.kind
-        self.device = device
-        device.gate = self._gate
-        device.outcome = self._outcome
-
-    @property
-    def clock(self) -> Clock:
-        return self._clock if self._clock is not None else self.device.clock
-
-    @property
-    def events(self) -> EventBus:
-        return self._events if self._events is not None else self.device.events
-
-    async def _on_enter(self, state: SummaryState) -> None:
-        if state is DISABLED and self.state is STANDBY:
-            await self.device.connect()
-        elif state is STANDBY:  # also from OFFLINE: a device found connected is let go
-            await self.device.disconnect()
-
-    async def _probe(self) -> None:
-        await self.device.state()
-
-    def _transition_action(self, previous: SummaryState, state: SummaryState) -> str:
-        if state is DISABLED and previous is STANDBY:
-            return "connect"
-        if state is STANDBY:
-            return "disconnect"
-        return super()._transition_action(previous, state)
-
-    def _gate(self, device: Device, member: str) -> None:
-        self.require_enabled(member)
-
-    async def _outcome(self, device: Device, member: str, error: Exception | None) -> None:
-        if _PROBING.get() is self or self._state not in _CONNECTED:
-            return
-        if error is None or not is_device_failure(error):
-            self.command_failures = 0  # the device answered
-            return
-        self.command_failures += 1
-        self.last_failure = f"{self.label}: {member}() raised {_describe(error)}"
-        if self.command_failures >= self.fault_after:
-            await self.fault(f"{self.label}: {self.command_failures} commands failed in a "
-                             f"row, the last {member}() raised {_describe(error)}")
-
-
-class ComponentGroup:
-    """Several components driven together (the remote-group API of LATISS-like systems).
-
-    ``components`` arguments take names (or None for all); unknown names are refused
-    with :class:`InvalidValueError` listing the known ones. Components can be left
-    out of :meth:`assert_all_enabled` and :meth:`assert_liveliness` with
-    :meth:`set_check`.
-    """
-
-    def __init__(self, components: Iterable[Component]) -> None:
-        self._components: dict[str, Component] = {}
-        for component in components:
-            if component.name in self._components:
-                raise InvalidValueError(f"two components are named {component.name!r}")
-            self._components[component.name] = component
-        self._check = dict.fromkeys(self._components, True)
-
-    @classmethod
-    def for_devices(
-        cls,
-        devices: Iterable[Device],
-        *,
-        clock: Clock | None = None,
-        events: EventBus | None = None,
-        heartbeat_interval_s: float = 1.0,
-        probe_timeout_s: float = 2.0,
-        fault_after: int = 3,
-        on_change: ChangeCallback | Iterable[ChangeCallback] | None = None,
-        recovery: RecoveryPolicy | None = None,
-    ) -> ComponentGroup:
-        """A group with one :class:`DeviceComponent` per device (all OFFLINE), each
-        recovering from FAULT by itself with ``recovery`` (None: not)."""
-        callbacks = [on_change] if callable(on_change) else list(on_change or [])
-        return cls(
-            DeviceComponent(device, clock=clock, events=events,
-                            heartbeat_interval_s=heartbeat_interval_s,
-                            probe_timeout_s=probe_timeout_s, fault_after=fault_after,
-                            on_change=callbacks, recovery=recovery)
-            for device in devices
-        )
-
-    # -------------------------------------------------------------- access
-    @property
-    def components(self) -> list[str]:
-        """The names, in the order given."""
-        return list(self._components)
-
-    def __getitem__(self, name: str) -> Component:
-        return self._work([name])[0]
-
-    def __contains__(self, name: object) -> bool:
-        return name in self._components
-
-    def __iter__(self) -> Iterator[Component]:
-        return iter(self._components.values())
-
-    def __len__(self) -> int:
-        return len(self._components)
-
-    def _work(self, components: Iterable[str] | str | None) -> list[Component]:
-        if components is None:
-            return list(self._components.values())
-        names = [components] if isinstance(components, str) else list(components)
-        unknown = [name for name in names if name not in self._components]
-        if unknown:
-            known = ", ".join(self._components) or "none"
-            raise InvalidValueError(f"unknown component{'s' if len(unknown) > 1 else ''} "
-                                    f"{', '.join(map(repr, unknown))} (known: {known})")
-        return [self._components[name] for name in dict.fromkeys(names)]
-
-    def set_check(self, component: str, check: bool) -> None:
-        """Include (True) or leave out (False) a component from the assertions."""
-        self._work([component])
-        self._check[component] = bool(check)
-
-    def reset_checks(self) -> None:
-        self._check = dict.fromkeys(self._components, True)
-
-    def components_to_check(self) -> list[str]:
-        return [name for name, check in self._check.items() if check]
-
-    # --------------------------------------------------------- transitions
-    async def set_state(self, state: SummaryState | str,
-                        components: Iterable[str] | str | None = None) -> None:
-        """Bring the components (all, or the named ones) to ``state``, concurrently.
-
-        Every component is tried; if any fails, :class:`ComponentStateError` lists
-        each failure (its ``failures`` maps names to errors).
-        """
-        target = parse_state(state)
-        work = self._work(components)
-        results = await asyncio.gather(*(c.set_state(target) for c in work),
-                                       return_exceptions=True)
-        failures: dict[str, BaseException] = {}
-        for component, result in zip(work, results, strict=True):
-            if isinstance(result, asyncio.CancelledError):
-                raise result
-            if isinstance(result, BaseException):
-                failures[component.name] = result
-        if failures:
-            details = "; ".join(f"{name}: {_describe(error)}" for name, error in failures.items())
-            error = ComponentStateError(
-                f"could not bring {len(failures)} of {len(work)} components to "
-                f"{target.name}: {details}", failures)
-            raise error from next(iter(failures.values()))
-
-    async def enable(self, components: Iterable[str] | str | None = None) -> None:
-        await self.set_state(ENABLED, components)
-
-    async def disable(self, components: Iterable[str] | str | None = None) -> None:
-        await self.set_state(DISABLED, components)
-
-    async def standby(self, components: Iterable[str] | str | None = None) -> None:
-        await self.set_state(STANDBY, components)
-
-    async def offline(self, components: Iterable[str] | str | None = None) -> None:
-        await self.set_state(OFFLINE, components)
-
-    # ------------------------------------------------------------- reading
-    def get_state(self, component: str) -> SummaryState:
-        return self[component].state
-
-    def get_heartbeat(self, component: str) -> datetime | None:
-        """The clock time of the component's last heartbeat (None if none yet)."""
-        return self[component].last_heartbeat
-
-    async def next_heartbeat(self, component: str, timeout_s: float | None = None) -> datetime:
-        """Wait (on the clock) for the component's next heartbeat; see Component."""
-        return await self[component].next_heartbeat(timeout_s)
-
-    def get_software_versions(self, components: Iterable[str] | str | None = None
-                              ) -> dict[str, str]:
-        return {c.name: c.software_version for c in self._work(components)}
-
-    def get_simulation_mode(self, components: Iterable[str] | str | None = None
-                            ) -> dict[str, bool]:
-        return {c.name: c.simulation_mode for c in self._work(components)}
-
-    def summary(self) -> list[dict[str, Any]]:
-        """One row per component (see :meth:`Component.summary`), plus ``check``."""
-        return [{**c.summary(), "check": self._check[c.name]} for c in self]
-
-    # ---------------------------------------------------------- assertions
-    def assert_all_enabled(self, message: str = "") -> None:
-        """Raise :class:`InvalidOperationError` naming every checked component not ENABLED."""
-        laggards = []
-        for name in self.components_to_check():
-            component = self._components[name]
-            if component.state is not ENABLED:
-                fault = f" ({component.fault_reason})" if component.fault_reason else ""
-                laggards.append(f"{name} is {component.state.name}{fault}")
-        if laggards:
-            suffix = f": {message}" if message else ""
-            raise InvalidOperationError(
-                f"not all components are ENABLED: {'; '.join(laggards)}{suffix}")
-
-    def assert_liveliness(self, timeout_s: float | None = None) -> None:
-        """Every checked component's last heartbeat is at most ``timeout_s`` clock seconds old.
-
-        The default limit is three of the component's heartbeat intervals. Raises
-        :class:`LivelinessError` naming each stale or silent component.
-        """
-        problems = []
-        for name in self.components_to_check():
-            component = self._components[name]
-            limit = 3 * component.heartbeat_interval_s if timeout_s is None else timeout_s
-            age = component.heartbeat_age_s()
-            if age is None or age > limit:
-                problems.append(f"{name} ({component._staleness()}, limit {limit:g} s)")
-        if problems:
-            raise LivelinessError("components without a recent heartbeat: "
-                                  + "; ".join(problems))
-
-    # ------------------------------------------------------------ lifecycle
-    async def start(self) -> None:
-        for component in self:
-            await component.start()
-
-    async def close(self) -> None:
-        for component in self:
-            await component.close()
-
-    async def __aenter__(self) -> ComponentGroup:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.close()
-
-    def __repr__(self) -> str:
-        states = ", ".join(f"{c.name}={c.state.name}" for c in self)
-        return f"<ComponentGroup {states}>"
