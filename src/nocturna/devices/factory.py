@@ -17,7 +17,12 @@ get seeds derived from ``N``, so one seed gives one night.
 ``build_devices(..., scenario=...)`` shares one
 :class:`~nocturna.devices.sim.scenario.WeatherScenario` among the simulated weather
 stations and safety monitors that choose none of their own (no ``scenario`` or
-``seed`` option), so they all see the same weather.
+``seed`` option), so they all see the same weather. Its fault plan
+(:attr:`~nocturna.devices.sim.scenario.WeatherScenario.faults`) goes on the simulated
+devices it names (their ``fault`` hook, see :mod:`nocturna.devices.sim.faults`); a name
+no device has, or a device that is not simulated, is a :class:`ConfigError`. The
+plan's unit-wide faults (``disk_full``, ``clock_jump``) are not started here: whoever
+runs the unit starts them (``scenario.faults.start(clock, data_dir=...)``).
 """
 
 from __future__ import annotations
@@ -170,8 +175,8 @@ def build_devices(config: Config, *, simulate: bool = False,
     """Construct (not connect) every configured device.
 
     ``scenario``: the weather shared by the simulated weather stations and safety
-    monitors that have no ``scenario`` or ``seed`` option of their own. ``seed``: see
-    the module docstring.
+    monitors that have no ``scenario`` or ``seed`` option of their own; its faults go
+    on the simulated devices they name. ``seed``: see the module docstring.
     """
     model = config.model
     site = model.site
@@ -212,6 +217,8 @@ def build_devices(config: Config, *, simulate: bool = False,
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
         raise ConfigError(f"device names must be unique; repeated: {', '.join(duplicates)}")
+    if scenario is not None and len(scenario.faults):
+        scenario.faults.install(devices)
     return devices
 
 
