@@ -13,11 +13,12 @@ defines one of those members, :class:`Device` wraps it so that every call
   ``gate(device, member)`` raises to refuse the call (a component that is not
   ENABLED refuses everything that acts, see :mod:`nocturna.components`);
 * awaits the device's optional ``fault`` hook, ``await fault(device, member)``, after
-  the connected check and inside the timeout, for every member (read-only ones,
-  ``connect`` and ``disconnect`` included): injected faults of a simulated device
+  the connected check and inside the timeout, for every member (read-only ones too;
+  :meth:`Device.connect` and :meth:`Device.disconnect` also meet it, bounded by the
+  device's timeout): injected faults of a simulated device
   (:mod:`nocturna.devices.sim.faults`) hang there (the call then times out), raise
-  (a lost link, a driver error) or pass. While ``fault.link_down(device)`` is true the
-  device reads disconnected;
+  (a lost link, a driver error) or return. While ``fault.link_down(device)`` is true
+  the device reads disconnected;
 * reports how it ended to the device's optional ``outcome(device, member, error)``
   callback (``error`` is None on success; cancellation is not reported; members
   declared with ``connected=False`` are not reported either).
@@ -129,9 +130,7 @@ def _guard(func: Callable[..., Awaitable[Any]], name: str, spec: CommandSpec) ->
         except TimeoutError as exc:
             if isinstance(exc, DeviceTimeoutError):
                 raise
-            raise DeviceTimeoutError(
-                f"{self.kind} {self.name!r}: {name} did not finish within {timeout:g} s"
-            ) from None
+            raise _timed_out(self, name, timeout) from None
 
     @functools.wraps(func)
     async def guarded(self: Device, *args: Any, **kwargs: Any) -> Any:
@@ -157,6 +156,26 @@ def _guard(func: Callable[..., Awaitable[Any]], name: str, spec: CommandSpec) ->
     setattr(guarded, _GUARDED, True)
     setattr(guarded, _SPEC, spec)
     return guarded
+
+
+def _timed_out(device: Device, name: str, timeout: float) -> DeviceTimeoutError:
+    return DeviceTimeoutError(
+        f"{device.kind} {device.name!r}: {name} did not finish within {timeout:g} s")
+
+
+async def _connection_fault(device: Device, name: str) -> None:
+    """The fault hook for :meth:`Device.connect`/:meth:`Device.disconnect`, which no guard
+    wraps: bounded by the device's timeout, and skipped inside a guarded call of the
+    device (an override calling ``super()``: that call met the hook)."""
+    if device.fault is None or id(device) in _ACTIVE.get():
+        return
+    try:
+        async with asyncio.timeout(device.timeout_s):
+            await device.fault(device, name)
+    except TimeoutError as exc:
+        if isinstance(exc, DeviceTimeoutError):
+            raise
+        raise _timed_out(device, name, device.timeout_s) from None
 
 
 async def _report(device: Device, name: str, error: Exception | None) -> None:
@@ -263,6 +282,7 @@ class Device(ABC):
     @command(connected=False)
     async def connect(self) -> None:
         """Connect (idempotent)."""
+        await _connection_fault(self, "connect")
         if not self._connected:
             await self._connect()
             self._connected = True
@@ -271,6 +291,7 @@ class Device(ABC):
     @command(connected=False)
     async def disconnect(self) -> None:
         """Disconnect (idempotent)."""
+        await _connection_fault(self, "disconnect")
         if self._connected:
             await self._disconnect()
             self._connected = False

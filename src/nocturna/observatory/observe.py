@@ -65,6 +65,7 @@ async def slew_to_observation(unit: Observatory, observation: Any) -> None:
     if mount is None:
         raise InvalidOperationError(f"{unit.name}: no mount to slew")
     fld = observation.field
+    unit.on_target = None
     now = unit.clock.now()
     if not above_horizon(unit, fld.ra_deg, fld.dec_deg, now):
         alt, az = target_altaz(unit, fld.ra_deg, fld.dec_deg, now)

@@ -116,7 +116,8 @@ async def summarize(unit: Observatory, start: datetime, end: datetime) -> NightS
             "closed_after_s": None if item.closed_at is None
             else (item.closed_at - item.start).total_seconds()})
     summary.refusals = Counter(unit.nightlog.refusals)
-    transitions = sorted(unit.storage.list_transitions(since=start), key=lambda t: t.time)
+    transitions = sorted(unit.storage.list_transitions(since=start),
+                         key=lambda t: (t.time, t.id))
     summary.dark_time_s = dark_time_breakdown(unit, transitions, start, end,
                                               summary.exposing_s)
     summary.parks = parks(transitions, end)

@@ -101,6 +101,8 @@ class Observatory:
         self.pointing_hook: Hook | None = point_current_field
         self.autofocus_hook: Hook | None = focus_unit
         self.tracker: Any | None = None  # TrackingCorrector, made when first needed
+        self.on_target: str | None = None
+        """The field the mount points at, corrected and tracking (None: none)."""
         self.evening_flats_done = False
         self.morning_flats_done = False
         self.housekeeping_done = False
@@ -166,6 +168,7 @@ class Observatory:
         """
         from nocturna.observatory.enclosure import park_and_close
 
+        self.on_target = None
         task = self._closing
         if task is None or task.done():
             task = self._closing = asyncio.ensure_future(park_and_close(self))

@@ -108,8 +108,11 @@ async def _run(config: Config, plan: NightPlan, *, simulate: bool, fields: str |
         tasks = [asyncio.ensure_future(record_unit_status(unit))]
         if on_status is not None:
             tasks.append(asyncio.ensure_future(_report(unit, on_status)))
+        faults = scenario.faults if scenario is not None else None
         try:
-            await machine.run()
+            async with faults.running(clock, data_dir=config.data_dir) if faults is not None \
+                    else contextlib.nullcontext():
+                await machine.run()
         finally:
             for task in tasks:
                 task.cancel()

@@ -42,6 +42,8 @@ async def on_enter(unit: Observatory) -> tuple[str, str]:
         unit.current = observation
         unit.status.field = name
         unit.status.frame = None
+        if unit.on_target == name and await unit.autofocus_due() is None:
+            return "tracking", f"{name} (merit {ranked.score:.3f}): still on target"
         return "slewing", f"{name} (merit {ranked.score:.3f})"
     unit.current = None
     unit.status.field = "nothing observable"

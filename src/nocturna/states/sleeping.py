@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from nocturna.observatory.unit import Observatory
+
+
+CROSSING_MARGIN_S = 30.0
+"""Wake this long after the Sun crosses the flat limit, so the check on entering ready
+(the Sun below the limit) is past doubt."""
 
 
 async def on_enter(unit: Observatory) -> tuple[str, str]:
@@ -17,7 +23,7 @@ async def on_enter(unit: Observatory) -> tuple[str, str]:
             raise RuntimeError(f"the Sun does not set below {flat:+.1f}° in the next two days "
                                "at this site")
         unit.status.field = None
-        await unit.clock.sleep_until(evening)
+        await unit.clock.sleep_until(evening + timedelta(seconds=CROSSING_MARGIN_S))
     if unit.housekeeping_done:
         unit.new_night()
     return "ready", f"the Sun is at {unit.sun_altitude():+.1f}°, below the flat limit"

@@ -7,6 +7,7 @@ import asyncio
 import numpy as np
 import pytest
 
+from nocturna.core.astro import site_location
 from nocturna.core.clock import SimClock, use_clock
 from nocturna.core.config import Config
 from nocturna.core.errors import (
@@ -293,9 +294,12 @@ def test_a_negative_readout_time_is_refused(option, value):
         SimCameraModel(**{option: value})
 
 
-async def test_the_sky_brightness_is_computed_once_per_minute_and_pointing(clock, site,
-                                                                          monkeypatch):
-    class FixedMount:  # points at one spot (the zenith drifts through the 0.1° nodes)
+async def test_the_sky_brightness_follows_astropy_without_an_astropy_call_per_frame(
+        clock, site, monkeypatch):
+    from nocturna.devices.sim.sky import ephemeris as sky_ephemeris
+    from nocturna.devices.sim.sky.background import sky_conditions
+
+    class FixedMount:
         connected = True
 
         @staticmethod
@@ -303,22 +307,22 @@ async def test_the_sky_brightness_is_computed_once_per_minute_and_pointing(clock
             return 84.0, 10.0
 
     camera = await connected(site=site, mount=FixedMount())
-    calls = []
-    compute = camera._sky_rate
+    tables = []
+    compute = sky_ephemeris.SkyEphemeris._compute
 
-    def counting(when, ra_deg, dec_deg):
-        calls.append((when, ra_deg, dec_deg))
-        return compute(when, ra_deg, dec_deg)
+    def counting(self, start_s):
+        tables.append(start_s)
+        return compute(self, start_s)
 
-    monkeypatch.setattr(camera, "_sky_rate", counting)
-    clock.advance(30)  # between two minute nodes
-    skies = []
+    monkeypatch.setattr(sky_ephemeris, "_SITES", {})
+    monkeypatch.setattr(sky_ephemeris.SkyEphemeris, "_compute", counting)
     for _ in range(3):
         await camera.start_exposure(1.0)
         image = await finish(camera, clock, 1.0)
-        skies.append(image.extra["sky_e_per_s_per_px"])
-    assert len(calls) == 2  # the nodes on both sides of the first exposure, then cached
-    assert {when.second for when, _, _ in calls} == {0}
-    # Between nodes the rate is interpolated in time: close to the exact value.
-    exact = compute(clock.now(), image.extra["true_ra_deg"], image.extra["true_dec_deg"])
-    assert skies[-1] == pytest.approx(exact, rel=0.02)
+        clock.advance(45)
+    assert len(tables) == 1  # one day's Sun and Moon, for every frame of it
+    conditions = sky_ephemeris.site_ephemeris(site).conditions(
+        image.start_time.timestamp(), 84.0, 10.0)
+    exact = sky_conditions(image.start_time, site_location(site), 84.0, 10.0)
+    assert conditions.field_alt_deg == pytest.approx(exact.field_alt_deg, abs=0.02)
+    assert conditions.sky_brightness() == pytest.approx(exact.sky_brightness(), abs=0.01)

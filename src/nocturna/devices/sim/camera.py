@@ -49,9 +49,8 @@ import asyncio
 import contextlib
 import logging
 import math
-from collections import OrderedDict
 from dataclasses import dataclass, field, fields
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from nocturna.core.config.models import DeviceConfig, Site
@@ -76,6 +75,7 @@ from nocturna.devices.focuser import Focuser
 from nocturna.devices.mount import Mount
 from nocturna.devices.sim import options as opt
 from nocturna.devices.sim.options import driver_options
+from nocturna.devices.sim.sky.ephemeris import site_ephemeris
 from nocturna.devices.types import (
     CalibratorState,
     CameraState,
@@ -86,11 +86,6 @@ from nocturna.devices.types import (
 
 log = logging.getLogger(__name__)
 
-# Sky brightness cache: nodes every _SKY_NODE_S seconds of time and _SKY_STEP_DEG of
-# pointing, at most _SKY_CACHE_SIZE of them per camera.
-_SKY_NODE_S = 60.0
-_SKY_STEP_DEG = 0.1
-_SKY_CACHE_SIZE = 512
 
 # Relative throughput of common filters (luminance = 1); unknown names count as 1.
 FILTER_THROUGHPUT = {"l": 1.0, "lum": 1.0, "clear": 1.0, "r": 0.3, "g": 0.3, "b": 0.3,
@@ -290,7 +285,6 @@ class SimCamera(Camera):
         # Set (and replaced) whenever the exposure ends, is aborted or is replaced.
         self._changed = asyncio.Event()
         self._changed_loop: asyncio.AbstractEventLoop | None = None
-        self._sky_cache: OrderedDict[tuple[int, int, int], float] = OrderedDict()
 
     @classmethod
     def from_config(cls, cfg: DeviceConfig, **context: Any) -> SimCamera:
@@ -929,49 +923,22 @@ class SimCamera(Camera):
         return 0.0 if cover is None else max(0.0, min(1.0, cover / 100.0))
 
     async def _cached_sky_rate(self, when: datetime, ra_deg: float, dec_deg: float) -> float:
-        """Sky e⁻/s/px (no filter, no clouds), from the cached nodes around ``when``.
+        """Sky e⁻/s/px (no filter, no clouds) at ``when`` in the field.
 
-        Nodes: every minute of time, every 0.1° of RA and Dec (the pointing rounded to
-        the nearest node); between two minutes the rate is linearly interpolated, so a
-        twilight sky brightens or darkens smoothly. Missing nodes are computed with
-        astropy in one worker thread.
+        From the site's :class:`~nocturna.devices.sim.sky.ephemeris.SkyEphemeris`
+        (the Sun and Moon tabulated a day at a time; a missing day is computed in a
+        worker thread), so a frame costs microseconds, not an astropy transform.
         """
-        if self.site is None:
-            return 0.0
-        minutes = when.timestamp() / _SKY_NODE_S
-        node = math.floor(minutes)
-        fraction = minutes - node
-        ra_key = round(ra_deg / _SKY_STEP_DEG) % round(360.0 / _SKY_STEP_DEG)
-        dec_key = round(dec_deg / _SKY_STEP_DEG)
-        keys = [(node, ra_key, dec_key)]
-        if fraction > 0:
-            keys.append((node + 1, ra_key, dec_key))
-        cache = self._sky_cache
-        missing = [key for key in keys if key not in cache]
-        if missing:
-            values = await asyncio.to_thread(
-                    lambda: [self._sky_rate(datetime.fromtimestamp(key[0] * _SKY_NODE_S, UTC),
-                                            key[1] * _SKY_STEP_DEG, key[2] * _SKY_STEP_DEG)
-                             for key in missing])
-            cache.update(zip(missing, values, strict=True))
-        rates = []
-        for key in keys:
-            cache.move_to_end(key)
-            rates.append(cache[key])
-        while len(cache) > _SKY_CACHE_SIZE:
-            cache.popitem(last=False)
-        if len(rates) == 1:
-            return rates[0]
-        return (1.0 - fraction) * rates[0] + fraction * rates[1]
-
-    def _sky_rate(self, when: datetime, ra_deg: float, dec_deg: float) -> float:
-        from nocturna.core.astro import site_location
-        from nocturna.devices.sim.sky.background import sky_conditions, sky_rate_e_per_s_per_px
+        from nocturna.devices.sim.sky.background import sky_rate_e_per_s_per_px
         from nocturna.images.wcs import plate_scale_arcsec
 
         if self.site is None:
             return 0.0
-        conditions = sky_conditions(when, site_location(self.site), ra_deg, dec_deg)
+        ephemeris = site_ephemeris(self.site)
+        t_s = when.timestamp()
+        if not ephemeris.has_table(t_s):
+            await asyncio.to_thread(ephemeris.conditions, t_s, ra_deg, dec_deg)
+        conditions = ephemeris.conditions(t_s, ra_deg, dec_deg)
         return sky_rate_e_per_s_per_px(
             conditions.sky_brightness(), aperture_mm=self.model.aperture_mm,
             pixel_scale_arcsec=plate_scale_arcsec(self.model.pixel_size_um,

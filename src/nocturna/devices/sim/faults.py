@@ -53,7 +53,7 @@ import contextlib
 import logging
 import math
 import os
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, is_dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Any
@@ -148,7 +148,7 @@ class Fault:
 
     def event_data(self) -> dict[str, Any]:
         """What its events carry besides the time."""
-        until = None if self.once or math.isinf(self.end) else _instant(self.end)
+        until = None if self.once or math.isinf(self.end) else _instant(self.end).isoformat()
         return {"fault": self.kind, "entry": self.label, "until": until, **self.params}
 
 
@@ -450,7 +450,7 @@ class FaultPlan:
     def __len__(self) -> int:
         return len(self.faults)
 
-    def __iter__(self) -> Any:
+    def __iter__(self) -> Iterator[Fault]:
         return iter(self.faults)
 
     def __repr__(self) -> str:
@@ -558,6 +558,8 @@ class _UnitFaults:
                     self._start(fault)
                 else:
                     self._end(fault)
+            if self._shortages:  # lasting to the end of time: until the plan stops
+                await asyncio.get_running_loop().create_future()
         finally:
             for fault in self.faults:
                 self._end(fault, " (the plan stopped)")
