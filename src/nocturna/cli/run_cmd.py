@@ -68,6 +68,9 @@ def run(
     weather: Annotated[str | None, typer.Option(
         metavar="SCENARIO",
         help="Simulated weather: a scenario file or clear, rain, unsafe, random.")] = None,
+    summary_json: Annotated[Path | None, typer.Option(
+        "--summary-json", metavar="FILE",
+        help="Also write the night summary as JSON to FILE.")] = None,
 ) -> None:
     """Run the unit through the night (with --simulate: a simulated unit)."""
     from nocturna.runtime.runner import run as run_unit
@@ -89,6 +92,12 @@ def run(
             fields=fields, weather=weather, on_status=display.update, on_unit=display.attach)
     summary = result.summary
     print_summary(summary)
+    if summary_json is not None:
+        from nocturna.core.atomic import atomic_write_text
+        from nocturna.core.serialize import to_json
+
+        atomic_write_text(summary_json, to_json(summary.as_dict(), indent=2) + "\n",
+                          overwrite=True, mode=0o644)
     if summary.failure is not None:
         raise NocturnaError(f"the night ended early: {summary.failure}")
     if not (summary.parked and summary.closed):

@@ -51,6 +51,17 @@ class NightSummary:
                   if i["closed_after_s"] is not None]
         return max(closed) if closed else None
 
+    def as_dict(self) -> dict[str, Any]:
+        """Plain data (times as ISO text), for JSON and the network."""
+        from dataclasses import asdict
+
+        from nocturna.core.serialize import to_plain
+
+        data = to_plain(asdict(self))
+        data["efficiency"] = self.efficiency
+        data["worst_safety_latency_s"] = self.worst_safety_latency_s
+        return data
+
     def no_light_reasons(self) -> list[str]:
         """Why there is no light frame (empty when there are some)."""
         if self.light_frames:

@@ -100,6 +100,10 @@ def resume_night(unit: Observatory, now: datetime) -> ResumeReport:
                 report.morning_flats = True
         elif reason == "housekeeping" and row.start_time > window.end:
             report.housekeeping = True
+    if report.housekeeping and now >= window.flat_end:
+        log.info("the night of %s is over (housekeeping done): a new night begins",
+                 f"{window.start:%Y-%m-%d}")
+        return ResumeReport(interrupted=report.interrupted)
     known = {fld.name: fld for fld in unit.scheduler.fields}
     for name, frames in report.frames.items():
         fld = known.get(name)
