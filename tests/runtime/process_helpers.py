@@ -26,12 +26,14 @@ def site_file(root: Path, **extra: object) -> Path:
     return path
 
 
-def start_run(site: Path, *args: str, log: Path) -> subprocess.Popen[bytes]:
-    """``nocturna --config SITE run --simulate ARGS`` in the background (output to ``log``)."""
+def start_run(site: Path, *args: str, log: Path, simulate: bool = True
+              ) -> subprocess.Popen[bytes]:
+    """``nocturna --config SITE run [--simulate] ARGS`` in the background (output to
+    ``log``)."""
     with log.open("ab") as out:
         return subprocess.Popen(
             [sys.executable, "-m", "nocturna.cli.main", "--config", str(site), "run",
-             "--simulate", *args],
+             *(["--simulate"] if simulate else []), *args],
             stdout=out, stderr=subprocess.STDOUT, env={**os.environ, "COLUMNS": "200"})
 
 

@@ -34,11 +34,12 @@ follow ASCOM: the call starts them and returns; the state snapshot shows progres
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import inspect
 import logging
 from abc import ABC, abstractmethod
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from contextvars import ContextVar
 from dataclasses import asdict, dataclass
 from typing import Any, ClassVar, Protocol, TypeVar
@@ -79,6 +80,20 @@ _READ_ONLY_MEMBERS = frozenset({"info", "state"})
 """Members that only read, whatever their declaration says (re-declarations in an
 interface may omit ``read_only``, and the first declaration in the MRO wins)."""
 _ACTIVE: ContextVar[frozenset[int]] = ContextVar("nocturna_active_devices", default=frozenset())
+_SAFETY: ContextVar[bool] = ContextVar("nocturna_safety_override", default=False)
+"""True while making the unit safe: gates do not refuse (see :func:`safety_override`)."""
+
+
+@contextlib.contextmanager
+def safety_override() -> Iterator[None]:
+    """Inside this block, device gates do not refuse commands: parking and closing are
+    tried on the hardware even when a component is FAULT or DISABLED (safety outranks
+    the bookkeeping of control; a device that really is gone still fails on its own)."""
+    token = _SAFETY.set(True)
+    try:
+        yield
+    finally:
+        _SAFETY.reset(token)
 """Devices (by id) with a member running in this context: a member that calls another
 (an override calling ``super()``) is gated and reported once, by the outermost call."""
 
@@ -137,7 +152,7 @@ def _guard(func: Callable[..., Awaitable[Any]], name: str, spec: CommandSpec) ->
         outer = _ACTIVE.get()
         if id(self) in outer:  # called by another member of this device: that one reports
             return await run(self, args, kwargs, outermost=False)
-        if gated and self.gate is not None:
+        if gated and self.gate is not None and not _SAFETY.get():
             self.gate(self, name)
         token = _ACTIVE.set(outer | {id(self)})
         error: Exception | None = None

@@ -56,20 +56,37 @@ def _subpixel(values: tuple[float, float, float]) -> float:
     return float(np.clip(0.5 * (left - right) / denominator, -0.5, 0.5))
 
 
-def measure_shift(reference: np.ndarray, image: np.ndarray, *, size: int = 1024,
-                  binning: int = 2) -> Shift:
+class ShiftReference:
+    """A reference frame prepared once for many :func:`measure_shift` calls (its
+    filtered, windowed spectrum), as the tracking loop measures every frame of an
+    observation against the first."""
+
+    def __init__(self, reference: np.ndarray, *, size: int = 1024, binning: int = 2) -> None:
+        if reference.ndim != 2:
+            raise InvalidValueError(f"shift measurement needs a 2-D frame, got "
+                                    f"{reference.shape}")
+        if not (isinstance(binning, int) and binning >= 1):
+            raise InvalidValueError(f"shift measurement binning must be >= 1, got {binning!r}")
+        size = min(size, *reference.shape)
+        if size // binning < 32:
+            raise InvalidValueError(f"shift measurement needs at least 32×32 binned pixels, "
+                                    f"got {reference.shape} binned {binning}")
+        self.shape, self.size, self.binning = reference.shape, size, binning
+        self.spectrum = np.fft.rfft2(_prepared(reference, size, binning))
+
+
+def measure_shift(reference: np.ndarray | ShiftReference, image: np.ndarray, *,
+                  size: int = 1024, binning: int = 2) -> Shift:
     """The shift of ``image``'s stars relative to ``reference`` (see the module notes):
-    the central ``size`` pixels square, summed in ``binning`` × ``binning`` blocks."""
-    if reference.ndim != 2 or reference.shape != image.shape:
+    the central ``size`` pixels square, summed in ``binning`` × ``binning`` blocks (a
+    prepared :class:`ShiftReference` brings its own)."""
+    prepared = reference if isinstance(reference, ShiftReference) \
+        else ShiftReference(reference, size=size, binning=binning)
+    if prepared.shape != image.shape:
         raise InvalidValueError(f"shift measurement needs two 2-D frames of one shape, got "
-                                f"{reference.shape} and {image.shape}")
-    if not (isinstance(binning, int) and binning >= 1):
-        raise InvalidValueError(f"shift measurement binning must be >= 1, got {binning!r}")
-    size = min(size, *reference.shape)
-    if size // binning < 32:
-        raise InvalidValueError(f"shift measurement needs at least 32×32 binned pixels, got "
-                                f"{reference.shape} binned {binning}")
-    a = np.fft.rfft2(_prepared(reference, size, binning))
+                                f"{prepared.shape} and {image.shape}")
+    size, binning = prepared.size, prepared.binning
+    a = prepared.spectrum
     b = np.fft.rfft2(_prepared(image, size, binning))
     cross = b * np.conj(a)
     cross /= np.maximum(np.abs(cross), 1e-12)

@@ -26,7 +26,7 @@ from nocturna.devices.camera import CameraImage
 from nocturna.devices.mount import Mount
 from nocturna.devices.types import GuideDirection
 from nocturna.images.wcs import tan_wcs
-from nocturna.loops.shift import measure_shift
+from nocturna.loops.shift import ShiftReference, measure_shift
 
 log = logging.getLogger(__name__)
 
@@ -119,10 +119,11 @@ class TrackingCorrector:
     clock: Clock | None = None
     _reference: CameraImage | None = None
     _pending: CameraImage | None = None
+    _prepared: ShiftReference | None = None  # the reference, ready to measure against
 
     def reset(self) -> None:
         """Forget the reference: the next frame becomes it (after a slew)."""
-        self._reference = self._pending = None
+        self._reference = self._pending = self._prepared = None
 
     def observe(self, image: CameraImage) -> None:
         """Take note of a frame just read out (light frames only)."""
@@ -130,7 +131,7 @@ class TrackingCorrector:
             return
         if self._reference is None or self._reference.data.shape != image.data.shape \
                 or self._reference.bin_x != image.bin_x:
-            self._reference, self._pending = image, None
+            self._reference, self._pending, self._prepared = image, None, None
         else:
             self._pending = image
 
@@ -140,7 +141,9 @@ class TrackingCorrector:
         if reference is None or image is None:
             return None
         self._pending = None
-        shift = await asyncio.to_thread(measure_shift, reference.data, image.data)
+        if self._prepared is None:
+            self._prepared = await asyncio.to_thread(ShiftReference, reference.data)
+        shift = await asyncio.to_thread(measure_shift, self._prepared, image.data)
         if shift.significance < MIN_SIGNIFICANCE:
             log.warning("tracking correction skipped: no clear match between frames "
                         "(significance %.1f)", shift.significance)

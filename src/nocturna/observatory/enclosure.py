@@ -12,6 +12,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from nocturna.core.errors import NocturnaError
+from nocturna.devices.base import safety_override
 from nocturna.devices.types import CoverState, ShutterState
 
 if TYPE_CHECKING:
@@ -94,7 +95,16 @@ async def open_cover(calibrator: Any) -> None:
 
 
 async def park_and_close(unit: Observatory) -> None:
-    """Park the mount and close the dome (together), then close the dust cover."""
+    """Park the mount and close the dome (together), then close the dust cover.
+
+    Runs under :func:`~nocturna.devices.base.safety_override`: a component in FAULT does
+    not stop the unit from trying to make itself safe.
+    """
+    with safety_override():
+        await _park_and_close(unit)
+
+
+async def _park_and_close(unit: Observatory) -> None:
     steps: list[tuple[str, Any]] = []
     if unit.mount is not None:
         steps.append(("park the mount", _park_mount(unit.mount)))

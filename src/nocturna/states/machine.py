@@ -15,9 +15,9 @@ one check interval has passed, and repeats of a refusal are counted, not recorde
 row each (the log and the record say it once, then at most every
 :data:`REPEAT_REPORT_S` clock seconds, with the count).
 
-A unit that cannot be parked and closed (the mount or the dome no longer answers)
-is retried :data:`PARK_ATTEMPTS` times; then the run ends with :attr:`StateMachine.failure`
-set, loudly.
+A unit that cannot be parked and closed (the mount or the dome no longer answers) is
+tried again every check interval for :data:`PARK_GIVE_UP_S` clock seconds (a network
+glitch passes); then the run ends with :attr:`StateMachine.failure` set, loudly.
 
 Every transition is recorded in storage with its reason and announced as a
 ``unit.state`` event. A handler error in a state with checks parks the unit; in a
@@ -50,8 +50,9 @@ WATCHED = ("weather", "sun", "components")
 """The checks that hold while a state runs (dome and disk are checked on entry)."""
 REPEAT_REPORT_S = 1800.0
 """A refusal repeated unchanged is recorded again at most this often (clock seconds)."""
-PARK_ATTEMPTS = 3
-"""Tries at parking and closing before the run ends as unable to make the unit safe."""
+PARK_GIVE_UP_S = 600.0
+"""How long parking and closing is retried before the run ends as unable to make the
+unit safe (clock seconds from the first failure)."""
 SAFE_TO_END = ("sleeping", "parked", "housekeeping")
 """States in which a stopped run may end (the unit is closed in them)."""
 
@@ -105,7 +106,7 @@ class StateMachine:
         self.failure: str | None = None
         """Why the run ended early without being able to make the unit safe."""
         self.refusals: dict[str, _Refusal] = {}
-        self._park_failures = 0
+        self._park_failed_since: datetime | None = None
 
     @property
     def clock(self) -> Any:
@@ -190,6 +191,8 @@ class StateMachine:
             return verdict
         if handler.cancelled():
             return self.table.on_unsafe, f"{spec.name} was cancelled"
+        if spec.name == self.table.on_unsafe and handler.exception() is None:
+            self._park_failed_since = None
         error = handler.exception()
         if error is not None:
             return self._after_error(spec, error)
@@ -204,9 +207,12 @@ class StateMachine:
     def _after_error(self, spec: StateSpec, error: BaseException) -> tuple[str | None, str]:
         reason = f"error in {spec.name}: {type(error).__name__}: {error}"
         if spec.name == self.table.on_unsafe:
-            self._park_failures += 1
-            log.error("%s (attempt %d of %d)", reason, self._park_failures, PARK_ATTEMPTS)
-            if self._park_failures >= PARK_ATTEMPTS:
+            now = self.clock.now()
+            since = self._park_failed_since = self._park_failed_since or now
+            trying_s = (now - since).total_seconds()
+            log.error("%s (failing for %.0f s, giving up after %.0f s)", reason, trying_s,
+                      PARK_GIVE_UP_S)
+            if trying_s >= PARK_GIVE_UP_S:
                 self.failure = f"the unit cannot be parked and closed: {error}"
                 log.critical("%s; ending the run", self.failure)
                 return None, self.failure

@@ -5,7 +5,7 @@ calibrator are alpaca-simulators' (a separate process, software nocturna did not
 write); the camera, which renders light frames offline, is a simulated camera served
 by nocturna's own Alpaca server. The unit sees only ``driver: alpaca`` entries, as in
 any site file. With real devices a unit runs on real time, so the site is put where it
-is night now, and the run lasts a real minute and a half of short exposures.
+is night now, and the run lasts 50 real seconds of short exposures.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from nocturna.devices.factory import build_devices
 from nocturna.runtime.runner import run
 from unit_helpers import dark_longitude_now
 
-WINDOW = timedelta(seconds=90)
+WINDOW = timedelta(seconds=50)
 
 
 def _site_file(tmp_path: Path, simulators: str, nocturna: str, longitude: float) -> Path:
@@ -65,7 +65,7 @@ def _fields_file(tmp_path: Path, config: Config, start: datetime) -> Path:
     location = site_location(config.model.site)
     ra_deg = local_sidereal_time(location, start + WINDOW / 2).deg
     fields = {"fields": [{"name": "Overhead", "ra": f"{ra_deg:.4f} deg", "dec": "20 deg",
-                          "priority": 1, "exptime": "5 s", "filter": "Luminance",
+                          "priority": 1, "exptime": "3 s", "filter": "Luminance",
                           "min_nexp": 40, "exp_set_size": 2}]}
     path = tmp_path / "fields.yaml"
     YAML(typ="safe", pure=True).dump(fields, path)
