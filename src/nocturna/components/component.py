@@ -302,7 +302,7 @@ class Component:
         except Exception as exc:
             if previous is FAULT:
                 log.log(self._recovery_level(logging.WARNING),
-                        "error while leaving FAULT (ignored)", exc_info=True,
+                        "error while leaving FAULT (ignored): %s", describe_error(exc),
                         extra={"component": self.name, "to": state.value})
             else:
                 await self.fault(f"{self.label}: {self._transition_action(previous, state)} "

@@ -5,7 +5,10 @@ did not happen, and whether the unit ended parked and closed."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -13,6 +16,10 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from nocturna.observatory.unit import Observatory
 
+log = logging.getLogger(__name__)
+
+READ_TIMEOUT_S = 30.0
+"""How long the summary waits for the mount or the dome to say whether it is safe."""
 LIGHT_TYPES = ("OBJECT", "LIGHT")
 POINTING_TYPES = ("ACQ",)  # the pointing loop's frames: neither science nor calibration
 
@@ -133,15 +140,23 @@ async def summarize(unit: Observatory, start: datetime, end: datetime) -> NightS
                                               summary.exposing_s)
     summary.parks = parks(transitions, end)
     summary.warnings = missed(unit, summary)
-    if unit.mount is not None:
-        summary.parked = (await unit.mount.state()).at_park
-    else:
-        summary.parked = True
-    if unit.dome is not None:
-        summary.closed = (await unit.dome.state()).shutter_status == ShutterState.CLOSED
-    else:
-        summary.closed = True
+    summary.parked = await _reads(unit.mount, lambda s: s.at_park)
+    summary.closed = await _reads(unit.dome,
+                                  lambda s: s.shutter_status == ShutterState.CLOSED)
     return summary
+
+
+async def _reads(device: Any, condition: Callable[[Any], bool]) -> bool:
+    """Whether ``device`` (None: there is none) reads as meeting ``condition``; a device
+    that cannot be read within :data:`READ_TIMEOUT_S` does not."""
+    if device is None:
+        return True
+    try:
+        async with asyncio.timeout(READ_TIMEOUT_S):
+            return bool(condition(await device.state()))
+    except Exception as exc:
+        log.error("%s %s cannot be read for the summary: %s", device.kind, device.name, exc)
+        return False
 
 
 STATE_CATEGORIES = {
