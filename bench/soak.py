@@ -28,17 +28,23 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from ruamel.yaml import YAML
 
+from nocturna.core.astro import site_location
+from nocturna.core.config import Config
 from nocturna.core.storage import Storage
 from nocturna.images.fits import verify_fits
+from nocturna.observatory.sun import SunAltitudes
 from nocturna.runtime.reconcile import reconcile_images
 
 FIRST_NIGHT = "2026-12-15"  # the evening of the first night (site time)
 START = "2026-12-15T03:30:00Z"  # before the first evening's flats at the demo site
+SUN = SunAltitudes(site_location(Config.load(None, load_local=False, environ={}).model.site))
+MORNING_LIMIT_DEG = -18.0  # the demo site's observing twilight
 TARGET_WALL_S = 20 * 60.0
 TARGET_LATENCY_S = 60.0
 DEVICE_FAULTS = ("freeze", "disconnect")
@@ -64,7 +70,9 @@ class NightResult:
     latency_s: float | None = None
     exposing_pct: float = 0.0
     faults: list[str] = field(default_factory=list)
-    recovered: int = 0
+    injected: int = 0
+    recovered: int = 0  # the unit observed again after the fault ended
+    after_dark: int = 0  # the fault ended too late in the night to observe again
     wall_s: float = 0.0
     notes: list[str] = field(default_factory=list)
 
@@ -77,7 +85,24 @@ def site_file(root: Path) -> Path:
     return path
 
 
-def night_scenario(rng: random.Random, night: int, seed: int) -> tuple[dict, list[str]]:
+@dataclass
+class InjectedFault:
+    label: str
+    end: datetime  # UTC: when it is over
+
+
+def site_time(evening: date, hhmm: str) -> datetime:
+    """``HH:MM`` on the night of ``evening`` at the demo site, as UTC (12-23: that
+    evening, 00-11: the next morning)."""
+    hour, minute = map(int, hhmm.split(":"))
+    day = evening if hour >= 12 else evening + timedelta(days=1)
+    local = datetime.combine(day, datetime.min.time()).replace(
+        hour=hour, minute=minute, tzinfo=ZoneInfo("US/Hawaii"))
+    return local.astimezone(UTC)
+
+
+def night_scenario(rng: random.Random, night: int, seed: int
+                   ) -> tuple[dict, list[InjectedFault]]:
     """Weather and faults for one night (site time, HH:MM on the night)."""
     evening = (datetime.fromisoformat(FIRST_NIGHT) + timedelta(days=night)).date()
     scenario: dict = {"timezone": "US/Hawaii", "night": evening.isoformat(),
@@ -91,7 +116,7 @@ def night_scenario(rng: random.Random, night: int, seed: int) -> tuple[dict, lis
                          "until": f"{(begin + rng.randint(1, 2)) % 24:02d}:00", "sky": "rain"})
     if timeline:
         scenario["timeline"] = timeline
-    faults, names = [], []
+    faults, injected = [], []
     for _ in range(rng.choice((1, 1, 2))):
         kind = rng.choice(DEVICE_FAULTS + CAMERA_FAULTS + UNIT_FAULTS)
         hour = rng.choice((20, 21, 22, 23, 0, 1, 2, 3, 4))
@@ -109,9 +134,11 @@ def night_scenario(rng: random.Random, night: int, seed: int) -> tuple[dict, lis
         else:
             entry["seconds"] = rng.choice((60, 600, 3600))
         faults.append(entry)
-        names.append(f"{kind}{'@' + entry['device'] if 'device' in entry else ''} {at}")
+        label = f"{kind}{'@' + entry['device'] if 'device' in entry else ''} {at}"
+        end = site_time(evening, at) + timedelta(seconds=entry.get("duration", 0))
+        injected.append(InjectedFault(label, end))
     scenario["faults"] = faults
-    return scenario, names
+    return scenario, injected
 
 
 def run_night(root: Path, site: Path, night: int, scenario: dict, kill_after_s: float | None,
@@ -166,15 +193,29 @@ def check_frames(storage: Storage, data: Path, since: datetime, result: NightRes
         result.lost += len(report.recovered)
 
 
-def faults_recovered(storage: Storage, since: datetime) -> tuple[int, list[str]]:
-    """Components that went to FAULT this night and whether each came back."""
+def component_faults(storage: Storage, since: datetime) -> list[str]:
+    """Components that went to FAULT this night, and the state each ended in."""
     states: dict[str, list[str]] = {}
     for row in reversed(storage.list_telemetry("component.state", since=since)):
         states.setdefault(row.data["component"], []).append(row.data["to"])
-    faulted = [name for name, seen in states.items() if "fault" in seen]
-    recovered = [name for name in faulted if states[name][-1] == "enabled"
-                 or states[name][-1] == "standby"]  # standby: the run ended, disconnected
-    return len(recovered), [f"{name} FAULT" for name in faulted]
+    return [f"{name} FAULT→{seen[-1]}" for name, seen in states.items() if "fault" in seen]
+
+
+def fault_outcomes(storage: Storage, since: datetime, faults: list[InjectedFault],
+                   dark_end: datetime, result: NightResult) -> None:
+    """Per fault: did the unit observe again once it was over (or was it over too late)?"""
+    lights = [r.start_time for r in storage.list_exposures(since=since, image_type="OBJECT")]
+    marks = []
+    for fault in faults:
+        if any(t > fault.end for t in lights):
+            result.recovered += 1
+            marks.append(f"{fault.label} ✓")
+        elif fault.end >= dark_end - timedelta(minutes=20):
+            result.after_dark += 1
+            marks.append(f"{fault.label} (over at dawn)")
+        else:
+            marks.append(f"{fault.label} ✗")
+    result.faults[:0] = marks
 
 
 def soak(nights: int, seed: int, root: Path, kill_share: float) -> list[NightResult]:
@@ -183,11 +224,11 @@ def soak(nights: int, seed: int, root: Path, kill_share: float) -> list[NightRes
     data = root / "data"
     results = []
     print(f"{'night':>5} {'ok':>3} {'frames':>6} {'light':>5} {'lost':>4} {'bad':>3} "
-          f"{'latency':>7} {'expose':>6} {'wall':>6}  faults (recovered)")
+          f"{'latency':>7} {'expose':>6} {'wall':>6}  faults (✓ observed again after it)")
     for night in range(nights):
         result = NightResult(night + 1)
-        scenario, names = night_scenario(rng, night, seed)
-        result.faults.extend(names)
+        scenario, faults = night_scenario(rng, night, seed)
+        result.injected = len(faults)
         kill = rng.uniform(3.0, 25.0) if rng.random() < kill_share else None
         with Storage.open(data_dir=data) as storage:
             before = storage.list_transitions(limit=1)
@@ -203,14 +244,17 @@ def soak(nights: int, seed: int, root: Path, kill_share: float) -> list[NightRes
                 result.notes.append(summary["failure"])
         with Storage.open(data_dir=data) as storage:
             check_frames(storage, data, since, result)
-            result.recovered, component_faults = faults_recovered(storage, since)
-            result.notes.extend(component_faults)
+            evening = (datetime.fromisoformat(FIRST_NIGHT) + timedelta(days=night)).date()
+            dark_end = SUN.crossing(MORNING_LIMIT_DEG,
+                                    site_time(evening, "23:59"), rising=True) or since
+            fault_outcomes(storage, since, faults, dark_end, result)
+            result.notes.extend(component_faults(storage, since))
         results.append(result)
         latency = "-" if result.latency_s is None else f"{result.latency_s:.0f} s"
         print(f"{result.night:>5} {'yes' if result.parked_closed else 'NO':>3} "
               f"{result.frames:>6} {result.light:>5} {result.lost:>4} {result.corrupt:>3} "
               f"{latency:>7} {result.exposing_pct:>5.0f}% {result.wall_s:>5.0f}s  "
-              f"{'; '.join(result.faults)} ({result.recovered} recovered)"
+              f"{'; '.join(result.faults)}"
               + (f"  [{'; '.join(result.notes)}]" if result.notes else ""), flush=True)
     return results
 
@@ -241,7 +285,12 @@ def main() -> int:
           f" (target all); frames lost or corrupt: {lost} (target 0); worst safety latency: "
           + ("none (never unsafe)" if worst is None else f"{worst:.0f} s") +
           f" (target ≤ {TARGET_LATENCY_S:.0f} s); frames: {sum(r.frames for r in results)}; "
-          f"process kills: {sum(1 for r in results if -9 in r.exit_codes)}")
+          f"process kills: {sum(1 for r in results if -9 in r.exit_codes)} (all restarted "
+          f"nights ended parked and closed: "
+          f"{all(r.parked_closed for r in results if -9 in r.exit_codes)}); faults injected: "
+          f"{sum(r.injected for r in results)}, observed again after: "
+          f"{sum(r.recovered for r in results)}, over at dawn: "
+          f"{sum(r.after_dark for r in results)}")
     print(f"started {datetime.now(UTC):%Y-%m-%d %H:%M}Z on {os.cpu_count()} CPUs")
     return 0
 

@@ -91,16 +91,13 @@ def on_virtual_time(work: Callable[[], Awaitable[T]], start: str = MIDNIGHT) -> 
 
 
 def dark_longitude_now(latitude_deg: float = 19.54) -> float:
-    """A longitude (degrees) where it is the middle of the night right now: for tests
-    of units with real devices, which run on real time."""
-    from datetime import UTC, datetime
+    """A longitude (degrees, -180..180) where it is local midnight right now: for tests of
+    units with real devices, which run on real time (the Sun is then far below the
+    horizon at any latitude the tests use)."""
+    from astropy.coordinates import get_sun
+    from astropy.time import Time
 
-    import astropy.units as u
-    from astropy.coordinates import EarthLocation
-
-    from nocturna.observatory.sun import SunAltitudes
-
-    now = datetime.now(UTC)
-    best = min(range(-180, 180, 5), key=lambda lon: SunAltitudes(EarthLocation.from_geodetic(
-        lon * u.deg, latitude_deg * u.deg, 0 * u.m)).at(now))
-    return float(best)
+    now = Time.now()
+    sun_ra = float(get_sun(now).ra.deg)
+    greenwich = float(now.sidereal_time("apparent", longitude=0.0).deg)
+    return (sun_ra + 180.0 - greenwich + 180.0) % 360.0 - 180.0
