@@ -53,13 +53,13 @@ import asyncio
 import inspect
 import logging
 from collections.abc import Iterable
-from contextvars import ContextVar
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from nocturna.components.recovery import DUE_SLACK_S, RECOVERY_STEPS, RecoveryPolicy
+from nocturna.components.heartbeat import Heartbeating
+from nocturna.components.recovering import Recovering
+from nocturna.components.recovery import RecoveryPolicy
 from nocturna.components.states import (
-    CONNECTED,
     DISABLED,
     ENABLED,
     FAULT,
@@ -68,7 +68,6 @@ from nocturna.components.states import (
     STANDBY,
     TRANSITIONS,
     ChangeCallback,
-    LivelinessError,
     StateChange,
     SummaryState,
     describe_error,
@@ -85,16 +84,7 @@ from nocturna.core.events import EventBus, get_event_bus
 log = logging.getLogger(__name__)
 
 
-PROBING: ContextVar[Component | None] = ContextVar("nocturna_probing_component", default=None)
-
-
-async def cancel_tasks(*tasks: asyncio.Future[Any]) -> None:
-    """Cancel ``tasks`` and wait until they have ended (no pending-task warnings)."""
-    for task in tasks:
-        task.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
-
-class Component:
+class Component(Recovering, Heartbeating):
     """Something under control with a summary state and a heartbeat.
 
     Subclasses fill in two hooks: :meth:`_on_enter` (work needed to enter a state,
@@ -366,246 +356,6 @@ class Component:
             except Exception:
                 log.exception("state-change callback failed", extra={"component": self.name})
 
-    # ------------------------------------------------------------ recovery
-    def _plan_recovery(self, previous: SummaryState, now: datetime) -> None:
-        """On entering FAULT: plan the next recovery attempt, if there is to be one."""
-        if self.recovery is None or self._closed:
-            return
-        if self._attempt is None:  # a new fault: remember what to come back to
-            self._forget_recovery()
-            if previous not in CONNECTED:
-                return  # faulted from OFFLINE or STANDBY: nothing to come back to
-            self._recover_to = previous
-        elif self._recover_to is None:
-            return  # cancelled while the attempt was under way
-        delay = self.recovery.delay_s(self.recovery_attempts)
-        self.next_recovery = now + timedelta(seconds=delay)
-
-    def _report_recovery_plan(self) -> None:
-        """After entering FAULT: log the first planned attempt (INFO), or summarise a
-        repeating FAULT every ``log_every`` failed attempts (WARNING), never every time."""
-        policy, attempts, due = self.recovery, self.recovery_attempts, self.next_recovery
-        wait = ("no further attempt" if due is None else
-                f"next in {(due - self.clock.now()).total_seconds():g} s")
-        if self._attempt is None:
-            if due is not None:
-                log.info("%s: recovery from FAULT planned, %s", self.label, wait,
-                         extra={"component": self.name, "next_recovery": due})
-            return
-        if policy is None or attempts % policy.log_every:
-            return
-        log.warning("%s still in FAULT after %d recovery attempts (%s; %s)", self.label,
-                    attempts, self.fault_reason, wait,
-                    extra={"component": self.name, "attempts": attempts})
-
-    def _forget_recovery(self) -> None:
-        self._recover_to = None
-        self.next_recovery = None
-        self.recovery_attempts = 0
-
-    def _cancel_recovery(self, why: str) -> None:
-        """Stop recovery, pending or under way (an explicit request decides instead)."""
-        if self._recover_to is None and self._attempt is None:
-            return
-        self._series += 1
-        self._attempt = None
-        self._forget_recovery()
-        log.info("%s: recovery from FAULT cancelled (%s)", self.label, why,
-                 extra={"component": self.name})
-
-    def _recovery_level(self, level: int) -> int:
-        """``level`` for messages of the first recovery attempt (or none), DEBUG after."""
-        return logging.DEBUG if self._attempt is not None and self._attempt > 1 else level
-
-    def _recovery_due(self) -> bool:
-        due = self.next_recovery
-        return (due is not None and self._state is FAULT and not self._closed
-                and (due - self.clock.now()).total_seconds() <= DUE_SLACK_S)
-
-    async def _recover(self) -> None:
-        """One recovery attempt: walk back to the state before the fault, then probe once."""
-        target, series = self._recover_to, self._series
-        self.next_recovery = None
-        if target is None or self._state is not FAULT:
-            return
-        self.recovery_attempts += 1
-        attempt = self._attempt = self.recovery_attempts
-        try:
-            async with self._lock:
-                for state, doing in RECOVERY_STEPS:
-                    if self._series != series:
-                        return  # cancelled: an explicit request decides now
-                    if LADDER.index(state) > LADDER.index(target):
-                        break
-                    await self._step(state, f"recovery attempt {attempt}: {doing}")
-                if self._series != series:
-                    return
-                epoch = self._epoch
-                failure = await self._probe_once()
-                if self._series != series or epoch != self._epoch:
-                    return
-                if failure is not None:
-                    await self.fault(f"{self.label} {failure}")
-                    return
-                self._recovered(attempt)
-        except Exception as exc:
-            if self._series == series and self._state is not FAULT:
-                await self.fault(f"{self.label}: {describe_error(exc)}")
-            # else: the failed step has put it in FAULT already, with its reason
-        finally:
-            if self._attempt == attempt:
-                self._attempt = None
-
-    def _recovered(self, attempt: int) -> None:
-        self.probe_failures = 0
-        self._record_heartbeat()
-        self._forget_recovery()
-        now = self.clock.now()
-        log.warning("%s recovered from FAULT: %s again after %d recovery attempt%s",
-                    self.label, self._state.name, attempt, "" if attempt == 1 else "s",
-                    extra={"component": self.name, "attempts": attempt})
-        self.events.publish("component.recovered", self.name, time=now, state=self._state,
-                            attempts=attempt)
-
-    # ---------------------------------------------------------- heartbeats
-    async def start(self) -> None:
-        """Start the heartbeat task (it beats only while the state is not OFFLINE)."""
-        self._closed = False
-        self._ensure_heartbeat()
-
-    async def close(self) -> None:
-        """Stop the heartbeat task (and recovery); the summary state (and the device's
-        gate) stay as they are."""
-        self._closed = True
-        self._cancel_recovery("closed")
-        task, self._task = self._task, None
-        if task is not None:
-            await cancel_tasks(task)
-        for waiter in list(self._waiters):
-            if not waiter.done():
-                waiter.set_exception(InvalidOperationError(f"{self.label} was closed"))
-        self._waiters.clear()
-
-    async def __aenter__(self) -> Component:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.close()
-
-    def _ensure_heartbeat(self) -> None:
-        if self._task is None or self._task.done():
-            self._task = asyncio.get_running_loop().create_task(
-                self._heartbeat_loop(), name=f"nocturna heartbeat {self.name}")
-
-    async def _heartbeat_loop(self) -> None:
-        while True:
-            self._wake.clear()
-            try:
-                if self._recovery_due():
-                    await self._recover()
-                else:
-                    await self._beat()
-            except Exception:  # never let the heartbeat die silently
-                log.exception("heartbeat failed", extra={"component": self.name})
-            await self._pause()
-
-    async def _pause(self) -> None:
-        """Wait one heartbeat interval on the clock, or less if the state changes or a
-        recovery attempt is due sooner."""
-        if self._wake.is_set():
-            return
-        seconds = self.heartbeat_interval_s
-        if self.next_recovery is not None and self._state is FAULT:
-            until = (self.next_recovery - self.clock.now()).total_seconds()
-            seconds = min(seconds, max(0.0, until))
-        sleeper = asyncio.ensure_future(self.clock.sleep(seconds))
-        waker = asyncio.ensure_future(self._wake.wait())
-        try:
-            await asyncio.wait({sleeper, waker}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            await cancel_tasks(sleeper, waker)
-
-    async def _beat(self) -> None:
-        state, epoch = self._state, self._epoch
-        if state is OFFLINE:
-            return
-        failure = await self._probe_once() if state in CONNECTED else None
-        if epoch != self._epoch:
-            return  # the state changed while probing: this result says nothing about now
-        if failure is None:
-            self.probe_failures = 0
-            self._record_heartbeat()
-            return
-        self.probe_failures += 1
-        self.last_failure = f"{self.label} {failure}"
-        log.warning("%s %s (%d in a row)", self.label, failure, self.probe_failures,
-                    extra={"component": self.name, "failures": self.probe_failures})
-        self.events.publish("component.heartbeat_missed", self.name, time=self.clock.now(),
-                            state=state, failures=self.probe_failures, error=failure)
-        if self.probe_failures >= self.fault_after:
-            await self.fault(f"{self.label} {failure}, {self.probe_failures} times in a row")
-
-    async def _probe_once(self) -> str | None:
-        """Run the liveliness probe once: None if it answered, else what went wrong."""
-        token = PROBING.set(self)
-        try:
-            async with asyncio.timeout(self.probe_timeout_s) as limit:
-                await self._probe()
-        except TimeoutError as exc:
-            if limit.expired():
-                return (f"did not answer {self.probe_description} within "
-                        f"{self.probe_timeout_s:g} s")
-            return f"{self.probe_description} raised {describe_error(exc)}"
-        except Exception as exc:
-            return f"{self.probe_description} raised {describe_error(exc)}"
-        finally:
-            PROBING.reset(token)
-        return None
-
-    def _record_heartbeat(self) -> None:
-        now = self.clock.now()
-        self.last_heartbeat = now
-        self.heartbeat_count += 1
-        self.events.publish("component.heartbeat", self.name, time=now, state=self._state,
-                            count=self.heartbeat_count)
-        for waiter in list(self._waiters):
-            if not waiter.done():
-                waiter.set_result(now)
-        self._waiters.clear()
-
-    async def next_heartbeat(self, timeout_s: float | None = None) -> datetime:
-        """Wait for the next heartbeat, at most ``timeout_s`` clock seconds.
-
-        The default limit is three heartbeat intervals; :class:`LivelinessError` if
-        none comes.
-        """
-        limit = 3 * self.heartbeat_interval_s if timeout_s is None else float(timeout_s)
-        waiter: asyncio.Future[datetime] = asyncio.get_running_loop().create_future()
-        self._waiters.add(waiter)
-        sleeper = asyncio.ensure_future(self.clock.sleep(limit))
-        try:
-            await asyncio.wait({waiter, sleeper}, return_when=asyncio.FIRST_COMPLETED)
-            if waiter.done():
-                return waiter.result()
-        finally:
-            self._waiters.discard(waiter)
-            await cancel_tasks(sleeper)
-            waiter.cancel()
-        raise LivelinessError(f"{self.label} sent no heartbeat within {limit:g} s "
-                              f"({self._staleness()})")
-
-    def _staleness(self) -> str:
-        """The heartbeat situation in words, for error messages."""
-        age = self.heartbeat_age_s()
-        text = f"{self._state.name}, " + ("no heartbeat yet" if age is None
-                                          else f"last heartbeat {age:.1f} s ago")
-        if self._state is FAULT and self.fault_reason:
-            text += f"; fault: {self.fault_reason}"
-        elif self.probe_failures and self.last_failure:
-            text += f"; {self.probe_failures} missed: {self.last_failure}"
-        return text
-
     # ------------------------------------------------------------- summary
     def summary(self) -> dict[str, Any]:
         """One row for a table: name, kind, state, fault, heartbeat, version, simulation,
@@ -626,3 +376,4 @@ class Component:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r} {self._state.name}>"
+

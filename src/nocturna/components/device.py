@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from nocturna.components.component import PROBING, Component
+from nocturna.components.component import Component
+from nocturna.components.heartbeat import PROBING
 from nocturna.components.states import (
     CONNECTED,
     DISABLED,
