@@ -41,7 +41,7 @@ from nocturna.images.fits import verify_fits
 from nocturna.observatory.sun import SunAltitudes
 from nocturna.runtime.reconcile import reconcile_images
 
-FIRST_NIGHT = "2026-12-15"  # the evening of the first night (site time)
+FIRST_NIGHT = "2026-12-14"  # the evening of the first night (site time: 17:30 HST)
 START = "2026-12-15T03:30:00Z"  # before the first evening's flats at the demo site
 SUN = SunAltitudes(site_location(Config.load(None, load_local=False, environ={}).model.site))
 MORNING_LIMIT_DEG = -18.0  # the demo site's observing twilight

@@ -16,8 +16,10 @@ row each (the log and the record say it once, then at most every
 :data:`REPEAT_REPORT_S` clock seconds, with the count).
 
 A unit that cannot be parked and closed (the mount or the dome no longer answers) is
-tried again every check interval for :data:`PARK_GIVE_UP_S` clock seconds (a network
-glitch passes); then the run ends with :attr:`StateMachine.failure` set, loudly.
+tried again, after one check interval and then twice as long each time up to
+:data:`PARK_RETRY_MAX_S`, for :data:`PARK_GIVE_UP_S` clock seconds (a hung controller
+that comes back is still parked); then the run ends with :attr:`StateMachine.failure`
+set, loudly.
 
 Every transition is recorded in storage with its reason and announced as a
 ``unit.state`` event. A handler error in a state with checks parks the unit; in a
@@ -50,9 +52,11 @@ WATCHED = ("weather", "sun", "components")
 """The checks that hold while a state runs (dome and disk are checked on entry)."""
 REPEAT_REPORT_S = 1800.0
 """A refusal repeated unchanged is recorded again at most this often (clock seconds)."""
-PARK_GIVE_UP_S = 600.0
+PARK_GIVE_UP_S = 3600.0
 """How long parking and closing is retried before the run ends as unable to make the
 unit safe (clock seconds from the first failure)."""
+PARK_RETRY_MAX_S = 300.0
+"""The longest wait between two tries at parking."""
 SAFE_TO_END = ("sleeping", "parked", "housekeeping")
 """States in which a stopped run may end (the unit is closed in them)."""
 
@@ -107,6 +111,7 @@ class StateMachine:
         """Why the run ended early without being able to make the unit safe."""
         self.refusals: dict[str, _Refusal] = {}
         self._park_failed_since: datetime | None = None
+        self._park_retry_s = self.interval_s
 
     @property
     def clock(self) -> Any:
@@ -193,6 +198,7 @@ class StateMachine:
             return self.table.on_unsafe, f"{spec.name} was cancelled"
         if spec.name == self.table.on_unsafe and handler.exception() is None:
             self._park_failed_since = None
+            self._park_retry_s = self.interval_s
         error = handler.exception()
         if error is not None:
             return self._after_error(spec, error)
@@ -242,7 +248,8 @@ class StateMachine:
     async def _enter(self, target: str, reason: str) -> None:
         source = self.state
         if target == source == self.table.on_unsafe:  # a failed park is tried again
-            await self.clock.sleep(self.interval_s)
+            await self.clock.sleep(self._park_retry_s)
+            self._park_retry_s = min(PARK_RETRY_MAX_S, 2 * self._park_retry_s)
         if target not in self.table.states or not self.table.allowed(source, target):
             log.error("state %s asked for %r, which the table does not allow", source, target)
             reason = f"{source} asked for {target!r}, not an allowed transition; {reason}"
