@@ -102,6 +102,9 @@ class Observatory:
         self.autofocus_hook: Hook | None = focus_unit
         self.tracker: Any | None = None  # TrackingCorrector, made when first needed
         self.on_target: str | None = None
+        self.set_aside: dict[str, datetime] = {}
+        """Fields whose next frame a checkpoint refused, and when (scheduling skips them
+        for a while)."""
         """The field the mount points at, corrected and tracking (None: none)."""
         self.evening_flats_done = False
         self.morning_flats_done = False
@@ -149,6 +152,7 @@ class Observatory:
     def new_night(self) -> None:
         """Forget the previous night's observations and calibrations."""
         self.observations.clear()
+        self.set_aside.clear()
         self.current = None
         self.current_record_id = None
         self.evening_flats_done = self.morning_flats_done = self.housekeeping_done = False

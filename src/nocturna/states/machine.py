@@ -50,6 +50,9 @@ log = logging.getLogger(__name__)
 
 WATCHED = ("weather", "sun", "components")
 """The checks that hold while a state runs (dome and disk are checked on entry)."""
+SPIN_LIMIT = 25
+"""Transitions at one clock instant after which the machine waits a check interval: a
+cycle of states that takes no time is a spin, whatever causes it."""
 REPEAT_REPORT_S = 1800.0
 """A refusal repeated unchanged is recorded again at most this often (clock seconds)."""
 PARK_GIVE_UP_S = 3600.0
@@ -112,6 +115,8 @@ class StateMachine:
         self.refusals: dict[str, _Refusal] = {}
         self._park_failed_since: datetime | None = None
         self._park_retry_s = self.interval_s
+        self._instant: datetime | None = None
+        self._at_instant = 0
 
     @property
     def clock(self) -> Any:
@@ -246,6 +251,7 @@ class StateMachine:
 
     # ------------------------------------------------------------ transitions
     async def _enter(self, target: str, reason: str) -> None:
+        await self._guard_spin()
         source = self.state
         if target == source == self.table.on_unsafe:  # a failed park is tried again
             await self.clock.sleep(self._park_retry_s)
@@ -277,6 +283,17 @@ class StateMachine:
             self._record(source, target, reason)
         self.state = target
         self.unit.status.state = target
+
+    async def _guard_spin(self) -> None:
+        """Wait a check interval when too many transitions happened at one instant."""
+        now = self.clock.now()
+        if now != self._instant:
+            self._instant, self._at_instant = now, 0
+        self._at_instant += 1
+        if self._at_instant > SPIN_LIMIT:
+            log.error("%d transitions at %s without time passing (last state %s): waiting "
+                      "%g s", self._at_instant, f"{now:%H:%M:%S}Z", self.state, self.interval_s)
+            await self.clock.sleep(self.interval_s)
 
     async def _back_off(self, target: str) -> None:
         """Wait until one check interval has passed since ``target`` was last refused."""

@@ -17,5 +17,8 @@ async def on_enter(unit: Observatory) -> tuple[str, str]:
         unit.nightlog.flips += 1
         return "slewing", str(exc)
     except FieldSetting as exc:
+        if unit.current is not None:  # not again before it can have changed
+            unit.set_aside[unit.current.field.name] = unit.clock.now()
+        unit.on_target = None
         return "scheduling", str(exc)
     return "analyzing", f"{written} frames written"

@@ -11,6 +11,14 @@ if TYPE_CHECKING:
     from nocturna.observatory.unit import Observatory
 
 NOTHING_UP_WAIT_S = 600.0
+SET_ASIDE_S = 600.0
+"""A field whose next frame was refused (it would end in twilight or below the horizon)
+is not chosen again for this long."""
+
+
+def _set_aside(unit: Observatory, name: str) -> bool:
+    since = unit.set_aside.get(name)
+    return since is not None and (unit.clock.now() - since).total_seconds() < SET_ASIDE_S
 
 
 async def on_enter(unit: Observatory) -> tuple[str, str]:
@@ -37,7 +45,7 @@ async def on_enter(unit: Observatory) -> tuple[str, str]:
         observation = unit.observations.get(name)
         if observation is None:
             observation = unit.observations[name] = Observation(ranked.field)
-        if observation.is_finished:
+        if observation.is_finished or _set_aside(unit, name):
             continue
         unit.current = observation
         unit.status.field = name
