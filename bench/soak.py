@@ -202,8 +202,10 @@ def component_faults(storage: Storage, since: datetime) -> list[str]:
 
 
 def fault_outcomes(storage: Storage, since: datetime, faults: list[InjectedFault],
-                   dark_end: datetime, result: NightResult) -> None:
-    """Per fault: did the unit observe again once it was over (or was it over too late)?"""
+                   dark_end: datetime, unsafe: list[tuple[datetime, datetime]],
+                   result: NightResult) -> None:
+    """Per fault: did the unit observe again once it was over (or was it over too late,
+    or was the weather unsafe from then on)?"""
     lights = [r.start_time for r in storage.list_exposures(since=since, image_type="OBJECT")]
     marks = []
     for fault in faults:
@@ -213,6 +215,10 @@ def fault_outcomes(storage: Storage, since: datetime, faults: list[InjectedFault
         elif fault.end >= dark_end - timedelta(minutes=20):
             result.after_dark += 1
             marks.append(f"{fault.label} (over at dawn)")
+        elif any(start <= fault.end and end >= dark_end - timedelta(minutes=20)
+                 for start, end in unsafe):
+            result.after_dark += 1
+            marks.append(f"{fault.label} (unsafe weather until dawn)")
         else:
             marks.append(f"{fault.label} ✗")
     result.faults[:0] = marks
@@ -247,7 +253,10 @@ def soak(nights: int, seed: int, root: Path, kill_share: float) -> list[NightRes
             evening = (datetime.fromisoformat(FIRST_NIGHT) + timedelta(days=night)).date()
             dark_end = SUN.crossing(MORNING_LIMIT_DEG,
                                     site_time(evening, "23:59"), rising=True) or since
-            fault_outcomes(storage, since, faults, dark_end, result)
+            unsafe = [(datetime.fromisoformat(i["start"]),
+                       datetime.fromisoformat(i["end"]) if i["end"] else dark_end)
+                      for i in (summary or {}).get("interruptions", [])]
+            fault_outcomes(storage, since, faults, dark_end, unsafe, result)
             result.notes.extend(component_faults(storage, since))
         results.append(result)
         latency = "-" if result.latency_s is None else f"{result.latency_s:.0f} s"
@@ -289,7 +298,7 @@ def main() -> int:
           f"nights ended parked and closed: "
           f"{all(r.parked_closed for r in results if -9 in r.exit_codes)}); faults injected: "
           f"{sum(r.injected for r in results)}, observed again after: "
-          f"{sum(r.recovered for r in results)}, over at dawn: "
+          f"{sum(r.recovered for r in results)}, over at dawn or under unsafe weather: "
           f"{sum(r.after_dark for r in results)}")
     print(f"started {datetime.now(UTC):%Y-%m-%d %H:%M}Z on {os.cpu_count()} CPUs")
     return 0
