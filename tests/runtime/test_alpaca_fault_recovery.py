@@ -44,7 +44,10 @@ def serve(tmp_path: Path, longitude: float, port: int) -> subprocess.Popen[bytes
                   "slew_settle_time_s": 1},
         "dome": {"name": "dome0", "driver": "sim", "shutter_time_s": 3,
                  "slew_rate_deg_s": 30},
-        "cover_calibrators": [{"name": "flat0", "driver": "sim", "cover_time_s": 2}]}, site)
+        "cover_calibrators": [{"name": "flat0", "driver": "sim", "cover_time_s": 2}],
+        "cameras": [{"name": "cam0", "driver": "sim", "primary": True, "filterwheel": "fw0",
+                     "focuser": "foc0", "width": 512, "height": 512, "readout_s": 0.5}]},
+        site)
     with (tmp_path / "server.log").open("wb") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "nocturna.cli.main", "--config", str(site), "alpaca",

@@ -29,7 +29,7 @@ def scenario(tmp_path, faults: list[dict], timeline: list[dict] | None = None) -
 def test_rain_mid_exposure_parks_and_closes_within_60_s_at_30x_real_time(tmp_path):
     config = unit_config(tmp_path)
     summary = run(config, simulate=True, start=RAIN - timedelta(minutes=8),
-                  until=RAIN + timedelta(minutes=4), speed=30, weather="rain",
+                  until=RAIN + timedelta(minutes=2), speed=30, weather="rain",
                   signals=False).summary
     (interruption,) = summary.interruptions
     assert interruption["closed_after_s"] is not None
