@@ -81,7 +81,7 @@ def test_a_run_killed_at_any_moment_resumes_without_replaying_the_night(tmp_path
     YAML(typ="safe", pure=True).dump(FIELDS, fields)
     site, log = site_file(tmp_path), tmp_path / "run.log"
     data = tmp_path / "data"
-    common = ("--until", "2026-12-15T09:45:00Z", "--fields", str(fields), "--speed", "400")
+    common = ("--until", "2026-12-15T09:45:00Z", "--fields", str(fields), "--speed", "700")
     process = start_run(site, "--start", NIGHT_START, *common, log=log)
     for kill_after in (2, 7, 12):  # light frames: early, mid-field, late
         wait_for(lambda n=kill_after: light_frames(data) >= n, process, 120,

@@ -5,7 +5,7 @@ calibrator are alpaca-simulators' (a separate process, software nocturna did not
 write); the camera, which renders light frames offline, is a simulated camera served
 by nocturna's own Alpaca server. The unit sees only ``driver: alpaca`` entries, as in
 any site file. With real devices a unit runs on real time, so the site is put where it
-is night now, and the run lasts 50 real seconds of short exposures.
+is night now, and the run lasts 35 real seconds of short exposures.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from nocturna.devices.factory import build_devices
 from nocturna.runtime.runner import run
 from unit_helpers import dark_longitude_now
 
-WINDOW = timedelta(seconds=50)
+WINDOW = timedelta(seconds=35)
 
 
 def _site_file(tmp_path: Path, simulators: str, nocturna: str, longitude: float) -> Path:
