@@ -93,8 +93,6 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
         self.pace = pace
         self._work = 0
         self._work_lock = threading.Lock()
-        self.jumps = 0
-        """How many times virtual time jumped forward (for benchmarks)."""
         selector.loop = self
 
     # ------------------------------------------------------------ time
@@ -112,7 +110,6 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
             events = inner.select(seconds / self.pace)
             waited = (time.monotonic() - began) * self.pace
             self._virtual += seconds if not events else min(seconds, waited)
-        self.jumps += 1
         return events
 
     # ------------------------------------------------------- tracked work
@@ -190,11 +187,6 @@ class _ProcessTracker:
         if self.state == "running":
             self.loop.end_work()
         self.state = "done"
-
-
-def new_virtual_loop(pace: float | None = None) -> VirtualTimeLoop:
-    """A fresh loop on virtual time (``pace``: real-time pacing factor, None: none)."""
-    return VirtualTimeLoop(pace=pace)
 
 
 def running_virtual_loop() -> VirtualTimeLoop | None:

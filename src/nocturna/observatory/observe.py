@@ -165,13 +165,14 @@ async def take_set(unit: Observatory, observation: Any) -> int:
     return written
 
 
-def close_open_observations(unit: Observatory, status: str = INCOMPLETE) -> int:
+def close_open_observations(unit: Observatory, status: str = INCOMPLETE) -> list[str]:
     """End every observation record still ``observing`` with ``status`` (the night is
-    over, or the run ends); how many there were. The next visit starts a new record."""
-    now, closed = unit.clock.now(), 0
+    over, the run ends, or a killed run left them); their names. The next visit starts
+    a new record."""
+    now, closed = unit.clock.now(), []
     for record in unit.storage.list_observations(status=OBSERVING):
         unit.storage.update_observation(record.id, status=status, finished_at=now)
-        closed += 1
+        closed.append(record.name)
     for observation in unit.observations.values():
         if not observation.is_finished:
             observation.record_id = None

@@ -10,7 +10,6 @@ runs on real time. Weather scenarios are YAML files
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,8 +20,6 @@ from nocturna.core.config import Config
 from nocturna.core.errors import ConfigError
 from nocturna.devices.factory import all_simulated
 from nocturna.observatory.sun import SunAltitudes
-
-log = logging.getLogger(__name__)
 
 WEATHER_DIR = Path(nocturna.observatory.__path__[0]) / "weather"
 MORNING = "morning"
@@ -58,7 +55,6 @@ class NightPlan:
     until: datetime | None  # None: until the morning housekeeping is done
     virtual: bool  # every device simulated: virtual time
     pace: float | None  # virtual time paced at this many times real time (None: flat out)
-    expected_end: datetime
     seed: int
 
     @property
@@ -113,16 +109,13 @@ def plan_run(config: Config, *, start: datetime | str | None, until: str | datet
         start = evening - timedelta(minutes=20)
     if start is None:
         start = datetime.now(UTC)
-    end_of_night = sun.crossing(flat, start + timedelta(hours=1), rising=True)
-    if end_of_night is None:
+    if sun.crossing(flat, start + timedelta(hours=1), rising=True) is None:
         raise ConfigError(f"site {site.name!r}: no morning twilight after {start:%Y-%m-%dT%H:%MZ}")
-    expected_end = end_of_night + timedelta(hours=1)  # morning flats + housekeeping
     stop: datetime | None = None
     if until is not None and until != MORNING:
         stop = parse_instant(until) if isinstance(until, str) else until
         if stop <= start:
             raise ConfigError(f"--until {stop:%Y-%m-%dT%H:%M:%SZ} is not after the start "
                               f"{start:%Y-%m-%dT%H:%M:%SZ}")
-        expected_end = stop
-    return NightPlan(start, stop, virtual, None if speed is None else float(speed), expected_end,
+    return NightPlan(start, stop, virtual, None if speed is None else float(speed),
                      DEFAULT_SEED if seed is None else int(seed))

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from nocturna.observatory.observe import OBSERVING
+from nocturna.observatory.observe import close_open_observations
 from nocturna.observatory.summary import LIGHT_TYPES
 
 if TYPE_CHECKING:
@@ -72,10 +72,8 @@ def resume_night(unit: Observatory, now: datetime) -> ResumeReport:
     """Reconcile the unit with storage (see the module docstring)."""
     from nocturna.scheduler import Observation
 
-    storage, report = unit.storage, ResumeReport()
-    for record in storage.list_observations(status=OBSERVING):
-        storage.update_observation(record.id, status=INTERRUPTED, finished_at=now)
-        report.interrupted.append(record.name)
+    storage = unit.storage
+    report = ResumeReport(interrupted=close_open_observations(unit, INTERRUPTED))
     window = unit.scheduler.night_window(now - LOOK_BACK)
     since = window.flat_start - timedelta(hours=1)
     if now < since:

@@ -65,5 +65,4 @@ def run(
                 config, simulate=simulate, start=start, until=until, speed=speed, seed=seed,
                 fields=fields, weather=weather, on_status=on_status, on_unit=on_unit,
                 stop=stop))
-    code = exit_code(stop) if stop.requested else 0
-    return RunResult(summary, code, stop.reason if stop.requested else None)
+    return RunResult(summary, exit_code(stop), stop.reason if stop.requested else None)

@@ -125,9 +125,9 @@ def site_ephemeris(site: Any) -> SkyEphemeris:
     """The shared ephemeris of a configured site (one per place in the process)."""
     from nocturna.core.astro import site_location
 
-    location = site_location(site)
-    key = (float(location.lat.deg), float(location.lon.deg), float(location.height.value))
+    key = (float(site.latitude.to_value("deg")), float(site.longitude.to_value("deg")),
+           float(site.elevation.to_value("m")))
     ephemeris = _SITES.get(key)
-    if ephemeris is None:
-        ephemeris = _SITES[key] = SkyEphemeris(location)
+    if ephemeris is None:  # the place is read from the site's numbers, once
+        ephemeris = _SITES[key] = SkyEphemeris(site_location(site))
     return ephemeris
