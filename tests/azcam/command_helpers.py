@@ -47,6 +47,10 @@ class DemoTool:
     def fail(self) -> None:
         raise RuntimeError("tool bug")
 
+    @remote
+    def fail_silently(self) -> None:
+        raise NotImplementedError  # no message, as uvloop's missing sendfile raised
+
     def secret(self) -> str:  # not remote: must be unreachable
         return "leaked"
 

@@ -1,12 +1,32 @@
-"""Fixtures of the image server tests: a directory to receive into, a running server."""
+"""Fixtures of the azcam tests: a directory to receive into, a running image server;
+and the event loops the protocol tests run on."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import pytest
 
 from nocturna.azcam.imageserver import ImageServer
+from nocturna.core.listen import loop_factory
+
+_ON_EVERY_LOOP = {"test_command_server.py", "test_command_server_fuzz.py",
+                  "test_sendimage.py", "test_imageserver.py", "test_azcam_serve_process.py"}
+"""Test files about sockets run on asyncio's default loop and on the loop nocturna's
+servers and CLI run (uvloop when installed): their transports differ (uvloop has no
+``sendfile``, for one)."""
+
+
+def pytest_asyncio_loop_factories(config: pytest.Config, item: pytest.Item
+                                  ) -> Mapping[str, Callable[[], asyncio.AbstractEventLoop]]:
+    factories: dict[str, Callable[[], asyncio.AbstractEventLoop]] = {
+        "asyncio": asyncio.new_event_loop}
+    cli_loop = loop_factory()
+    if item.path.name in _ON_EVERY_LOOP and cli_loop is not asyncio.new_event_loop:
+        factories[cli_loop.__module__.split(".")[0]] = cli_loop
+    return factories
 
 
 @pytest.fixture

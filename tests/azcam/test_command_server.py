@@ -63,6 +63,7 @@ async def test_arguments_are_converted_by_the_signature(client: LineClient) -> N
     ("demo.secret", "ERROR demo has no remote method 'secret'"),
     ("demo.__class__", "ERROR demo has no remote method '__class__'"),
     ("demo.fail", "ERROR RuntimeError: tool bug"),
+    ("demo.fail_silently", "ERROR NotImplementedError (raised without a message)"),
     ("exit", "ERROR exit: stopping the server is not available over the network"),
     ('demo.say "open', "ERROR cannot split the request: no closing quotation"),
 ])

@@ -38,6 +38,8 @@ STATUS_BYTES = 16
 DEFAULT_PORT = 6543
 SERVER_TYPES = ("azcam", "dataserver")
 OVERWRITE_PREFIX = "!"
+CHUNK_BYTES = 1 << 20
+"""Bytes read and written at a time where the event loop has no ``sendfile``."""
 
 STATUS_OK = 0
 STATUS_EXISTS = 1
@@ -286,10 +288,44 @@ def _check_status(status: str, name: str, address: str) -> None:
 
 
 async def _send_body(writer: asyncio.StreamWriter, stream: Any, size: int) -> None:
-    """Write ``size`` bytes of ``stream`` after the header (``sendfile`` when the event
-    loop can, else chunks with flow control)."""
+    """Write ``size`` bytes of ``stream`` after the header: ``sendfile`` when the event
+    loop has it, else chunks read off the loop with flow control (uvloop, the loop the
+    CLI runs, has no ``sendfile``)."""
     await writer.drain()
     if size:
         loop = asyncio.get_running_loop()
-        await loop.sendfile(writer.transport, stream, 0, size)
+        if has_sendfile(loop):
+            await loop.sendfile(writer.transport, stream, 0, size)
+        else:
+            await _send_chunks(writer, stream, size)
     await writer.drain()
+
+
+def has_sendfile(loop: asyncio.AbstractEventLoop) -> bool:
+    """True if ``loop`` implements ``sendfile`` (uvloop does not: it keeps the abstract
+    method, which raises NotImplementedError)."""
+    return type(loop).sendfile is not asyncio.AbstractEventLoop.sendfile
+
+
+async def _send_chunks(writer: asyncio.StreamWriter, stream: Any, size: int) -> None:
+    """Write ``size`` bytes of ``stream`` in chunks; the next chunk is read from the
+    disk (in a thread) while the previous one drains to the socket."""
+    left = size
+    reading = asyncio.ensure_future(asyncio.to_thread(stream.read, min(left, CHUNK_BYTES)))
+    try:
+        while left:
+            chunk = await reading
+            if not chunk:
+                raise ImageServerError(
+                    f"the local file ended after {size - left} of the {size} bytes "
+                    "announced (it shrank while being sent)")
+            left -= len(chunk)
+            if left:
+                reading = asyncio.ensure_future(
+                    asyncio.to_thread(stream.read, min(left, CHUNK_BYTES)))
+            writer.write(chunk)
+            await writer.drain()
+    finally:
+        if not reading.done():  # a failed drain: let the read finish before the file closes
+            with contextlib.suppress(BaseException):
+                await asyncio.shield(reading)

@@ -194,13 +194,13 @@ class CommandServer:
             request = protocol.parse_request(line)
             result: Any = await self.table.execute(request)
         except NocturnaError as exc:
-            return protocol.error(str(exc) or type(exc).__name__)
+            return protocol.error(protocol.exception_text(exc, with_type=False))
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # a tool's bug: answer and keep serving
             log.exception("azcam client %s: %r failed", self.clients.get(number), line)
-            return protocol.error(f"{type(exc).__name__}: {exc}")
+            return protocol.error(protocol.exception_text(exc))
         try:
             return protocol.ok(result)
         except Exception as exc:
-            return protocol.error(f"cannot format the reply: {exc}")
+            return protocol.error(f"cannot format the reply: {protocol.exception_text(exc)}")
