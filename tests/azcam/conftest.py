@@ -13,7 +13,7 @@ from nocturna.azcam.imageserver import ImageServer
 from nocturna.core.listen import loop_factory
 
 _ON_EVERY_LOOP = {"test_command_server.py", "test_command_server_fuzz.py",
-                  "test_sendimage.py", "test_imageserver.py"}
+                  "test_sendimage.py", "test_imageserver.py", "test_parameters_tool.py"}
 """Test files about sockets run on asyncio's default loop and on the loop nocturna's
 servers and CLI run (uvloop when installed): their transports differ (uvloop has no
 ``sendfile``, for one)."""
