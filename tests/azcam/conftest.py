@@ -8,25 +8,21 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import pytest
+from command_helpers import event_loops
 
 from nocturna.azcam.imageserver import ImageServer
-from nocturna.core.listen import loop_factory
 
-_ON_EVERY_LOOP = {"test_command_server.py", "test_command_server_fuzz.py",
-                  "test_sendimage.py", "test_imageserver.py", "test_parameters_tool.py"}
-"""Test files about sockets run on asyncio's default loop and on the loop nocturna's
-servers and CLI run (uvloop when installed): their transports differ (uvloop has no
-``sendfile``, for one)."""
+_ON_EVERY_LOOP = {"test_command_server.py", "test_sendimage.py", "test_imageserver.py",
+                  "test_parameters_tool.py"}
+"""Test files about sockets whose async tests run on asyncio's default loop and on the
+loop nocturna's servers and CLI run (uvloop when installed): their transports differ
+(uvloop has no ``sendfile``, for one). The fuzz test's server thread does the same."""
 
 
 def pytest_asyncio_loop_factories(config: pytest.Config, item: pytest.Item
                                   ) -> Mapping[str, Callable[[], asyncio.AbstractEventLoop]]:
-    factories: dict[str, Callable[[], asyncio.AbstractEventLoop]] = {
-        "asyncio": asyncio.new_event_loop}
-    cli_loop = loop_factory()
-    if item.path.name in _ON_EVERY_LOOP and cli_loop is not asyncio.new_event_loop:
-        factories[cli_loop.__module__.split(".")[0]] = cli_loop
-    return factories
+    loops = event_loops()
+    return loops if item.path.name in _ON_EVERY_LOOP else {"asyncio": loops["asyncio"]}
 
 
 @pytest.fixture
