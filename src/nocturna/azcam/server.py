@@ -180,6 +180,7 @@ class _Connection(asyncio.Protocol):
         self._reading_paused = False
         self._eof = False
         self._closed = False
+        self._out: list[bytes] = []  # replies not yet written
 
     # ------------------------------------------------------------- transport events
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -230,7 +231,12 @@ class _Connection(asyncio.Protocol):
     # ------------------------------------------------------------------ the lines
     def _handle_lines(self) -> None:
         """Answer every complete line received, in order, until a request must be
-        waited on or replies back up; then decide whether to go on reading."""
+        waited on or replies back up; write the replies at once; then decide whether
+        to go on reading."""
+        self._answer_lines()
+        self._flush()
+
+    def _answer_lines(self) -> None:
         data, pos, limit = self._data, self._pos, self.server.max_line_bytes
         while self.running is None and not self._writing_paused and not self._closed:
             end = data.find(b"\n", pos)
@@ -278,8 +284,7 @@ class _Connection(asyncio.Protocol):
             self._handle(last)
             if self.running is not None:
                 return  # closed once it is answered
-        if self.transport is not None:
-            self.transport.close()
+        self._close()
 
     def _handle(self, raw: bytes) -> None:
         """Answer one request line now, or start waiting on it."""
@@ -293,9 +298,7 @@ class _Connection(asyncio.Protocol):
                 return
             if isinstance(outcome, tuple):
                 self._send(outcome[0])
-                self._closed = True
-                if self.transport is not None:
-                    self.transport.close()
+                self._close()
                 return
             call = outcome
         try:
@@ -323,5 +326,18 @@ class _Connection(asyncio.Protocol):
         self._handle_lines()
 
     def _send(self, reply: str) -> None:
-        if self.transport is not None and not self.transport.is_closing():
-            self.transport.write((reply + "\r\n").encode("utf-8", "replace"))
+        self._out.append((reply + "\r\n").encode("utf-8", "replace"))
+
+    def _flush(self) -> None:
+        """Write the replies gathered (one write for all the lines of one read)."""
+        if self._out:
+            out, self._out = self._out, []
+            if self.transport is not None and not self.transport.is_closing():
+                self.transport.write(out[0] if len(out) == 1 else b"".join(out))
+
+    def _close(self) -> None:
+        """Write what is gathered, then close (no more lines are handled)."""
+        self._flush()
+        self._closed = True
+        if self.transport is not None:
+            self.transport.close()
