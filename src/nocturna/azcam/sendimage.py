@@ -23,6 +23,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from nocturna.azcam.protocol import exception_text
 from nocturna.azcam.remote import remote
 from nocturna.core.errors import (
     DeviceTimeoutError,
@@ -212,7 +213,8 @@ class SendImage:
                 self.remote_imageserver_host, self.remote_imageserver_port))
         except OSError as exc:
             raise ImageServerError(
-                f"cannot connect to image server {self._address}: {exc.strerror or exc}"
+                f"cannot connect to image server {self._address}: "
+                f"{exc.strerror or exception_text(exc)}"
             ) from None
         try:
             try:
@@ -224,7 +226,7 @@ class SendImage:
                     _check_status(status, name, self._address)
                 raise ImageServerError(
                     f"image server {self._address} closed the connection while receiving "
-                    f"{name!r}: {exc}") from None
+                    f"{name!r}: {exception_text(exc)}") from None
             if self.remote_imageserver_type == "azcam":
                 status = await self._read_status(reader)
                 _check_status(status, name, self._address)
@@ -246,7 +248,7 @@ class SendImage:
         except ConnectionError as exc:
             raise ImageServerError(
                 f"image server {self._address} dropped the connection before its status: "
-                f"{exc}") from None
+                f"{exception_text(exc)}") from None
         return data.decode("ascii", "replace")
 
     async def _early_status(self, reader: asyncio.StreamReader) -> str | None:
