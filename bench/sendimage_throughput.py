@@ -7,8 +7,12 @@ All in the same run, on this machine, over loopback:
 1. raw: a plain socket ``sendall`` of the bytes to a thread doing ``recv_into`` a
    buffer (no file, no protocol): the ceiling;
 2. nocturna: ``SendImage.send_image`` (type ``azcam``, so it waits for the status) to
-   an ``ImageServer`` in its own process; timed until the status arrives, i.e. until
-   the file is written, fsynced and in place. Each landed file is checked (SHA-256);
+   an ``ImageServer`` in its own process on the CLI's event loop (uvloop when
+   installed, as ``nocturna imageserver serve``); timed until the status arrives, i.e.
+   until the file is written, fsynced and in place. Each landed file is checked
+   (SHA-256). The client runs once on asyncio's default loop (``loop.sendfile``) and
+   once on the CLI's (uvloop has no ``sendfile``: 1 MiB chunks, as from
+   ``nocturna azcam serve``);
 3. azcam: azcam's own ``SendImage`` (the real ``azcam`` package, in the Python given by
    ``$NOCTURNA_AZCAM_PYTHON`` or the tests' cached environment) to the same server,
    timed from its call until the server has the file in place. Its ``azcam`` type
@@ -33,9 +37,11 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from nocturna.azcam.sendimage import SendImage
+from nocturna.core.listen import loop_factory
 
 AZCAM_VERSION = "26.0.5"
 
@@ -43,6 +49,7 @@ SERVER_SCRIPT = """
 import asyncio, json, sys, time
 from nocturna.azcam.imageserver import ImageServer
 from nocturna.core.events import get_event_bus
+from nocturna.core.listen import loop_factory
 
 async def main():
     with get_event_bus().subscribe("imageserver.received") as events:
@@ -53,7 +60,8 @@ async def main():
                 print(json.dumps({"landed": time.monotonic(), "name": event.data["name"],
                                   "sha256": event.data["sha256"]}), flush=True)
 
-asyncio.run(main())
+with asyncio.Runner(loop_factory=loop_factory()) as runner:
+    runner.run(main())
 """
 
 AZCAM_SCRIPT = """
@@ -118,14 +126,16 @@ class ServerProcess:
 
 
 def nocturna_runs(server: ServerProcess, source: Path, directory: Path, digest: str,
-                  repeats: int) -> list[float]:
+                  repeats: int, new_loop: Callable[[], asyncio.AbstractEventLoop]
+                  ) -> list[float]:
     client = SendImage(timeout_s=120)
     client.set_remote_imageserver("127.0.0.1", server.port, "azcam")
     times = []
     for index in range(repeats):
         name = f"nocturna{index}.fits"
         start = time.perf_counter()
-        asyncio.run(client.send_image(source, name))
+        with asyncio.Runner(loop_factory=new_loop) as runner:
+            runner.run(client.send_image(source, name))
         times.append(time.perf_counter() - start)
         landed = server.next_landed()
         assert landed["sha256"] == digest == sha256(directory / name), landed
@@ -182,7 +192,11 @@ def main() -> None:
         digest = sha256(source)
         server = ServerProcess(directory)
         try:
-            ours = nocturna_runs(server, source, directory, digest, args.repeats)
+            ours = nocturna_runs(server, source, directory, digest, args.repeats,
+                                 asyncio.new_event_loop)
+            cli_loop = loop_factory()
+            chunked = None if cli_loop is asyncio.new_event_loop else nocturna_runs(
+                server, source, directory, digest, args.repeats, cli_loop)
             python = azcam_python()
             azcam_lines = []
             if python is None:
@@ -207,6 +221,8 @@ def main() -> None:
     print(f"sendimage of a {args.megabytes} MiB file over loopback")
     print(f"  raw socket sendall → recv_into                 {rate(raw)}")
     print(f"  nocturna client → nocturna server (fsynced)    {rate(ours)}")
+    if chunked is not None:
+        print(f"  … the client on uvloop (chunks, no sendfile)   {rate(chunked)}")
     for line in azcam_lines:
         print(line)
     print(f"  nocturna / raw: {statistics.median(raw) / statistics.median(ours):.2f}")

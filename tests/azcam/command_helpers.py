@@ -4,9 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable
 from typing import Any
 
 from nocturna.azcam.remote import remote
+from nocturna.core.listen import loop_factory
+
+
+def event_loops() -> dict[str, Callable[[], asyncio.AbstractEventLoop]]:
+    """asyncio's default event loop and, when it is another, the one nocturna's servers
+    and CLI run (uvloop when installed), by name."""
+    loops: dict[str, Callable[[], asyncio.AbstractEventLoop]] = {
+        "asyncio": asyncio.new_event_loop}
+    cli_loop = loop_factory()
+    if cli_loop is not asyncio.new_event_loop:
+        loops[cli_loop.__module__.split(".")[0]] = cli_loop
+    return loops
 
 
 class DemoTool:
@@ -46,6 +59,10 @@ class DemoTool:
     @remote
     def fail(self) -> None:
         raise RuntimeError("tool bug")
+
+    @remote
+    def fail_silently(self) -> None:
+        raise NotImplementedError  # no message, as uvloop's missing sendfile raised
 
     def secret(self) -> str:  # not remote: must be unreachable
         return "leaked"

@@ -1,12 +1,28 @@
-"""Fixtures of the image server tests: a directory to receive into, a running server."""
+"""Fixtures of the azcam tests: a directory to receive into, a running image server;
+and the event loops the protocol tests run on."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import pytest
+from command_helpers import event_loops
 
 from nocturna.azcam.imageserver import ImageServer
+
+_ON_EVERY_LOOP = {"test_command_server.py", "test_sendimage.py", "test_imageserver.py",
+                  "test_parameters_tool.py"}
+"""Test files about sockets whose async tests run on asyncio's default loop and on the
+loop nocturna's servers and CLI run (uvloop when installed): their transports differ
+(uvloop has no ``sendfile``, for one). The fuzz test's server thread does the same."""
+
+
+def pytest_asyncio_loop_factories(config: pytest.Config, item: pytest.Item
+                                  ) -> Mapping[str, Callable[[], asyncio.AbstractEventLoop]]:
+    loops = event_loops()
+    return loops if item.path.name in _ON_EVERY_LOOP else {"asyncio": loops["asyncio"]}
 
 
 @pytest.fixture

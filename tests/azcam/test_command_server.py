@@ -63,6 +63,7 @@ async def test_arguments_are_converted_by_the_signature(client: LineClient) -> N
     ("demo.secret", "ERROR demo has no remote method 'secret'"),
     ("demo.__class__", "ERROR demo has no remote method '__class__'"),
     ("demo.fail", "ERROR RuntimeError: tool bug"),
+    ("demo.fail_silently", "ERROR NotImplementedError (raised without a message)"),
     ("exit", "ERROR exit: stopping the server is not available over the network"),
     ('demo.say "open', "ERROR cannot split the request: no closing quotation"),
 ])
@@ -146,3 +147,61 @@ def test_help_lists_every_remote_method_with_its_arguments() -> None:
 def test_unknown_default_tool_is_refused() -> None:
     with pytest.raises(Exception, match="default tool 'x' is not one of demo"):
         CommandTable({"demo": DemoTool()}, default_tool="x")
+
+
+async def test_an_overlong_line_arriving_in_pieces_gets_one_error(client: LineClient) -> None:
+    for _ in range(5):  # 5 x 2000 bytes, no newline yet: more than the 4096 allowed
+        client.writer.write(b"y" * 2000)
+        await client.writer.drain()
+        await asyncio.sleep(0.01)
+    client.writer.write(b"tail\ndemo.add 7\n")
+    assert await client.reply() == "ERROR request longer than 4096 bytes, ignored"
+    assert await client.reply() == "OK 7.5"
+
+
+async def test_the_client_ending_its_side_during_a_waiting_request(
+        served: tuple[CommandServer, DemoTool]) -> None:
+    server, tool = served
+    reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+    writer.write(b"demo.wait\ndemo.add 1\ndemo.add 2")  # the last line has no newline
+    writer.write_eof()
+    await asyncio.sleep(0.05)
+    tool.release.set()
+    assert await asyncio.wait_for(reader.read(), 10) == b"OK released\r\nOK 1.5\r\nOK 2.5\r\n"
+    writer.close()
+
+
+async def test_an_overlong_final_line_is_refused_at_the_end(
+        served: tuple[CommandServer, DemoTool]) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", served[0].port)
+    writer.write(b"z" * 9000)
+    writer.write_eof()
+    assert await asyncio.wait_for(reader.read(), 10) == \
+        b"ERROR request longer than 4096 bytes, ignored\r\n"
+    writer.close()
+
+
+async def test_a_flood_of_pipelined_requests_is_answered_in_full_and_in_order(
+        client: LineClient) -> None:
+    """More than the socket buffers hold both ways: reading and answering pause and
+    resume without losing or reordering a line."""
+    count = 60_000
+    payload = b"".join(b"demo.say %d\n" % i for i in range(count))
+
+    async def send() -> None:
+        client.writer.write(payload)
+        await client.writer.drain()
+
+    sending = asyncio.create_task(send())
+    replies = [await client.reply() for _ in range(count)]
+    await sending
+    assert replies == [f"OK {i}" for i in range(count)]
+    assert await client.ask("demo.add 1") == "OK 1.5"
+
+
+async def test_repeated_lines_reuse_their_call_and_see_fresh_state(
+        served: tuple[CommandServer, DemoTool], client: LineClient) -> None:
+    _, tool = served
+    for _ in range(3):
+        assert await client.ask("demo.nothing") == "OK"
+    assert tool.calls == [("nothing", None)] * 3  # each request calls the method again

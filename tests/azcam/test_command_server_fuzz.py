@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
-from command_helpers import DemoTool
+from command_helpers import DemoTool, event_loops
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -21,9 +21,9 @@ MAX_LINE = 4096
 class ServerThread:
     """The command server on its own event loop in a thread."""
 
-    def __init__(self) -> None:
+    def __init__(self, new_loop: Callable[[], asyncio.AbstractEventLoop]) -> None:
         self.ready = threading.Event()
-        self.loop = asyncio.new_event_loop()
+        self.loop = new_loop()
         self.server = CommandServer(CommandTable({"demo": DemoTool()}, default_tool="demo"),
                                     port=0, max_line_bytes=MAX_LINE)
         self.thread = threading.Thread(target=self._run, daemon=True)
@@ -45,9 +45,9 @@ class ServerThread:
         self.thread.join(10)
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[ServerThread]:
-    with ServerThread() as running:
+@pytest.fixture(scope="module", params=list(event_loops().values()), ids=list(event_loops()))
+def server(request: pytest.FixtureRequest) -> Iterator[ServerThread]:
+    with ServerThread(request.param) as running:
         yield running
 
 

@@ -114,3 +114,57 @@ def test_azcam_parameter_names(tmp_path):
     with pytest.raises(InvalidValueError, match="unknown image parameter 'imagecolour'"):
         names.get_par("imagecolour")
     assert names.as_dict()["sequence_number"] == 42
+
+
+def touch(folder: Path, *names: str) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in names:
+        (folder / name).write_bytes(b"x")
+
+
+def test_a_new_file_names_object_continues_after_the_files_present(tmp_path):
+    touch(tmp_path, "image.001.fits", "image.002.fits")
+    names = FileNames(tmp_path, "image.", digits=3)
+    assert names.name("fits") == "image.003.fits"
+    names.check_free(names.path("fits"))  # the old "image.001.fits already exists" is gone
+
+
+def test_gaps_are_not_filled_and_other_names_are_ignored(tmp_path):
+    touch(tmp_path, "image.001.fits", "image.007.bin", "image.ZERO.009.fits",
+          "other.050.fits", "image.notes.txt", "imagex.080.fits", "test.fits",
+          ".image.090.fits.0123456789abcdef.tmp")  # an interrupted write's temporary file
+    names = FileNames(tmp_path, "image.", digits=3)
+    assert names.highest_sequence_number() == 9
+    assert names.sequence_number == 10
+
+
+def test_roots_without_a_dot_and_autonamed_files_count(tmp_path):
+    touch(tmp_path, "a0004.fits", "a.FLAT.0006.fits", "ab.0099.fits")
+    assert FileNames(tmp_path, "a").sequence_number == 7
+
+
+def test_the_number_never_goes_down_and_an_explicit_one_is_kept(tmp_path):
+    touch(tmp_path, "a.0002.fits")
+    assert FileNames(tmp_path, sequence_number=40).sequence_number == 40
+    names = FileNames(tmp_path)
+    assert names.sequence_number == 3
+    names.sequence_number = 2  # explicit: kept, and its clash is refused at exposure time
+    assert names.sequence_number == 2
+    with pytest.raises(InvalidOperationError, match=r"a\.0002\.fits.*already exists"):
+        names.check_free(names.path("fits"))
+
+
+def test_changing_folder_or_root_continues_that_series(tmp_path):
+    touch(tmp_path / "night1", "obj.0012.fits")
+    touch(tmp_path / "night2", "flat0020.fits")
+    touch(tmp_path / "night3", "flat0005.fits")
+    names = FileNames(tmp_path / "night1")
+    assert names.sequence_number == 1  # root "a." has no files there
+    names.root = "obj."
+    assert names.name("fits") == "obj.0013.fits"
+    names.set_filename(str(tmp_path / "night2" / "flat.fits"))
+    assert names.name("fits") == "flat0021.fits"
+    names.set_par("imagefolder", str(tmp_path / "night3"))
+    assert names.sequence_number == 21  # its flat0005 is lower: never lowered
+    names.set_par("imagefolder", str(tmp_path / "missing"))  # not there yet: unchanged
+    assert names.sequence_number == 21

@@ -42,12 +42,16 @@ def files_in(directory: Path) -> list[str]:
     return sorted(str(p.relative_to(directory)) for p in directory.rglob("*") if p.is_file())
 
 
-async def raw_transfer(port: int, payload: bytes, *, read_status: bool = True) -> bytes:
-    """Send ``payload`` as is (header included) and read the status reply."""
+async def raw_transfer(port: int, payload: bytes, *, read_status: bool = True,
+                       half_close: bool = False) -> bytes:
+    """Send ``payload`` as is (header included), optionally end the sending side, and
+    read the status reply."""
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     try:
         writer.write(payload)
         await writer.drain()
+        if half_close:
+            writer.write_eof()
         if not read_status:
             return b""
         return await asyncio.wait_for(reader.read(STATUS_BYTES), 10)
@@ -189,6 +193,19 @@ def test_resolve_name_treats_the_directory_as_root(tmp_path):
             resolve_name(tmp_path, bad)
 
 
+@pytest.mark.parametrize("name", [".image.fits.0123456789abcdef.tmp",
+                                  "/night/.a.fits.fedcba9876543210.tmp"])
+async def test_names_of_the_servers_temporary_files_are_refused(server, image_dir, tmp_path,
+                                                                name):
+    source = random_file(tmp_path / "local.fits", 5000)
+    with pytest.raises(ImageServerError, match="3 bad name"):
+        await client_for(server).send_image(source, name)
+    with pytest.raises(Exception, match="temporary files"):
+        resolve_name(image_dir, name)
+    await idle(server)
+    assert files_in(image_dir) == []
+
+
 async def test_nul_in_a_name_is_refused(server, image_dir):
     status = await raw_transfer(server.port, format_header(3, "a\0b.fits") + b"abc")
     assert status.decode().strip() == "3 bad name"
@@ -228,6 +245,28 @@ async def test_short_transfer_leaves_nothing(server, image_dir):
     assert list(image_dir.iterdir()) == [] and not server.received
 
 
+@pytest.mark.parametrize("sent", [0, 400_000, 999_999])
+async def test_fewer_bytes_than_announced_get_a_status_and_leave_nothing(
+        server, image_dir, sent):
+    payload = format_header(1_000_000, "deep/short.fits") + os.urandom(sent)
+    status = await raw_transfer(server.port, payload, half_close=True)
+    assert status == b"2 incomplete".ljust(STATUS_BYTES)
+    await idle(server)
+    assert files_in(image_dir) == [] and not server.received
+
+
+async def test_a_client_silent_before_the_announced_end_gets_a_status(image_dir):
+    async with ImageServer(image_dir, port=0, idle_timeout_s=0.2) as server:
+        reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+        writer.write(format_header(100, "slow.fits") + b"x" * 10)
+        await writer.drain()
+        status = await asyncio.wait_for(reader.read(), 30)  # then the server hangs up
+        writer.close()
+        await idle(server)
+    assert status == b"2 timed out".ljust(STATUS_BYTES)
+    assert files_in(image_dir) == []
+
+
 async def test_short_transfer_into_a_subfolder_leaves_no_temporary_file(server, image_dir):
     payload = format_header(10_000_000, "deep/short.fits") + os.urandom(5_000_000)
     await raw_transfer(server.port, payload, read_status=False)
@@ -236,18 +275,17 @@ async def test_short_transfer_into_a_subfolder_leaves_no_temporary_file(server, 
     assert not any(is_temporary_file(p) for p in image_dir.rglob("*"))
 
 
-async def test_cut_off_header_is_dropped_quietly(server, image_dir):
-    await raw_transfer(server.port, b"   12 abc", read_status=False)
+async def test_cut_off_header_gets_status_4(server, image_dir):
+    status = await raw_transfer(server.port, b"   12 abc", half_close=True)
+    assert status == b"4 bad header".ljust(STATUS_BYTES)
     await idle(server)
     assert files_in(image_dir) == []
 
 
-async def test_idle_client_is_dropped_and_its_file_discarded(image_dir):
+async def test_a_client_that_never_sends_is_dropped_without_a_word(image_dir):
     async with ImageServer(image_dir, port=0, idle_timeout_s=0.2) as server:
         reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
-        writer.write(format_header(100, "slow.fits") + b"x" * 10)
-        await writer.drain()
-        assert await asyncio.wait_for(reader.read(), 10) == b""  # the server hung up
+        assert await asyncio.wait_for(reader.read(), 30) == b""  # the server hung up
         writer.close()
         await idle(server)
     assert files_in(image_dir) == []
@@ -256,7 +294,7 @@ async def test_idle_client_is_dropped_and_its_file_discarded(image_dir):
 async def test_too_large_a_file_is_refused_before_the_data(image_dir, tmp_path):
     source = random_file(tmp_path / "local.fits", 2000)
     async with ImageServer(image_dir, port=0, max_bytes=1000) as server:
-        with pytest.raises(ImageServerError, match="2 too large"):
+        with pytest.raises(ImageServerError, match=r"status '2 too large'$"):
             await client_for(server).send_image(source, "big.fits")
     assert files_in(image_dir) == []
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
 from pathlib import Path
 
@@ -10,10 +11,12 @@ import pytest
 
 from nocturna.azcam.remote import remote_methods
 from nocturna.azcam.sendimage import (
+    CHUNK_BYTES,
     HEADER_BYTES,
     STATUS_BYTES,
     ImageServerError,
     SendImage,
+    _send_chunks,
     format_header,
     format_status,
 )
@@ -210,3 +213,38 @@ async def test_negative_image_fields_are_refused(local_file, field):
 def test_timeout_must_be_positive():
     with pytest.raises(InvalidValueError, match="timeout_s"):
         SendImage(timeout_s=0)
+
+
+async def test_chunks_stop_with_a_message_when_the_file_is_shorter_than_announced(
+        tmp_path: Path) -> None:
+    """The chunked path (uvloop has no sendfile) names a file that ends early."""
+    path = tmp_path / "short.fits"
+    path.write_bytes(b"x" * (CHUNK_BYTES + 10))
+    async def sink(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while await reader.read(1 << 16):
+            pass
+        writer.close()
+
+    server = await asyncio.start_server(sink, "127.0.0.1", 0)
+    async with server:
+        _, writer = await asyncio.open_connection(*server.sockets[0].getsockname()[:2])
+        try:
+            with path.open("rb") as stream, pytest.raises(
+                    ImageServerError, match=rf"ended after {CHUNK_BYTES + 10} of the "
+                                            rf"{CHUNK_BYTES + 20} bytes announced"):
+                await _send_chunks(writer, stream, CHUNK_BYTES + 20)
+        finally:
+            writer.close()
+            await writer.wait_closed()
+
+
+async def test_large_files_go_whole_on_every_loop(tmp_path: Path) -> None:
+    path = tmp_path / "large.fits"
+    data = os.urandom(3 * CHUNK_BYTES + 12345)
+    path.write_bytes(data)
+    async with FakeServer() as server:
+        client = SendImage(timeout_s=20)
+        client.set_remote_imageserver("127.0.0.1", server.port)
+        await client.send_image(path, "large.fits")
+    [received] = server.received
+    assert received[HEADER_BYTES:] == data

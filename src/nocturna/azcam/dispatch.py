@@ -173,8 +173,23 @@ def describe(name: str, call: Callable[..., Any]) -> Method:
     return Method(name, call, tuple(arguments), doc.splitlines()[0] if doc else "")
 
 
+@dataclass(frozen=True, slots=True)
+class Call:
+    """A request bound to its method: converted arguments, ready to call (any number of
+    times: the values are immutable)."""
+
+    method: Method
+    args: tuple[Any, ...]
+    kwargs: dict[str, Any]
+
+    def __call__(self) -> Any:
+        """The method's result (an awaitable for a coroutine method)."""
+        return self.method.call(*self.args, **self.kwargs)
+
+
 class CommandTable:
-    """The tools' declared remote methods, looked up by request."""
+    """The tools' declared remote methods, looked up by request. Fixed once built, so a
+    request line always binds to the same :class:`Call` (the server caches them)."""
 
     def __init__(self, tools: dict[str, object], default_tool: str | None = None) -> None:
         if default_tool is not None and default_tool not in tools:
@@ -203,11 +218,15 @@ class CommandTable:
             raise UnknownCommandError(f"{tool} has no remote method {request.method!r}")
         return method
 
-    async def execute(self, request: Request) -> Any:
-        """Convert the arguments, call the method (awaiting a coroutine), return its value."""
+    def bind(self, request: Request) -> Call:
+        """The request's method with its arguments converted (errors name what is wrong)."""
         method = self.lookup(request)
         args, kwargs = method.bind(request.args, request.kwargs)
-        result = method.call(*args, **kwargs)
+        return Call(method, tuple(args), kwargs)
+
+    async def execute(self, request: Request) -> Any:
+        """Convert the arguments, call the method (awaiting a coroutine), return its value."""
+        result = self.bind(request)()
         if inspect.isawaitable(result):
             result = await result
         return result

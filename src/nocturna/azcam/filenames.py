@@ -14,6 +14,14 @@ image type upper case; runs of dots collapse to one (azcam's default root ``"a."
 gives ``a.0001.fits``, not ``a..0001.fits``). After an image is kept the sequence
 number goes up by one when ``auto_increment`` is set.
 
+The sequence continues from the files already in the folder: when the tools start, and
+whenever the folder or the root changes, the sequence number moves past the highest
+number of a file of that root there (any image type, any extension; temporary files of
+an interrupted write do not count), so a restarted server never starts again at
+``image.001.fits``. Gaps are not filled (``001``, ``003`` → ``004``), other roots are
+ignored, and the number never goes down: a number set explicitly is kept when it is
+higher (and refused at exposure time if its file exists and overwrite is off).
+
 Test images (``test_image``): azcam names them ``test.<extension>`` in the folder; here
 that is only the name reported and sent, the pixels go to a temporary file that the
 exposure tool deletes after sending/displaying it (never kept, never recorded, the
@@ -34,6 +42,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from nocturna.core.atomic import is_temporary_file
 from nocturna.core.errors import InvalidOperationError, InvalidValueError
 
 log = logging.getLogger(__name__)
@@ -90,6 +99,7 @@ class FileNames:
                  include_sequence_number: bool = True, auto_increment: bool = True,
                  autoname: bool = False, overwrite: bool = False,
                  test_image: bool = False) -> None:
+        self._scanning = False  # the folder and root setters continue the sequence
         self.folder = folder  # type: ignore[assignment]  # the setter makes it a Path
         self.root = root
         self.sequence_number = sequence_number
@@ -99,6 +109,8 @@ class FileNames:
         self.autoname = autoname
         self.overwrite = overwrite
         self.test_image = test_image
+        self._scanning = True
+        self.continue_sequence()
 
     # ------------------------------------------------------------- validated fields
     @property
@@ -114,6 +126,8 @@ class FileNames:
         if path.exists() and not path.is_dir():
             raise InvalidValueError(f"image folder {str(path)!r} exists and is not a folder")
         self._folder = path
+        if self._scanning:
+            self.continue_sequence()
 
     @property
     def root(self) -> str:
@@ -126,6 +140,8 @@ class FileNames:
                 f"image root must be a file name stem without spaces or slashes, "
                 f"got {value!r}")
         self._root = value
+        if self._scanning:
+            self.continue_sequence()
 
     @property
     def sequence_number(self) -> int:
@@ -189,6 +205,33 @@ class FileNames:
             raise InvalidValueError(f"file name {filename!r} has no root before its first dot")
         self.root = root  # checked before the folder changes
         self.folder = path.parent if str(path.parent) not in ("", ".") else Path(".")
+
+    def highest_sequence_number(self) -> int | None:
+        """The highest sequence number among the folder's files of this root (any image
+        type, any extension, temporary files left out); None if there is none."""
+        try:
+            entries = os.listdir(self.folder)
+        except OSError:  # no folder yet: nothing to continue from
+            return None
+        pattern = self._numbered_name()
+        numbers = [int(match.group(1)) for entry in entries
+                   if (match := pattern.match(entry)) and not is_temporary_file(entry)]
+        return max(numbers, default=None)
+
+    def continue_sequence(self) -> None:
+        """Move the sequence number past the highest one in the folder (see the module
+        docstring); never lower it."""
+        highest = self.highest_sequence_number()
+        if highest is not None and highest >= self.sequence_number:
+            log.info("image folder %s holds %s up to number %d: the next image is number %d",
+                     self.folder, self.root, highest, highest + 1)
+            self.sequence_number = highest + 1
+
+    def _numbered_name(self) -> re.Pattern[str]:
+        """Names :meth:`name` gives this root with a sequence number (group 1)."""
+        root = _DOTS.sub(".", self.root)
+        kind = r"(?:[A-Za-z]\w*\.)?" if root.endswith(".") else r"(?:\.[A-Za-z]\w*\.)?"
+        return re.compile(rf"{re.escape(root)}{kind}(\d+)\..+\Z")
 
     def increment(self) -> None:
         """After an image was kept: the next sequence number, if auto-incrementing."""

@@ -11,9 +11,13 @@ code  text        meaning
 ====  ==========  ==============================================================
 0     OK          the file is in place
 1     exists      the name is taken and the header has no ``!``
-2     size/write  not enough disk space, larger than allowed, or a write failed
-3     bad name    empty, ``..``, NUL, a directory, or resolves outside the directory
-4     bad header  the header is not ``size name filetype size_x size_y display``
+2     size/write  not enough disk space, larger than allowed, a write failed, or
+                  fewer bytes came than announced (``2 incomplete``: the client
+                  ended its side; ``2 timed out``: it went silent)
+3     bad name    empty, ``..``, NUL, a directory, resolves outside the directory, or
+                  named like the server's temporary files (``.NAME.<16 hex>.tmp``)
+4     bad header  the header is not ``size name filetype size_x size_y display``, or
+                  the connection ended within its 256 bytes
 ====  ==========  ==============================================================
 
 Codes are single positive digits because azcam's client parses ``int(reply[:1])``.
@@ -22,8 +26,9 @@ discarded) before the connection closes, so a client that sends everything befor
 reading its status gets the status rather than a reset connection.
 
 Names are taken relative to the directory as if it were the root (``/a/b.fits`` is
-``DIR/a/b.fits``); sub-folders are created. A connection that ends before ``size``
-bytes leaves nothing behind (the temporary file is deleted). Each received file is
+``DIR/a/b.fits``); sub-folders are created. A transfer that ends or stalls before
+``size`` bytes leaves nothing behind (the temporary file is deleted) and is answered
+with a status all the same, which a client that half-closed its side can read. Each received file is
 logged, kept in :attr:`ImageServer.received`, published as an ``imageserver.received``
 event and, given a storage, recorded as ``imageserver`` telemetry.
 """
@@ -55,7 +60,7 @@ from nocturna.azcam.sendimage import (
     STATUS_SIZE,
     format_status,
 )
-from nocturna.core.atomic import fsync_directory, temporary_name
+from nocturna.core.atomic import fsync_directory, is_temporary_file, temporary_name
 from nocturna.core.errors import InvalidOperationError, InvalidValueError
 from nocturna.core.events import get_event_bus
 from nocturna.core.listen import bind
@@ -67,7 +72,9 @@ _DRAIN_AFTER_ERROR_S = 5.0
 
 
 class Refused(Exception):
-    """A transfer refused with a status code (internal to the server)."""
+    """A transfer refused with a status code (internal to the server): ``reason`` goes
+    to the log, ``text`` (the words after the code; default the code's usual words) to
+    the client."""
 
     def __init__(self, code: int, reason: str, text: str | None = None) -> None:
         super().__init__(reason)
@@ -139,6 +146,9 @@ def resolve_name(directory: Path, name: str) -> Path:
         raise Refused(STATUS_BAD_NAME, f"name {name!r} names no file")
     if ".." in parts:
         raise Refused(STATUS_BAD_NAME, f"name {name!r} contains '..'")
+    if is_temporary_file(parts[-1]):
+        raise Refused(STATUS_BAD_NAME, f"name {name!r} has the form of the server's own "
+                      "temporary files (.NAME.<16 hex digits>.tmp)")
     root = directory.resolve()
     target = root.joinpath(*parts)
     if not _inside(target.resolve(), root):
@@ -159,6 +169,7 @@ class _Connection:
     def __init__(self, sock: socket.socket, idle_timeout_s: float) -> None:
         self.sock = sock
         self.idle_timeout_s = idle_timeout_s
+        self.received = 0  # bytes read so far, header included
         self.loop = asyncio.get_running_loop()
         try:
             host, port = sock.getpeername()[:2]
@@ -169,7 +180,9 @@ class _Connection:
     async def recv_into(self, view: memoryview) -> int:
         """Read what is available into ``view`` (0 at end of stream)."""
         async with asyncio.timeout(self.idle_timeout_s):
-            return await self.loop.sock_recv_into(self.sock, view)
+            count = await self.loop.sock_recv_into(self.sock, view)
+        self.received += count
+        return count
 
     async def fill(self, view: memoryview) -> int:
         """Read until ``view`` is full or the stream ends; the number of bytes read."""
@@ -289,16 +302,11 @@ class ImageServer:
                 logger.exception("image transfer from %s failed", connection.peer)
 
     async def _receive(self, connection: _Connection) -> None:
-        raw = bytearray(HEADER_BYTES)
-        got = await connection.fill(memoryview(raw))
-        if got < HEADER_BYTES:
-            if got:
-                logger.warning("image transfer from %s: header cut off after %d bytes",
-                               connection.peer, got)
-            return
         header: Header | None = None
         try:
-            header = parse_header(bytes(raw))
+            header = await _read_header(connection)
+            if header is None:
+                return  # connected and left: nothing to answer
             target = self._check(header)
         except Refused as refusal:
             await self._refuse(connection, refusal)
@@ -318,9 +326,11 @@ class ImageServer:
                     record.size_bytes, record.sha256, connection.peer)
 
     async def _refuse(self, connection: _Connection, refusal: Refused) -> None:
+        """Log the refusal and send its status (unless the client is gone)."""
         logger.warning("image transfer from %s refused (%d): %s", connection.peer,
                        refusal.code, refusal.reason)
-        await connection.send(format_status(refusal.code, refusal.text))
+        with contextlib.suppress(ConnectionError, TimeoutError):
+            await connection.send(format_status(refusal.code, refusal.text))
 
     def _check(self, header: Header) -> Path:
         """The target path, after the checks that need no data."""
@@ -329,11 +339,11 @@ class ImageServer:
             raise Refused(STATUS_EXISTS, f"{target} exists and the name has no '!'")
         if self.max_bytes is not None and header.size > self.max_bytes:
             raise Refused(STATUS_SIZE, f"{header.size} bytes is more than the "
-                          f"{self.max_bytes} allowed", "2 too large")
+                          f"{self.max_bytes} allowed", "too large")
         free = shutil.disk_usage(self.directory).free
         if header.size > free:
             raise Refused(STATUS_SIZE, f"{header.size} bytes do not fit in the {free} free",
-                          "2 no space")
+                          "no space")
         return target
 
     async def _store(self, connection: _Connection, header: Header,
@@ -404,6 +414,26 @@ class ImageServer:
                     pass
 
 
+async def _read_header(connection: _Connection) -> Header | None:
+    """The client's parsed header; None if it left without sending a byte.
+    :class:`Refused` (code 4) if the header is malformed, cut off or stalls midway."""
+    raw = bytearray(HEADER_BYTES)
+    try:
+        got = await connection.fill(memoryview(raw))
+    except TimeoutError:
+        if not connection.received:
+            raise  # connected and never spoke: dropped without a word
+        raise Refused(STATUS_BAD_HEADER, f"no data for {connection.idle_timeout_s:g} s "
+                      f"after {connection.received} of the {HEADER_BYTES} header bytes"
+                      ) from None
+    if not got:
+        return None
+    if got < HEADER_BYTES:
+        raise Refused(STATUS_BAD_HEADER,
+                      f"header cut off after {got} of its {HEADER_BYTES} bytes")
+    return parse_header(bytes(raw))
+
+
 async def _copy(connection: _Connection, fd: int, size: int) -> str:
     """Copy exactly ``size`` bytes from the connection to ``fd``; their SHA-256.
 
@@ -417,14 +447,19 @@ async def _copy(connection: _Connection, fd: int, size: int) -> str:
     try:
         while left:
             view = buffers[turn][: min(left, _CHUNK_BYTES)]
-            got = await connection.fill(view)
+            try:
+                got = await connection.fill(view)
+            except TimeoutError:
+                raise Refused(STATUS_SIZE, f"no data for {connection.idle_timeout_s:g} s "
+                              f"after {connection.received - HEADER_BYTES} of the {size} "
+                              "bytes announced; nothing written", "timed out") from None
             if pending is not None:
                 await pending
                 pending = None
             if got < len(view):
-                raise ConnectionError(
-                    f"connection closed after {size - left + got} of {size} bytes; "
-                    "nothing written")
+                raise Refused(STATUS_SIZE, f"the client ended its data after "
+                              f"{size - left + got} of the {size} bytes announced; nothing "
+                              "written", "incomplete")
             pending = asyncio.ensure_future(asyncio.to_thread(_write_chunk, fd, view, digest))
             left -= got
             turn = 1 - turn
@@ -450,7 +485,7 @@ def _write_chunk(fd: int, view: memoryview, digest: Any) -> None:
 def _write_refusal(exc: OSError, what: str) -> Refused:
     if exc.errno == errno.ENAMETOOLONG:
         return Refused(STATUS_BAD_NAME, f"{what}: {exc.strerror}")
-    text = "2 no space" if exc.errno == errno.ENOSPC else "2 write error"
+    text = "no space" if exc.errno == errno.ENOSPC else "write error"
     return Refused(STATUS_SIZE, f"{what}: {exc.strerror or exc}", text)
 
 

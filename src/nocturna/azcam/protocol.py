@@ -116,6 +116,15 @@ def error(message: str) -> str:
     return f"ERROR {one_line(message)}".rstrip()
 
 
+def exception_text(exc: BaseException, *, with_type: bool = True) -> str:
+    """What an ``ERROR`` reply says about ``exc``: its message (after its type name when
+    ``with_type``), never empty: an exception raised without one is said to be."""
+    message = str(exc)
+    if not message:
+        return f"{type(exc).__name__} (raised without a message)"
+    return f"{type(exc).__name__}: {message}" if with_type else message
+
+
 def one_line(text: str) -> str:
     """``text`` with line breaks written as ``\\n``/``\\r`` so it stays one line."""
     if "\n" in text or "\r" in text:

@@ -23,6 +23,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from nocturna.azcam.protocol import exception_text
 from nocturna.azcam.remote import remote
 from nocturna.core.errors import (
     DeviceTimeoutError,
@@ -38,6 +39,8 @@ STATUS_BYTES = 16
 DEFAULT_PORT = 6543
 SERVER_TYPES = ("azcam", "dataserver")
 OVERWRITE_PREFIX = "!"
+CHUNK_BYTES = 1 << 20
+"""Bytes read and written at a time where the event loop has no ``sendfile``."""
 
 STATUS_OK = 0
 STATUS_EXISTS = 1
@@ -210,7 +213,8 @@ class SendImage:
                 self.remote_imageserver_host, self.remote_imageserver_port))
         except OSError as exc:
             raise ImageServerError(
-                f"cannot connect to image server {self._address}: {exc.strerror or exc}"
+                f"cannot connect to image server {self._address}: "
+                f"{exc.strerror or exception_text(exc)}"
             ) from None
         try:
             try:
@@ -222,7 +226,7 @@ class SendImage:
                     _check_status(status, name, self._address)
                 raise ImageServerError(
                     f"image server {self._address} closed the connection while receiving "
-                    f"{name!r}: {exc}") from None
+                    f"{name!r}: {exception_text(exc)}") from None
             if self.remote_imageserver_type == "azcam":
                 status = await self._read_status(reader)
                 _check_status(status, name, self._address)
@@ -244,7 +248,7 @@ class SendImage:
         except ConnectionError as exc:
             raise ImageServerError(
                 f"image server {self._address} dropped the connection before its status: "
-                f"{exc}") from None
+                f"{exception_text(exc)}") from None
         return data.decode("ascii", "replace")
 
     async def _early_status(self, reader: asyncio.StreamReader) -> str | None:
@@ -286,10 +290,44 @@ def _check_status(status: str, name: str, address: str) -> None:
 
 
 async def _send_body(writer: asyncio.StreamWriter, stream: Any, size: int) -> None:
-    """Write ``size`` bytes of ``stream`` after the header (``sendfile`` when the event
-    loop can, else chunks with flow control)."""
+    """Write ``size`` bytes of ``stream`` after the header: ``sendfile`` when the event
+    loop has it, else chunks read off the loop with flow control (uvloop, the loop the
+    CLI runs, has no ``sendfile``)."""
     await writer.drain()
     if size:
         loop = asyncio.get_running_loop()
-        await loop.sendfile(writer.transport, stream, 0, size)
+        if has_sendfile(loop):
+            await loop.sendfile(writer.transport, stream, 0, size)
+        else:
+            await _send_chunks(writer, stream, size)
     await writer.drain()
+
+
+def has_sendfile(loop: asyncio.AbstractEventLoop) -> bool:
+    """True if ``loop`` implements ``sendfile`` (uvloop does not: it keeps the abstract
+    method, which raises NotImplementedError)."""
+    return type(loop).sendfile is not asyncio.AbstractEventLoop.sendfile
+
+
+async def _send_chunks(writer: asyncio.StreamWriter, stream: Any, size: int) -> None:
+    """Write ``size`` bytes of ``stream`` in chunks; the next chunk is read from the
+    disk (in a thread) while the previous one drains to the socket."""
+    left = size
+    reading = asyncio.ensure_future(asyncio.to_thread(stream.read, min(left, CHUNK_BYTES)))
+    try:
+        while left:
+            chunk = await reading
+            if not chunk:
+                raise ImageServerError(
+                    f"the local file ended after {size - left} of the {size} bytes "
+                    "announced (it shrank while being sent)")
+            left -= len(chunk)
+            if left:
+                reading = asyncio.ensure_future(
+                    asyncio.to_thread(stream.read, min(left, CHUNK_BYTES)))
+            writer.write(chunk)
+            await writer.drain()
+    finally:
+        if not reading.done():  # a failed drain: let the read finish before the file closes
+            with contextlib.suppress(BaseException):
+                await asyncio.shield(reading)

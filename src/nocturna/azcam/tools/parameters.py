@@ -52,12 +52,13 @@ class ParametersTool:
         self.parameters[key] = parameter
 
     @remote
-    async def get_par(self, parameter: str, subdict: str | None = None) -> Any:
-        """The value of a server or user parameter."""
+    def get_par(self, parameter: str, subdict: str | None = None) -> Any:
+        """The value of a server or user parameter (an awaitable of it when its getter
+        must wait: the command server awaits it, a value at hand is answered at once)."""
         key = parameter.strip().lower()
         declared = self.parameters.get(key)
         if declared is not None and subdict in (None, DEFAULT_SUBDICT):
-            return await _resolve(declared.get())
+            return declared.get()
         values = self.user.get(subdict or DEFAULT_SUBDICT, {})
         if key in values:
             return values[key]
