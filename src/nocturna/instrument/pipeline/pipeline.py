@@ -28,7 +28,7 @@ from typing import Any
 
 from astropy.io import fits
 
-from nocturna.core.errors import InvalidValueError
+from nocturna.core.errors import InvalidValueError, OperationCancelledError
 from nocturna.devices.camera import CameraImage
 from nocturna.images import header as h
 from nocturna.images.encoders import Encoder, FitsEncoder
@@ -105,16 +105,21 @@ class FramePipeline:
     async def save(self, path: Path, pixels: Any, header: fits.Header | FrameDescription,
                    *, row: FrameRow | None = None, encoder: Encoder | None = None,
                    overwrite: bool = False,
-                   adjust: Callable[[fits.Header], None] | None = None) -> WrittenImage:
+                   adjust: Callable[[fits.Header], None] | None = None,
+                   keep: Callable[[], bool] | None = None) -> WrittenImage:
         """Write ``pixels`` with ``header`` to ``path`` and add ``row`` (see the module
-        docstring), in one worker thread. ``adjust`` edits the built header first."""
+        docstring), in one worker thread. ``adjust`` edits the built header first;
+        ``keep`` is asked once the file is written: False (an abort meanwhile) removes
+        it, adds no row and raises :class:`OperationCancelledError`."""
         return await asyncio.to_thread(self.save_now, Path(path), pixels, header, row=row,
-                                       encoder=encoder, overwrite=overwrite, adjust=adjust)
+                                       encoder=encoder, overwrite=overwrite, adjust=adjust,
+                                       keep=keep)
 
     def save_now(self, path: Path, pixels: Any, header: fits.Header | FrameDescription, *,
                  row: FrameRow | None = None, encoder: Encoder | None = None,
                  overwrite: bool = False,
-                 adjust: Callable[[fits.Header], None] | None = None) -> WrittenImage:
+                 adjust: Callable[[fits.Header], None] | None = None,
+                 keep: Callable[[], bool] | None = None) -> WrittenImage:
         """:meth:`save` in the calling thread."""
         built = isinstance(header, FrameDescription)
         if built:
@@ -124,6 +129,9 @@ class FramePipeline:
         existed = overwrite and path.exists()
         written = (encoder or self.encoder).write(path, pixels, header, overwrite=overwrite,
                                                   check_header=not built)
+        if keep is not None and not keep():
+            written.path.unlink(missing_ok=True)
+            raise OperationCancelledError(f"{path.name}: abandoned while it was written")
         if row is not None and self.storage is not None:
             try:
                 self.storage.add_exposure(row.image_id, **row_values(
