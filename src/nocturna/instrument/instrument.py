@@ -416,17 +416,17 @@ class Instrument:
         else:
             await camera.start_exposure(request.exptime, light)
             open_s = request.exptime
-        readings = asyncio.ensure_future(self.pipeline.read_at_start(self.clock.now()))
-        self._publish("progress", phase="exposing", **progress)
+        started = self.clock.timestamp()
         try:
+            readings = await self.pipeline.read_at_start(self.clock.now())
+            self._publish("progress", phase="exposing", **progress)
+            open_s -= self.clock.timestamp() - started  # the readings took some of it
             if open_s > 0:
                 await self.clock.sleep(open_s)
             self._publish("progress", phase="reading", **progress)
             await camera.wait_until_ready(0.0, timeout_s=self.exposure_timeout_s)
-            return await camera.image(), await readings
+            return await camera.image(), readings
         except BaseException:
-            readings.cancel()
-            await asyncio.gather(readings, return_exceptions=True)
             with contextlib.suppress(Exception):
                 await camera.abort_exposure()
             raise

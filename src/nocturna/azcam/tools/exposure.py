@@ -598,6 +598,7 @@ class ExposureTool:
         shot.open_since = self.clock.timestamp()
         shot.readings = asyncio.ensure_future(
             self.instrument.pipeline.read_at_start(self.clock.now()))
+        await self._guard(shot, asyncio.shield(shot.readings))  # read before begin returns
         log.info("exposure started: %s %g s %r -> %s", shot.imagetype, shot.exposure_time,
                  shot.title, shot.filename)
 
