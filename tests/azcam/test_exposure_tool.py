@@ -132,14 +132,14 @@ class Rig:
 
 
 async def make_rig(tmp_path: Path, *, detector: dict[str, Any] | None = None,
-                   filetype: str = "FITS", **kwargs: Any) -> Rig:
+                   filetype: str = "FITS", image_format: str = "fits", **kwargs: Any) -> Rig:
     site = Config.load(environ={}).model.site
     camera = SimCamera("cam0", model=MODEL)  # no site: a fast, starless sky
     await camera.connect()
     storage = Storage.open(data_dir=tmp_path / "data")
     instrument = Instrument(camera, storage=storage, data_dir=tmp_path / "data",
                             context=FrameContext(camera=camera, site=site),
-                            timezone=site.timezone)
+                            timezone=site.timezone, image_format=image_format)
     folder = tmp_path / "images"
     tool = ExposureTool(instrument, DetectorGeometry.from_config(detector or DETECTOR),
                         filenames=FileNames(folder, "night."), filetype=filetype,
@@ -227,6 +227,32 @@ async def test_expose_writes_the_file_type_at_the_named_path(tmp_path, filetype)
                 assert primary["DATASEC1"] == "[5:68,1:48]"
     finally:
         rig.storage.close()
+
+
+@pytest.mark.parametrize("filetype", ["FITS", "MEF"])
+async def test_fits_fz_images_are_rice_compressed_pixel_identical_and_recorded(tmp_path,
+                                                                               filetype):
+    written = {}
+    for image_format in ("fits", "fits.fz"):
+        rig = await make_rig(tmp_path / image_format, filetype=filetype,
+                             image_format=image_format)
+        try:
+            await rig.tool.expose(1.0, "dark", "")
+            (row,) = rows(rig)
+        finally:
+            rig.storage.close()
+        path = Path(row.path)
+        assert path.name == f"night.0001.{image_format}"
+        assert row.size_bytes == path.stat().st_size
+        with fits.open(path, checksum=True) as hdus:
+            images = [hdu.data.copy() for hdu in hdus if hdu.data is not None]
+            kinds = {type(hdu).__name__ for hdu in hdus[1:]}
+        written[image_format] = (images, kinds, row.size_bytes)
+    plain, packed = written["fits"], written["fits.fz"]
+    assert len(plain[0]) == len(packed[0]) == (1 if filetype == "FITS" else 4)
+    for a, b in zip(plain[0], packed[0], strict=True):
+        assert b.dtype == np.uint16 and np.array_equal(a, b)
+    assert packed[1] == {"CompImageHDU"} and packed[2] < plain[2]
 
 
 async def test_sequence_numbers_increment_and_existing_files_are_not_overwritten(rig):

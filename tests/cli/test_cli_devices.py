@@ -76,3 +76,34 @@ def test_bad_coordinates_are_one_line_errors(capsys, tmp_path):
     code, _, err = run_cli(capsys, "--data", str(tmp_path), "mount", "slew", "--ra", "5",
                            "--dec", "95", "--simulate")
     assert code == 2 and "outside -90..90" in err
+
+
+def test_camera_expose_refuses_a_taken_image_id_before_the_camera_exposes(capsys, tmp_path):
+    first = tmp_path / "frame.fits"
+    code, _, err = run_cli(capsys, "--data", str(tmp_path), "camera", "expose", "--exptime",
+                           "1", "--simulate", "--out", str(first), "--start", NIGHT,
+                           "--speed", "500")
+    assert code == 0, err
+    again = tmp_path / "elsewhere" / "frame.fits.fz"  # another file, the same image id
+    again.parent.mkdir()
+    code, out, err = run_cli(capsys, "--data", str(tmp_path), "camera", "expose", "--exptime",
+                             "1", "--simulate", "--out", str(again), "--start", NIGHT,
+                             "--speed", "500")
+    assert code == 2 and "an exposure with image id 'frame' already exists" in err
+    assert "exposing" not in out  # refused before the camera started
+    assert list(again.parent.iterdir()) == []
+    with Storage.open(data_dir=tmp_path) as storage:
+        assert [r.path for r in storage.list_exposures()] == [str(first)]
+
+
+def test_camera_expose_stores_a_relative_out_as_an_absolute_path(capsys, tmp_path,
+                                                                 monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run_cli(capsys, "--data", "data", "camera", "expose", "--exptime", "1",
+                           "--simulate", "--out", "rel.fits", "--object", "Orion Nebula",
+                           "--start", NIGHT, "--speed", "500")
+    assert code == 0, err
+    with Storage.open(data_dir=tmp_path / "data") as storage:
+        record = storage.get_exposure("rel")
+    assert record.path == str(tmp_path / "rel.fits")
+    assert read_fits(record.path)[1]["OBJECT"] == "Orion Nebula"

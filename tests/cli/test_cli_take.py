@@ -64,3 +64,21 @@ def test_components_shows_every_component_enabled(capsys, tmp_path):
         assert name in out
     assert out.count("ENABLED") >= 10
     assert "never" not in out
+
+
+def test_take_names_the_object_and_writes_the_configured_fits_fz(capsys, tmp_path):
+    code, _, err = run_cli(capsys, "--data", str(tmp_path), "--set",
+                           "instrument.image_format=fits.fz", "--set",
+                           "site.telescope=Test Scope", "take", "object", "--exptime", "5",
+                           "--n", "2", "--object", "NGC 1976", "--simulate", "--start", NIGHT,
+                           "--speed", "500")
+    assert code == 0, err
+    with Storage.open(data_dir=tmp_path) as storage:
+        records = storage.list_exposures()
+    assert len(records) == 2
+    for record in records:
+        assert record.path.endswith(".fits.fz")
+        data, header = read_fits(record.path, require_checksum=True)
+        assert data.dtype.kind == "u" and header["OBJECT"] == "NGC 1976"
+        assert (header["TELESCOP"], header["INSTRUME"]) == ("Test Scope",
+                                                            "nocturna demo imager")

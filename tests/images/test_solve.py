@@ -82,6 +82,7 @@ async def test_compressed_frames_solve_and_take_the_solved_wcs(tmp_path, cygnus)
     data, written = read_fits(path)
     assert np.array_equal(data, cygnus)
     assert written["OBJECT"] == "Cygnus" and written["PLTSOLVD"] is True
+    assert written["WCSSRC"] == "solve"
     from astropy.wcs import WCS
 
     ra, dec = WCS(written).all_pix2world([[1023.5, 1023.5]], 0)[0]

@@ -1,5 +1,9 @@
 """azcam's image file types: FITS, MEF and BIN, encoded from a :class:`Readout`.
 
+Each is an encoder of the frame pipeline (:class:`ReadoutEncoder`,
+:mod:`nocturna.images.encoders`), so azcam images get their ids, headers and database
+rows the way every other frame does.
+
 * ``FITS`` (0): one primary HDU holding the assembled image (the amps flipped back to
   detector orientation and tiled, :meth:`Readout.assembled`), with the given primary
   header, DETSIZE, NAMPS, CCDSUM..., and each amp's sections in the tiled image as
@@ -18,6 +22,10 @@
 
 Pixels are uint16, stored in FITS as BITPIX 16 with BZERO 32768. Every HDU carries
 CHECKSUM and DATASUM. Files are written atomically (:mod:`nocturna.core.atomic`).
+
+With ``compress`` (the configured image format ``fits.fz``) every image HDU of FITS and
+MEF is Rice-compressed (lossless), after an empty primary HDU for FITS, and the file
+ends in ``.fits.fz``; BIN stays raw.
 """
 
 from __future__ import annotations
@@ -32,6 +40,7 @@ from dataclasses import dataclass
 from enum import IntEnum
 from os import PathLike
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from astropy.io import fits
@@ -40,6 +49,7 @@ from astropy.io.fits.verify import VerifyWarning
 from nocturna.azcam.detector import Readout
 from nocturna.core.atomic import atomic_write_bytes
 from nocturna.core.errors import InvalidValueError
+from nocturna.images.fits import WrittenImage
 from nocturna.images.header import Card
 
 log = logging.getLogger(__name__)
@@ -111,6 +121,11 @@ def _put(header: fits.Header, cards: Iterable[Card]) -> None:
         header.set(card.keyword, card.value, card.comment)
 
 
+def _compressed(hdu: fits.PrimaryHDU | fits.ImageHDU) -> fits.CompImageHDU:
+    """``hdu``'s pixels and cards as a Rice-compressed image extension."""
+    return fits.CompImageHDU(hdu.data, hdu.header, compression_type="RICE_1")
+
+
 def _fits_hdus(readout: Readout, header: fits.Header) -> list[fits.PrimaryHDU]:
     amps = readout.amps
     if len(amps) > MAX_FITS_AMPS:
@@ -147,18 +162,27 @@ def _mef_hdus(readout: Readout, header: fits.Header) -> list[fits.PrimaryHDU | f
 
 
 def encode(readout: Readout, primary_header: fits.Header | None,
-           filetype: FileType | str | int) -> bytes:
+           filetype: FileType | str | int, *, compress: bool = False) -> bytes:
     """The bytes of ``readout`` as a file of ``filetype`` (see the module notes).
 
     ``primary_header`` is not modified; its layout keywords (BITPIX, NAXISn, BZERO...)
     are replaced by the writer's.
     """
-    filetype = FileType.parse(filetype)
-    if filetype is FileType.BIN:
-        return readout.assembled().data.astype("<u2", copy=False).tobytes()
+    return _encode(readout, primary_header, FileType.parse(filetype), compress)[0]
+
+
+def _encode(readout: Readout, primary_header: fits.Header | None, filetype: FileType,
+            compress: bool) -> tuple[bytes, fits.Header]:
+    """The file's bytes and the header of its first image HDU (or of the primary HDU)."""
     header = _clean(primary_header)
-    hdus = _fits_hdus(readout, header) if filetype is FileType.FITS else _mef_hdus(
-        readout, header)
+    if filetype is FileType.BIN:
+        return readout.assembled().data.astype("<u2", copy=False).tobytes(), header
+    hdus: list[Any] = _fits_hdus(readout, header) if filetype is FileType.FITS \
+        else _mef_hdus(readout, header)
+    if compress:
+        hdus = [fits.PrimaryHDU(), _compressed(hdus[0])] if filetype is FileType.FITS \
+            else [hdus[0], *(_compressed(hdu) for hdu in hdus[1:])]
+    written = hdus[1 if compress and filetype is FileType.FITS else 0].header
     buffer = io.BytesIO()
     try:
         with warnings.catch_warnings():
@@ -166,25 +190,54 @@ def encode(readout: Readout, primary_header: fits.Header | None,
             fits.HDUList(hdus).writeto(buffer, checksum=True, output_verify="exception")
     except (fits.VerifyError, VerifyWarning, ValueError) as exc:
         raise InvalidValueError(f"the header cannot be written as FITS: {exc}") from exc
-    return buffer.getvalue()
+    return buffer.getvalue(), written.copy()
+
+
+@dataclass(frozen=True)
+class ReadoutEncoder:
+    """An azcam file type as an encoder of the frame pipeline (pixels: a :class:`Readout`)."""
+
+    filetype: FileType
+    compress: bool = False
+
+    @property
+    def name(self) -> str:
+        return self.filetype.name + (".fz" if self.compressed else "")
+
+    @property
+    def compressed(self) -> bool:
+        return self.compress and self.filetype is not FileType.BIN
+
+    @property
+    def suffix(self) -> str:
+        return "." + self.filetype.extension + (".fz" if self.compressed else "")
+
+    def write(self, path: Path, pixels: Any, header: fits.Header, *, overwrite: bool = False,
+              check_header: bool = True) -> WrittenImage:
+        """Encode the readout ``pixels`` and write them to ``path`` atomically.
+
+        An existing ``path`` is refused (:class:`InvalidValueError` naming it) unless
+        ``overwrite``; on any error no file and no temporary file is left behind.
+        """
+        path = Path(path)
+        if path.exists() and not overwrite:
+            raise InvalidValueError(f"{path} already exists; pass overwrite=True to "
+                                    "replace it")
+        data, written = _encode(pixels, header, self.filetype, self.compressed)
+        atomic_write_bytes(path, data, overwrite=overwrite)
+        log.debug("wrote %s (%s, %d bytes)", path, self.name, len(data))
+        return WrittenImage(path=path, size_bytes=len(data),
+                            checksum=hashlib.sha256(data).hexdigest(), header=written,
+                            compressed=self.compressed)
 
 
 def write_image(path: str | PathLike[str], readout: Readout, header: fits.Header | None,
                 filetype: FileType | str | int, *, overwrite: bool = False) -> WrittenFile:
-    """Encode ``readout`` and write it to ``path`` atomically.
-
-    An existing ``path`` is refused (:class:`InvalidValueError` naming it) unless
-    ``overwrite``; on any error no file and no temporary file is left behind.
-    """
-    path = Path(path)
+    """Encode ``readout`` and write it to ``path`` atomically (see :class:`ReadoutEncoder`)."""
     filetype = FileType.parse(filetype)
-    if path.exists() and not overwrite:
-        raise InvalidValueError(f"{path} already exists; pass overwrite=True to replace it")
-    data = encode(readout, header, filetype)
-    atomic_write_bytes(path, data, overwrite=overwrite)
-    log.debug("wrote %s (%s, %d bytes)", path, filetype.name, len(data))
-    return WrittenFile(path=path, size_bytes=len(data), sha256=hashlib.sha256(data).hexdigest(),
-                       filetype=filetype)
+    written = ReadoutEncoder(filetype).write(Path(path), readout, header, overwrite=overwrite)
+    return WrittenFile(path=written.path, size_bytes=written.size_bytes,
+                       sha256=written.checksum, filetype=filetype)
 
 
 def read_bin(data: bytes, size_x: int, size_y: int) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""``nocturna camera expose``: take one frame and write it as FITS."""
+"""``nocturna camera expose``: take one frame through the frame pipeline (file and row)."""
 
 from __future__ import annotations
 
@@ -18,14 +18,12 @@ from nocturna.core.clock import get_clock
 from nocturna.core.errors import InvalidValueError
 from nocturna.devices.camera import Camera
 from nocturna.devices.types import CameraState
-from nocturna.instrument.frame import FrameContext, Optics, describe_frame, save_frame
 
 app = typer.Typer(help="Take pictures.")
 
 
-async def _expose_with_progress(camera: Camera, exptime: float, light: bool) -> None:
-    """Start the exposure and show its progress until the image is ready."""
-    await camera.start_exposure(exptime, light)
+async def _show_progress(camera: Camera) -> None:
+    """Show the exposure's progress until the image is ready."""
     columns = (TextColumn("{task.description:<12}"), BarColumn(),
                TextColumn("{task.percentage:>3.0f}%"), TimeRemainingColumn())
     with Progress(*columns, console=console) as progress:
@@ -51,11 +49,13 @@ def expose(
     simulate: Annotated[bool, typer.Option("--simulate", help="Simulate every device.")] = False,
     out: Annotated[Path | None, typer.Option(
         help="Output FITS file (.fits, or .fits.fz for Rice compression) "
-             "[default: DATA/images/CAMERA-TIME.fits].")] = None,
+             "[default: DATA/images/CAMERA-TIME in instrument.image_format].")] = None,
     dark: Annotated[bool, typer.Option("--dark", help="Shutter closed (dark frame).")] = False,
     binning: Annotated[int, typer.Option("--bin", min=1, help="Binning.")] = 1,
     camera_name: Annotated[str | None, typer.Option("--camera", help="Camera name.")] = None,
     filter_name: Annotated[str | None, typer.Option("--filter", help="Filter name.")] = None,
+    object_name: Annotated[str | None, typer.Option(
+        "--object", metavar="NAME", help="Target name (OBJECT card).")] = None,
     ra: Annotated[str | None, typer.Option(help="Point the mount first: RA (hours).")] = None,
     dec: Annotated[str | None, typer.Option(help="Point the mount first: Dec (deg).")] = None,
     start: Annotated[str | None, typer.Option(metavar="TIME",
@@ -63,7 +63,13 @@ def expose(
     speed: Annotated[float, typer.Option(min=0.001, help="Simulated clock speed.")] = 1.0,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace OUT.")] = False,
 ) -> None:
-    """Take one exposure (with progress) and write it as FITS with a database row."""
+    """Take one exposure (with progress) and write it as FITS with a database row.
+
+    The image id (the file name up to its first dot) and OUT are checked before the
+    camera exposes: a taken id or an existing OUT (without --overwrite) moves nothing.
+    """
+    from nocturna.images import header as h
+
     state: CliContext = ctx.obj
     target = None
     if (ra is None) != (dec is None):
@@ -71,39 +77,47 @@ def expose(
     if ra is not None and dec is not None:
         target = (parse_ra_hours(ra), parse_dec_deg(dec))
     begin = parse_start(start)
+    if object_name is not None:
+        h.ObservationInfo(object_name=object_name)  # checked as header text, now
 
     async def run() -> None:
         from nocturna.core.storage import Storage
+        from nocturna.images.encoders import encoder_for_path, image_encoder
+        from nocturna.instrument.build import frame_context
+        from nocturna.instrument.pipeline import FramePipeline, FrameRow
 
         async with device_session(state, simulate=simulate, start=begin,
                                   speed=speed) as devices:
             config = state.config()
-            camera = devices.camera(camera_name)
-            cfg = next((c for c in config.model.cameras if c.name == camera.name), None)
-            extra = (cfg.model_extra or {}) if cfg else {}
-            focuser = devices.focusers.get(extra.get("focuser", ""))
-            wheel = devices.filterwheels.get(extra.get("filterwheel", ""))
-            if target is not None and devices.mount is not None:
-                await point_mount(devices.mount, *target)
-            if filter_name is not None:
-                if wheel is None:
-                    raise InvalidValueError(f"camera {camera.name} has no filter wheel")
-                await wheel.move_to(filter_name)
-            await camera.set_binning(binning)
-            await _expose_with_progress(camera, exptime, not dark)
-            image = await camera.image()
-            context = FrameContext(camera=camera, site=config.model.site,
-                                   optics=Optics.from_config(cfg), mount=devices.mount,
-                                   focuser=focuser, filterwheel=wheel,
-                                   unit_name=config.model.name)
-            header = await describe_frame(image, context, image_type="LIGHT" if not dark
-                                          else "DARK")
+            context = frame_context(devices, config, camera_name)
+            camera = context.camera
+            encoder = encoder_for_path(out) if out is not None else \
+                image_encoder(config.model.instrument.image_format)
             stamp = get_clock().now().strftime("%Y%m%dT%H%M%S")
-            path = out or config.data_dir / "images" / f"{camera.name}-{stamp}.fits"
+            path = (out or config.data_dir / "images" /
+                    f"{camera.name}-{stamp}{encoder.suffix}").absolute()
+            image_id = path.name.split(".")[0]
             with Storage.open(config.model.storage.url, data_dir=config.data_dir) as storage:
-                written = await save_frame(path, image, header,
-                                           compress=path.name.endswith(".fz"),
-                                           overwrite=overwrite, storage=storage)
+                pipeline = FramePipeline(context, storage=storage, encoder=encoder)
+                pipeline.check_free(image_id, path, overwrite=overwrite)
+                if target is not None and devices.mount is not None:
+                    await point_mount(devices.mount, *target)
+                if filter_name is not None:
+                    if context.filterwheel is None:
+                        raise InvalidValueError(f"camera {camera.name} has no filter wheel")
+                    await context.filterwheel.move_to(filter_name)
+                await camera.set_binning(binning)
+                await camera.start_exposure(exptime, not dark)
+                readings = asyncio.ensure_future(pipeline.read_at_start())
+                await _show_progress(camera)
+                image = await camera.image()
+                description = await pipeline.describe(
+                    image, await readings, image_type="DARK" if dark else "LIGHT",
+                    observation=h.ObservationInfo(object_name=object_name, image_id=image_id))
+                written = await pipeline.save(
+                    path, image.data, description, overwrite=overwrite,
+                    row=FrameRow(image_id, camera=camera.name, exposure_time_s=image.duration_s,
+                                 start_time=image.start_time))
             values = image.data.astype(np.float64)
             console.print(f"wrote {written.path} ({written.size_bytes / 1e6:.1f} MB): "
                           f"{image.data.shape[1]}x{image.data.shape[0]}, median "

@@ -83,6 +83,8 @@ def _command(kind: str, help_text: str) -> Callable[..., None]:
         program: Annotated[str | None, typer.Option(help="Program (PROGRAM card).")] = None,
         note: Annotated[str | None, typer.Option(help="Note (NOTE card).")] = None,
         test_type: Annotated[str | None, typer.Option(help="Test type (TESTTYPE).")] = None,
+        object_name: Annotated[str | None, typer.Option(
+            "--object", metavar="NAME", help="Target name (OBJECT card).")] = None,
         camera: Annotated[str | None, typer.Option(help="Camera name [primary].")] = None,
         ra: Annotated[str | None, typer.Option(help="Point the mount first: RA (hours).")] =
         None,
@@ -119,7 +121,8 @@ def _command(kind: str, help_text: str) -> Callable[..., None]:
                     await point_mount(session.devices.mount, *target)
                 sequence = asyncio.ensure_future(instrument.take_imgtype(
                     kind, exptime or 0.0, n, group_id=group_id, reason=reason,
-                    program=program, note=note, test_type=test_type, **extra, **setup))
+                    program=program, note=note, test_type=test_type, title=object_name,
+                    **extra, **setup))
                 try:
                     await _show_progress(instrument, sequence)
                 finally:

@@ -206,6 +206,8 @@ class ExposureInfo:
             ("TIMESYS", "UTC", "time scale of all times in this header"),
             ("DATE-OBS", _iso_ms(self.start), "[UTC] start of the exposure"),
             ("DATE-END", _iso_ms(self.end), "[UTC] end of the exposure"),
+            ("DATE-AVG", _iso_ms(self.start + (self.end - self.start) / 2),
+             "[UTC] middle of the exposure"),
             ("MJD-OBS", _mjd(self.start), "[d] MJD (UTC) of the start of the exposure"),
             ("EXPTIME", self.exposure_s, "[s] exposure time"),
             ("IMAGETYP", self.image_type, "image type"),
@@ -240,9 +242,14 @@ class SiteInfo:
 
 @dataclass(frozen=True, kw_only=True)
 class CameraInfo:
-    """The camera and its settings; ``pixel_size_*_um`` are unbinned (y defaults to x)."""
+    """The camera and its settings; ``pixel_size_*_um`` are unbinned (y defaults to x).
+
+    ``instrument`` is the instrument's real name (``INSTRUME``; default: ``name``),
+    ``name`` the camera device's (``CAMERA``).
+    """
 
     name: str | None = None
+    instrument: str | None = None
     binning_x: int = 1
     binning_y: int | None = None
     gain: float | None = None
@@ -256,6 +263,7 @@ class CameraInfo:
 
     def __post_init__(self) -> None:
         _text(self, "name")
+        _text(self, "instrument")
         _integer(self, "binning_x", low=1)
         if self.binning_y is None:
             object.__setattr__(self, "binning_y", self.binning_x)
@@ -281,7 +289,8 @@ class CameraInfo:
     def cards(self) -> list[Card]:
         binned = self.binned_pixel_um()
         return _cards(
-            ("INSTRUME", self.name, "camera"),
+            ("INSTRUME", self.instrument or self.name, "instrument"),
+            ("CAMERA", self.name, "camera device"),
             ("XBINNING", self.binning_x, "binning factor in x"),
             ("YBINNING", self.binning_y, "binning factor in y"),
             ("GAIN", self.gain, "camera gain setting"),
@@ -300,9 +309,12 @@ class MountInfo:
     """Telescope and pointing: ``target_*`` as commanded, ``ra_deg``/``dec_deg`` as read.
 
     Coordinates are ICRS (J2000); ``hour_angle_h`` in hours, west positive.
+    ``telescope`` is the telescope's real name (``TELESCOP``), ``mount`` the mount
+    device's (``MOUNT``).
     """
 
     telescope: str | None = None
+    mount: str | None = None
     focal_length_mm: float | None = None
     target_ra_deg: float | None = None
     target_dec_deg: float | None = None
@@ -316,6 +328,7 @@ class MountInfo:
 
     def __post_init__(self) -> None:
         _text(self, "telescope")
+        _text(self, "mount")
         _number(self, "focal_length_mm", "mm", low=0.0, low_open=True)
         for ra in ("target_ra_deg", "ra_deg"):
             _number(self, ra, "deg", low=0.0, high=360.0)
@@ -336,6 +349,7 @@ class MountInfo:
         commanded = self.target_ra_deg is not None and self.target_dec_deg is not None
         return _cards(
             ("TELESCOP", self.telescope, "telescope"),
+            ("MOUNT", self.mount, "mount device"),
             ("FOCALLEN", self.focal_length_mm, "[mm] focal length"),
             ("OBJCTRA", sexagesimal(self.target_ra_deg, hours=True) if commanded else None,
              "[hms] commanded RA (ICRS)"),
@@ -459,16 +473,116 @@ class SequenceInfo:
         )
 
 
+@dataclass(frozen=True, kw_only=True)
+class WeatherInfo:
+    """The weather station's readings at the start of the exposure (None: no sensor)."""
+
+    temperature_c: float | None = None
+    humidity_pct: float | None = None
+    pressure_hpa: float | None = None
+    dew_point_c: float | None = None
+    wind_speed_m_s: float | None = None
+    wind_gust_m_s: float | None = None
+    wind_direction_deg: float | None = None
+    cloud_cover_pct: float | None = None
+    sky_temperature_c: float | None = None
+    sky_quality_mag_arcsec2: float | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("temperature_c", "dew_point_c", "sky_temperature_c"):
+            _number(self, name, "deg_C", low=-273.15, high=150.0)
+        for name in ("humidity_pct", "cloud_cover_pct"):
+            _number(self, name, "", low=0.0, high=100.0)
+        _number(self, "pressure_hpa", "hPa", low=0.0)
+        _number(self, "wind_speed_m_s", "m / s", low=0.0)
+        _number(self, "wind_gust_m_s", "m / s", low=0.0)
+        _number(self, "wind_direction_deg", "deg", low=0.0, high=360.0)
+        _number(self, "sky_quality_mag_arcsec2", "")
+
+    def cards(self) -> list[Card]:
+        return _cards(
+            ("AMBTEMP", self.temperature_c, "[degC] ambient temperature at the start"),
+            ("HUMIDITY", self.humidity_pct, "[%] relative humidity at the start"),
+            ("PRESSURE", self.pressure_hpa, "[hPa] air pressure at the start"),
+            ("DEWPOINT", self.dew_point_c, "[degC] dew point at the start"),
+            ("WINDSPD", self.wind_speed_m_s, "[m/s] wind speed at the start"),
+            ("WINDGUST", self.wind_gust_m_s, "[m/s] wind gust at the start"),
+            ("WINDDIR", self.wind_direction_deg, "[deg] wind direction (N=0, E=90)"),
+            ("CLOUDCVR", self.cloud_cover_pct, "[%] cloud cover at the start"),
+            ("SKYTEMP", self.sky_temperature_c, "[degC] sky temperature at the start"),
+            ("SKYQUAL", self.sky_quality_mag_arcsec2, "[mag/arcsec2] sky quality (SQM)"),
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class SkyInfo:
+    """Sidereal time and the Moon at the start of the exposure."""
+
+    lst_h: float | None = None
+    moon_altitude_deg: float | None = None
+    moon_illumination: float | None = None
+    moon_separation_deg: float | None = None
+
+    def __post_init__(self) -> None:
+        _number(self, "lst_h", "hourangle", low=0.0, high=24.0)
+        _number(self, "moon_altitude_deg", "deg", low=-90.0, high=90.0)
+        _number(self, "moon_illumination", "", low=0.0, high=1.0)
+        _number(self, "moon_separation_deg", "deg", low=0.0, high=180.0)
+
+    def cards(self) -> list[Card]:
+        lst = None if self.lst_h is None else sexagesimal(self.lst_h * 15.0, hours=True)
+        return _cards(
+            ("LST", lst, "[hms] local apparent sidereal time at the start"),
+            ("MOONALT", _rounded(self.moon_altitude_deg, 3), "[deg] Moon altitude"),
+            ("MOONILLU", _rounded(self.moon_illumination, 4),
+             "Moon illuminated fraction (0..1)"),
+            ("MOONSEP", _rounded(self.moon_separation_deg, 3),
+             "[deg] Moon separation from the pointing"),
+        )
+
+
+@dataclass(frozen=True)
+class SoftwareInfo:
+    """The software that wrote the file (``SWCREATE``)."""
+
+    name: str
+    version: str
+
+    def __post_init__(self) -> None:
+        _text(self, "name")
+        _text(self, "version")
+
+    def cards(self) -> list[Card]:
+        return _cards(("SWCREATE", f"{self.name} {self.version}",
+                       "software that wrote this file"))
+
+
+def _rounded(value: float | None, digits: int) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+WCS_SOURCES = frozenset({"mount", "solve"})
+WCS_SOURCE_CARD = "WCSSRC"
+
+
 @dataclass(frozen=True)
 class WcsInfo:
-    """A world coordinate system (from the pointing, or from a plate solve)."""
+    """A world coordinate system and where it came from (``WCSSRC``): ``mount`` (the
+    pointing the mount reports) or ``solve`` (a plate solve)."""
 
     wcs: WCS
+    source: str = "mount"
+
+    def __post_init__(self) -> None:
+        if self.source not in WCS_SOURCES:
+            raise InvalidValueError(f"WcsInfo.source must be one of "
+                                    f"{', '.join(sorted(WCS_SOURCES))}, got {self.source!r}")
 
     def cards(self) -> list[Card]:
         header = self.wcs.to_header()
-        return [Card(card.keyword, card.value, card.comment or "world coordinate system")
-                for card in header.cards]
+        return [*(Card(card.keyword, card.value, card.comment or "world coordinate system")
+                  for card in header.cards),
+                Card(WCS_SOURCE_CARD, self.source, "WCS from: mount (pointing) or solve")]
 
 
 def pointing_wcs(mount: MountInfo, camera: CameraInfo, *, width: int, height: int,

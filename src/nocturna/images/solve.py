@@ -49,6 +49,7 @@ from astropy.wcs import WCS
 from nocturna.core.errors import InvalidValueError, NocturnaError
 from nocturna.core.skyoffsets import angular_separation_arcsec, sky_offset_arcsec
 from nocturna.images.fits import is_compressed_name, read_fits, write_fits
+from nocturna.images.header import WCS_SOURCE_CARD
 
 _OUTPUT_TAIL = 6  # lines of solve-field's output kept in error messages
 
@@ -151,6 +152,7 @@ class Solution:
         for key in ("DATE-OBS", "MJD-OBS", "DATEREF", "MJDREF"):
             header.remove(key, ignore_missing=True, remove_all=True)
         header["PLTSOLVD"] = (True, "WCS from a plate solve (astrometry.net)")
+        header[WCS_SOURCE_CARD] = ("solve", "WCS from: mount (pointing) or solve")
         header["PLTSCALE"] = (round(self.scale_arcsec, 4), "[arcsec/px] solved plate scale")
         header["PLTROT"] = (round(self.rotation_deg, 4), "[deg] solved PA of +y, E of N")
         return header
@@ -299,7 +301,8 @@ def _solution_cards(header: fits.Header) -> list[str]:
 _WCS_KEYS = {"WCSAXES", "CTYPE1", "CTYPE2", "CUNIT1", "CUNIT2", "CRVAL1", "CRVAL2", "CRPIX1",
              "CRPIX2", "CD1_1", "CD1_2", "CD2_1", "CD2_2", "CDELT1", "CDELT2", "PC1_1",
              "PC1_2", "PC2_1", "PC2_2", "LONPOLE", "LATPOLE", "RADESYS", "EQUINOX", "MJDREF",
-             "PLTSOLVD", "PLTSCALE", "PLTROT", "A_ORDER", "B_ORDER", "AP_ORDER", "BP_ORDER"}
+             "PLTSOLVD", "PLTSCALE", "PLTROT", WCS_SOURCE_CARD, "A_ORDER", "B_ORDER",
+             "AP_ORDER", "BP_ORDER"}
 
 
 def write_solution(path: str | os.PathLike[str], solution: Solution) -> None:

@@ -8,9 +8,11 @@ spectrograph (filter, grating, linear stage). Every sequence method (``take_bias
    and their values — so a bad call moves nothing;
 2. applies the setup (``filter=``, ``grating=``, ``linear_stage=``);
 3. for each frame: awaits ``checkpoint(message)`` (which may cancel by raising),
-   reserves an exposure id, exposes, reads out, builds the header (IMAGETYP, EXPID,
-   GROUPID, REASON, PROGRAM, NOTE, TESTTYPE, …) and hands the frame to a background
-   writer, so the next exposure starts while the last one is written and recorded;
+   reserves an exposure id, exposes (the header sources are read as it starts), reads
+   out, gathers the header (IMAGETYP, EXPID, GROUPID, REASON, PROGRAM, NOTE, TESTTYPE,
+   …) and hands the frame to a background writer, so the next exposure starts while
+   the last one is written and recorded. Ids, header, file and row come from the
+   frame pipeline (:mod:`nocturna.instrument.pipeline`);
 4. returns the exposure ids. When the sequence stops early (checkpoint, error,
    cancellation), the frames already taken are still written and recorded.
 
@@ -41,16 +43,13 @@ from nocturna.core.events import EventBus, get_event_bus
 from nocturna.core.units import is_quantity
 from nocturna.devices.camera import Camera, CameraImage
 from nocturna.images import header as h
+from nocturna.images.encoders import image_encoder
 from nocturna.images.fits import WrittenImage
 from nocturna.images.wcs import plate_scale_arcsec
 from nocturna.instrument.exposure_ids import ExposureIdSource, next_group_id, split_exposure_id
-from nocturna.instrument.frame import (
-    OBSERVATION_ROW_CARD,
-    FrameContext,
-    gather_description,
-    save_frame,
-)
 from nocturna.instrument.image_types import ImageType, image_type
+from nocturna.instrument.pipeline import FrameContext, FramePipeline, FrameRow, StartReadings
+from nocturna.instrument.pipeline.record import OBSERVATION_ROW_CARD
 from nocturna.instrument.setup import AvailableSetup, InstrumentSetup
 from nocturna.instrument.writer import FrameWriter
 
@@ -109,6 +108,7 @@ class Instrument:
         context: FrameContext | None = None,
         spectrograph: Any | None = None,
         timezone: str | None = None,
+        image_format: str = "fits",
         compress: bool = False,
         writer_depth: int = 2,
         exposure_timeout_s: float = 600.0,
@@ -122,12 +122,14 @@ class Instrument:
                                      focuser=self.context.focuser, spectrograph=spectrograph)
         self.storage = storage
         self.data_dir = Path(data_dir)
-        self.compress = compress
         self.writer_depth = writer_depth
         self.exposure_timeout_s = exposure_timeout_s
         self._clock = clock
         self._events = events
         self.exposure_ids = ExposureIdSource(storage, self.name, timezone=timezone, clock=clock)
+        self.pipeline = FramePipeline(
+            self.context, storage=storage, exposure_ids=self.exposure_ids,
+            encoder=image_encoder("fits.fz" if compress else image_format))
         self.gate: Callable[[str], None] | None = None  # refuses commands (summary state)
         # Called with every frame as it is read out, before it is written (e.g. guiding).
         self.frame_observers: list[Callable[[CameraImage], None]] = []
@@ -141,6 +143,11 @@ class Instrument:
     @property
     def clock(self) -> Clock:
         return self._clock if self._clock is not None else get_clock()
+
+    @property
+    def compress(self) -> bool:
+        """True when frames are written Rice-compressed (``.fits.fz``)."""
+        return self.pipeline.encoder.suffix.endswith(".fz")
 
     @property
     def events(self) -> EventBus:
@@ -184,8 +191,8 @@ class Instrument:
     def image_path(self, exposure_id: int) -> Path:
         """Where the frame of ``exposure_id`` is written."""
         day_obs, _ = split_exposure_id(exposure_id)
-        suffix = ".fits.fz" if self.compress else ".fits"
-        return self.data_dir / "images" / str(day_obs) / f"{self.image_id(exposure_id)}{suffix}"
+        name = f"{self.image_id(exposure_id)}{self.pipeline.encoder.suffix}"
+        return self.data_dir / "images" / str(day_obs) / name
 
     async def setup_instrument(self, **setup: Any) -> tuple[str | None, str | None,
                                                             float | None]:
@@ -367,12 +374,12 @@ class Instrument:
 
     async def _take_frame(self, request: SequenceRequest, writer: FrameWriter[WrittenImage],
                           index: int, visit: int, snap: int) -> TakenFrame:
-        exposure_id = await self.exposure_ids.next_id()
+        exposure_id = await self.pipeline.next_exposure_id()
         day_obs, number = split_exposure_id(exposure_id)
         image_id = self.image_id(exposure_id)
         progress = {"index": index, "total": request.total, "exposure_id": exposure_id,
                     "image_type": request.kind.name, "group_id": request.group_id}
-        image = await self._expose(request, progress)
+        image, readings = await self._expose(request, progress)
         for observer in list(self.frame_observers):
             observer(image)
         sequence = h.SequenceInfo(
@@ -386,17 +393,19 @@ class Instrument:
         if request.observation_id is not None:
             extra[OBSERVATION_ROW_CARD] = (request.observation_id,
                                            "database row of the observation")
-        description = await gather_description(
-            image, self.context, image_type=request.kind.name, observation=observation,
+        description = await self.pipeline.describe(
+            image, readings, image_type=request.kind.name, observation=observation,
             sections=[sequence], extra=extra)
         path = self.image_path(exposure_id)
         frame = TakenFrame(exposure_id, image_id, path, index)
-        await writer.submit(save_frame(path, image, description, compress=self.compress,
-                                       storage=self.storage, image_id=image_id,
-                                       observation_id=request.observation_id), frame)
+        row = FrameRow(image_id, camera=self.camera.name, exposure_time_s=image.duration_s,
+                       start_time=image.start_time, observation_id=request.observation_id)
+        await writer.submit(self.pipeline.save(path, image.data, description, row=row), frame)
         return frame
 
-    async def _expose(self, request: SequenceRequest, progress: dict[str, Any]) -> CameraImage:
+    async def _expose(self, request: SequenceRequest,
+                      progress: dict[str, Any]) -> tuple[CameraImage, StartReadings]:
+        """The frame, and the header sources read as its exposure started."""
         camera = self.camera
         light = request.kind.light
         if request.kind.stuttered:
@@ -407,13 +416,16 @@ class Instrument:
         else:
             await camera.start_exposure(request.exptime, light)
             open_s = request.exptime
-        self._publish("progress", phase="exposing", **progress)
+        started = self.clock.timestamp()
         try:
+            readings = await self.pipeline.read_at_start(self.clock.now())
+            self._publish("progress", phase="exposing", **progress)
+            open_s -= self.clock.timestamp() - started  # the readings took some of it
             if open_s > 0:
                 await self.clock.sleep(open_s)
             self._publish("progress", phase="reading", **progress)
             await camera.wait_until_ready(0.0, timeout_s=self.exposure_timeout_s)
-            return await camera.image()
+            return await camera.image(), readings
         except BaseException:
             with contextlib.suppress(Exception):
                 await camera.abort_exposure()

@@ -1,7 +1,7 @@
 """On start, make the image files under ``<data_dir>/images`` and the exposure rows agree.
 
 A frame is written to disk first and recorded in the database second
-(:func:`nocturna.instrument.frame.save_frame`), so a process killed in between leaves a
+(the frame pipeline, :mod:`nocturna.instrument.pipeline`), so a process killed in between leaves a
 complete file without a row, and one killed during the write leaves a temporary file.
 :func:`reconcile_images` finds and repairs what a crash (or a damaged disk) left:
 
@@ -34,11 +34,10 @@ from typing import Any
 from astropy.io import fits
 
 from nocturna.core.atomic import is_temporary_file
-from nocturna.core.clock import parse_instant
+from nocturna.core.errors import InvalidValueError
 from nocturna.core.storage import ExposureRecord, Storage
 from nocturna.images.fits import verify_fits
-from nocturna.images.header import header_values
-from nocturna.instrument.frame import OBSERVATION_ROW_CARD
+from nocturna.instrument.pipeline.record import row_values
 
 log = logging.getLogger(__name__)
 
@@ -293,31 +292,14 @@ def _check_unrecorded(storage: Storage, path: Path, known: _Known, data_dir: Pat
 
 
 def _row_values(path: Path, header: fits.Header) -> dict[str, Any]:
-    """The row :func:`nocturna.instrument.frame.save_frame` would have added, but the
-    image id: the same header fields, the file's size and SHA-256."""
-    exposure_time, start = header.get("EXPTIME"), header.get("DATE-OBS")
-    if isinstance(exposure_time, bool) or not isinstance(exposure_time, int | float):
-        raise _Unrecoverable(f"no usable EXPTIME card ({exposure_time!r})")
-    if not isinstance(start, str):
-        raise _Unrecoverable(f"no usable DATE-OBS card ({start!r})")
-    return {
-        "camera": str(header.get("INSTRUME", "camera")),
-        "image_type": str(header.get("IMAGETYP", "LIGHT")),
-        "exposure_time_s": float(exposure_time),
-        "start_time": parse_instant(start),  # DATE-OBS keeps milliseconds only
-        "path": str(path),
-        "observation_id": _observation_row(header),
-        "size_bytes": path.stat().st_size,
-        "checksum": _sha256(path),
-        "header": header_values(header),
-    }
-
-
-def _observation_row(header: fits.Header) -> int | None:
-    """The observation's database row named by the frame's OBSROWID card, if any."""
-    value = header.get(OBSERVATION_ROW_CARD)
-    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 \
-        else None
+    """The row the frame pipeline would have added, but the image id: the same header
+    fields (:func:`nocturna.instrument.pipeline.record.row_values`), the file's size and
+    SHA-256."""
+    try:
+        return row_values(header, path=path, size_bytes=path.stat().st_size,
+                          checksum=_sha256(path))
+    except InvalidValueError as exc:
+        raise _Unrecoverable(str(exc)) from None
 
 
 def _image_header(path: Path) -> fits.Header:

@@ -1,11 +1,13 @@
 """azcam's exposure tool ("exposure"), built on a nocturna instrument.
 
-Every image is a nocturna exposure: it gets an exposure id from the instrument
-(``EXPID``/``DAYOBS``/``SEQNUM``), a header gathered from the instrument's devices (site,
-time, camera, mount, filter, focuser, WCS), the cards of the other tools
-(``header_sources``), and a database row (path = the azcam file). The camera image is
-laid out as raw amplifier data by the detector geometry (simulated prescan/overscan
-when ``simulate``) and written atomically as FITS, MEF or BIN, off the event loop.
+Every image goes through the instrument's frame pipeline
+(:mod:`nocturna.instrument.pipeline`): an exposure id (``EXPID``/``DAYOBS``/``SEQNUM``),
+the header sources read as the exposure starts (site, time, camera, mount, filter,
+focuser, weather, Moon, WCS), the cards of the other tools (``header_sources``), and
+a database row (path = the azcam file). The camera image is laid out as raw amplifier
+data by the detector geometry (simulated prescan/overscan when ``simulate``) and
+written atomically by the file type's encoder (FITS, MEF or BIN; Rice-compressed
+``.fits.fz`` when the instrument's image format is ``fits.fz``), off the event loop.
 
 One exposure runs through four steps, callable one by one or all at once (``expose``):
 
@@ -57,11 +59,9 @@ import contextlib
 import dataclasses
 import logging
 import math
-import re
-from collections.abc import Awaitable, Mapping
+from collections.abc import Awaitable
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, ExitStack
 from dataclasses import dataclass, field
-from datetime import datetime
 from enum import IntEnum
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
@@ -71,7 +71,7 @@ from astropy.io import fits
 
 from nocturna.azcam.detector import DetectorGeometry, Readout, Roi, ScanSizes
 from nocturna.azcam.filenames import FileNames
-from nocturna.azcam.filetypes import MAX_FITS_AMPS, FileType, WrittenFile, write_image
+from nocturna.azcam.filetypes import MAX_FITS_AMPS, FileType, ReadoutEncoder
 from nocturna.azcam.remote import remote
 from nocturna.azcam.tools.parameters import Parameter
 from nocturna.core.atomic import temporary_name
@@ -83,14 +83,14 @@ from nocturna.core.errors import (
 )
 from nocturna.devices.camera import CameraImage
 from nocturna.images import header as h
+from nocturna.images.fits import WrittenImage
 from nocturna.instrument.exposure_ids import next_group_id, split_exposure_id
-from nocturna.instrument.frame import gather_description
 from nocturna.instrument.image_types import ImageType, image_type
 from nocturna.instrument.instrument import Instrument
+from nocturna.instrument.pipeline import FrameDescription, FrameRow, StartReadings
+from nocturna.instrument.pipeline.sources import HeaderSource, clean_cards, tool_cards
 
 log = logging.getLogger(__name__)
-
-_KEYWORD = re.compile(r"^[A-Z0-9_-]{1,8}$")
 
 T = TypeVar("T")
 
@@ -148,12 +148,6 @@ class ImageDisplay(Protocol):
     async def show(self, path: Any) -> Any: ...
 
 
-class HeaderSource(Protocol):
-    """A tool that contributes header cards (tempcon, instrument, telescope)."""
-
-    async def header_cards(self) -> Mapping[str, tuple[Any, str]]: ...
-
-
 class LampTool(Protocol):
     """The instrument tool's comparison lamps."""
 
@@ -200,9 +194,10 @@ class _Shot:
     paused_s: float = 0.0
     aborted: bool = False
     changed: asyncio.Event = field(default_factory=asyncio.Event)  # pause/resume/abort
+    readings: asyncio.Future[StartReadings] | None = None  # header sources at the start
     image: CameraImage | None = None
     readout: Readout | None = None
-    written: WrittenFile | None = None
+    written: WrittenImage | None = None
     cards: dict[str, tuple[Any, str]] = field(default_factory=dict)  # from the caller
 
 
@@ -219,7 +214,6 @@ class ExposureTool:
         filenames: FileNames,
         filetype: FileType | str | int = FileType.FITS,
         simulate: bool,
-        storage: Any | None = None,
         sendimage: ImageSender | None = None,
         display: ImageDisplay | None = None,
         header_sources: tuple[HeaderSource, ...] | list[HeaderSource] = (),
@@ -234,7 +228,6 @@ class ExposureTool:
         self.filenames = filenames
         self.filetype = FileType.parse(filetype)
         self.simulate = bool(simulate)
-        self.storage = instrument.storage if storage is None else storage
         self.sendimage = sendimage
         self.display = display
         self.header_sources = tuple(header_sources)
@@ -509,7 +502,7 @@ class ExposureTool:
             title = self.title
         filetype = self.filetype
         test = self.filenames.test_image
-        final = self.filenames.path(filetype.extension, name)
+        final = self.filenames.path(self._extension(filetype), name)
         self.filenames.check_free(final)
         path = temporary_name(final) if test else final
         info = await self.camera.info()
@@ -551,8 +544,10 @@ class ExposureTool:
         shot.image = image
         with self.instrument.reserve("writing a frame"):
             if not shot.test:
-                shot.exposure_id = await self.instrument.exposure_ids.next_id()
+                shot.exposure_id = await self.instrument.pipeline.next_exposure_id()
                 shot.image_id = self.instrument.image_id(shot.exposure_id)
+            shot.readings = asyncio.ensure_future(
+                self.instrument.pipeline.read_at_start(image.start_time))
             shot.readout = await asyncio.to_thread(
                 shot.geometry.readout, image.data, roi=shot.roi, col_bin=shot.col_bin,
                 row_bin=shot.row_bin, image_bias_adu=self._image_bias(image),
@@ -586,7 +581,7 @@ class ExposureTool:
                                (shot.roi.first_row - 1) // bin_y, shot.roi.ncols // bin_x,
                                shot.roi.nrows // bin_y)
         if not shot.test:
-            shot.exposure_id = await self.instrument.exposure_ids.next_id()
+            shot.exposure_id = await self.instrument.pipeline.next_exposure_id()
             shot.image_id = self.instrument.image_id(shot.exposure_id)
         if shot.kind.name == "COMP":
             tool = self.instrument_tool
@@ -601,6 +596,9 @@ class ExposureTool:
         await camera.start_exposure(shot.exposure_time, shot.kind.light)
         shot.camera_started = True
         shot.open_since = self.clock.timestamp()
+        shot.readings = asyncio.ensure_future(
+            self.instrument.pipeline.read_at_start(self.clock.now()))
+        await self._guard(shot, asyncio.shield(shot.readings))  # read before begin returns
         log.info("exposure started: %s %g s %r -> %s", shot.imagetype, shot.exposure_time,
                  shot.title, shot.filename)
 
@@ -636,15 +634,20 @@ class ExposureTool:
     async def _end(self, shot: _Shot) -> None:
         assert shot.image is not None and shot.readout is not None
         self.flag = ExposureFlag.WRITING
-        header = await self._header(shot)
-        overwrite = shot.test or self.filenames.overwrite
-        shot.written = await asyncio.to_thread(write_image, shot.path, shot.readout, header,
-                                               shot.filetype, overwrite=overwrite)
-        if shot.aborted:
-            shot.path.unlink(missing_ok=True)
-            self._raise_if_aborted(shot)
+        description = await self._header(shot)
+        row = None
         if not shot.test:
-            await asyncio.to_thread(self._record, shot, header)
+            assert shot.image_id is not None
+            row = FrameRow(shot.image_id, camera=self.camera.name, image_type=shot.kind.name,
+                           exposure_time_s=shot.image.duration_s,
+                           start_time=shot.image.start_time)
+        shot.written = await self.instrument.pipeline.save(
+            shot.path, shot.readout, description, row=row,
+            encoder=self._encoder(shot.filetype),
+            overwrite=shot.test or self.filenames.overwrite,
+            adjust=lambda header: self._shift_wcs(shot, header),
+            keep=lambda: not shot.aborted)
+        if not shot.test:
             self.image_count += 1
             self.filenames.increment()
             self.last_exposure_id = shot.exposure_id
@@ -652,16 +655,6 @@ class ExposureTool:
         self._image_ready = True
         log.info("image written: %s (%d bytes)", shot.filename, shot.written.size_bytes)
         await self._send_and_show(shot)
-
-    def _record(self, shot: _Shot, header: fits.Header) -> None:
-        assert shot.image is not None and shot.written is not None and shot.image_id
-        if self.storage is None:
-            return
-        self.storage.add_exposure(
-            shot.image_id, camera=self.camera.name, image_type=shot.kind.name,
-            exposure_time_s=shot.image.duration_s, start_time=shot.image.start_time,
-            path=str(shot.written.path), size_bytes=shot.written.size_bytes,
-            checksum=shot.written.sha256, header=h.header_values(header))
 
     async def _send_and_show(self, shot: _Shot) -> None:
         assert shot.written is not None and shot.readout is not None
@@ -690,18 +683,11 @@ class ExposureTool:
                 shot.path.unlink(missing_ok=True)
 
     # ------------------------------------------------------------- the header
-    async def _header(self, shot: _Shot) -> fits.Header:
+    async def _header(self, shot: _Shot) -> FrameDescription:
         assert shot.image is not None and shot.readout is not None
-        image = shot.image
-        extra: dict[str, tuple[Any, str]] = {}
-        for source in self.header_sources:
-            try:
-                cards = await source.header_cards()
-            except Exception as exc:  # one tool's failure must not lose the image
-                log.warning("no header cards from %s: %s", type(source).__name__, exc)
-                continue
-            extra.update(cards)
-        extra.update(shot.cards)
+        assert shot.readings is not None
+        extra = await tool_cards(self.header_sources)
+        extra.update(clean_cards(shot.cards))
         extra.update(self._own_cards(shot))
         observation = None
         sequence = None
@@ -712,22 +698,22 @@ class ExposureTool:
             observation = h.ObservationInfo(object_name=shot.title or None,
                                             image_id=shot.image_id)
         kind = shot.kind.name
-        description = await gather_description(
-            image, self.instrument.context,
+        description = await self.instrument.pipeline.describe(
+            shot.image, await shot.readings,
             image_type=kind if kind in h.IMAGE_TYPES else "LIGHT",
-            observation=observation, sections=[sequence] if sequence else [],
-            extra=_clean_cards(extra))
+            observation=observation, sections=[sequence] if sequence else [], extra=extra)
         amps = shot.readout.amps
         if len(amps) != 1 or amps[0].amp.flip_x or amps[0].amp.flip_y:
             # Several amps (overscans between them) or a flipped raw array: no single
             # linear WCS describes the file's pixels.
-            description = dataclasses.replace(description, sections=tuple(
-                s for s in description.sections if not isinstance(s, h.WcsInfo)))
-        header = await asyncio.to_thread(description.header)
+            description = description.without_wcs()
+        return description
+
+    @staticmethod
+    def _shift_wcs(shot: _Shot, header: fits.Header) -> None:
         if "CRPIX1" in header:  # one amp read as it lies: the data follow the prescan
             header["CRPIX1"] += shot.geometry.scan.prescan_columns
             header["CRPIX2"] += shot.geometry.scan.prescan_rows
-        return header
 
     def _own_cards(self, shot: _Shot) -> dict[str, tuple[Any, str]]:
         assert shot.image is not None
@@ -775,6 +761,9 @@ class ExposureTool:
         if error is not None and shot.camera_started:
             with contextlib.suppress(Exception):
                 await self.camera.abort_exposure()
+        if shot.readings is not None and not shot.readings.done():
+            shot.readings.cancel()
+            await asyncio.gather(shot.readings, return_exceptions=True)
         shot.claim.close()
         if shot.test and error is not None:
             shot.path.unlink(missing_ok=True)
@@ -988,7 +977,15 @@ class ExposureTool:
     @remote
     def get_filename(self) -> str:
         """The next image's file name (azcam: ``test.<ext>`` for a test image)."""
-        return self.filenames.filename(self.filetype.extension, self.image_type)
+        return self.filenames.filename(self._extension(self.filetype), self.image_type)
+
+    def _encoder(self, filetype: FileType) -> ReadoutEncoder:
+        """The file type as an encoder of the frame pipeline, compressed as the
+        instrument's image format says."""
+        return ReadoutEncoder(filetype, compress=self.instrument.compress)
+
+    def _extension(self, filetype: FileType) -> str:
+        return self._encoder(filetype).suffix[1:]
 
     @remote
     def set_filename(self, filename: str) -> None:
@@ -1211,30 +1208,3 @@ def _flag_text(value: Any, what: str) -> bool:
     if text in ("0", "false", "no", "off"):
         return False
     raise InvalidValueError(f"{what} must be a flag (0/1), got {value!r}")
-
-
-def _clean_cards(cards: Mapping[str, tuple[Any, str]]) -> dict[str, tuple[Any, str]]:
-    """Cards a FITS header can hold; the others (no value, NaN, bad keyword or value) are
-    dropped with a warning, so one tool's odd card never loses an image."""
-    kept: dict[str, tuple[Any, str]] = {}
-    for keyword, entry in cards.items():
-        try:
-            value, comment = entry
-        except (TypeError, ValueError):
-            log.warning("header card %s dropped: %r is not (value, comment)", keyword, entry)
-            continue
-        if value is None or (isinstance(value, float) and not math.isfinite(value)):
-            continue
-        if isinstance(value, datetime):
-            value = value.isoformat()
-        elif isinstance(value, np.generic):
-            value = value.item()
-        key = str(keyword).upper()
-        text_ok = not isinstance(value, str) or (len(value) <= 68 and value.isascii()
-                                                 and value.isprintable())
-        if not _KEYWORD.match(key) or not isinstance(value, str | int | float | bool) \
-                or not text_ok:
-            log.warning("header card %s = %r dropped: not a FITS card", keyword, value)
-            continue
-        kept[key] = (value, str(comment or key))
-    return kept

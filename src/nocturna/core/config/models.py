@@ -64,6 +64,7 @@ class Twilight(Strict):
 
 class Site(Strict):
     name: str = Field(min_length=1)
+    telescope: str = Field(min_length=1, max_length=68)  # TELESCOP in image headers
     latitude: Latitude
     longitude: Longitude
     elevation: Length
@@ -101,6 +102,13 @@ class StorageConfig(Strict):
         default=None,
         description="SQLAlchemy URL; empty means SQLite in the data directory",
     )
+
+
+class InstrumentConfig(Strict):
+    """The instrument the cameras form, and how every image is written."""
+
+    name: str = Field(min_length=1, max_length=68)  # INSTRUME in image headers
+    image_format: Literal["fits", "fits.fz"]  # fits.fz: Rice-compressed, lossless
 
 
 class LoggingConfig(Strict):
@@ -394,6 +402,7 @@ class NocturnaConfig(Strict):
     site: Site
     clock: ClockConfig
     storage: StorageConfig
+    instrument: InstrumentConfig
     logging: LoggingConfig
     config_server: ConfigServerConfig
     observatory: ObservatoryConfig
