@@ -1,19 +1,25 @@
-"""Derive nocturna's table of Alpaca members from the ASCOM OpenAPI description.
+"""Derive nocturna's table of Alpaca members from the ASCOM OpenAPI description, or
+check that the shipped table still matches it (a maintenance script: no test reads the
+ASCOM file, which is not part of the repository).
 
-    python scripts/alpaca_members.py ../shared/reference/ascom/AlpacaDeviceAPI_v1.yaml \
-        > src/nocturna/alpaca/members.json
+    python scripts/alpaca_members.py SPEC > src/nocturna/alpaca/members.json
+    python scripts/alpaca_members.py --check SPEC
 
-For every device type (``common``: the members all types share) and member, per
-HTTP method: the parameters other than ClientID/ClientTransactionID with their JSON
-type, which of them are required, and the response schema's name. The server parses
-requests from this table; ``tests/alpaca/test_members_table.py`` checks it is
-current.
+SPEC is ASCOM's ``AlpacaDeviceAPI_v1.yaml``. For every device type (``common``: the
+members all types share) and member, per HTTP method, the table holds the parameters
+other than ClientID/ClientTransactionID with their JSON type, which of them are
+required, and the response schema's name. The server parses requests from this table
+and describes itself from it (``nocturna.alpaca.openapi``); ``--check`` also compares
+the ``Value`` schema nocturna's description gives each response with ASCOM's, and
+exits 1 naming every difference. ``.ci/run`` runs the check when the file is present.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
@@ -75,11 +81,98 @@ def members(spec: dict[str, Any]) -> dict[str, dict[str, dict[str, Any]]]:
     return {kind: dict(sorted(entries.items())) for kind, entries in sorted(table.items())}
 
 
+_IGNORED = {"description", "title", "example", "uniqueItems"}
+
+
+def _normal(spec: dict[str, Any], node: Any) -> Any:
+    """A schema with references resolved, prose dropped and a ``oneOf`` of constants
+    (or a ``const``) written as a sorted ``enum``."""
+    if isinstance(node, list):
+        return [_normal(spec, item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    node = _resolve(spec, node)
+    out = {key: _normal(spec, value) for key, value in node.items() if key not in _IGNORED}
+    if "const" in out:
+        out["enum"] = [out.pop("const")]
+    choices = out.get("oneOf")
+    if choices and all(set(choice) == {"enum"} for choice in choices):
+        out["enum"] = sorted(item for choice in out.pop("oneOf") for item in choice["enum"])
+    return out
+
+
+def _values(spec: dict[str, Any], schema: dict[str, Any]) -> list[Any]:
+    """Every ``Value`` schema a reply schema allows (one per ``oneOf`` branch)."""
+    schema = _resolve(spec, schema)
+    found: list[Any] = []
+    for part in schema.get("allOf", [schema]):
+        part = _resolve(spec, part)
+        for branch in part.get("oneOf", [part]):
+            value = branch.get("properties", {}).get("Value")
+            if value is not None:
+                value = _normal(spec, value)
+                found += value["oneOf"] if set(value) == {"oneOf"} else [value]
+    return found
+
+
+def value_differences(spec: dict[str, Any]) -> list[str]:
+    """The responses whose ``Value`` nocturna describes otherwise than ``spec``."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+    from nocturna.alpaca.members import KINDS
+    from nocturna.alpaca.openapi import document, response_schema
+
+    ours_doc = document({kind: [0] for kind in KINDS})
+    problems = []
+    for name, entry in spec["components"]["responses"].items():
+        content = entry.get("content", {}).get("application/json")
+        if content is None:
+            continue
+        theirs = _values(spec, content["schema"])
+        try:
+            ours = _values(ours_doc, response_schema(name))
+        except KeyError:
+            problems.append(f"{name}: not described by nocturna.alpaca.openapi.VALUES")
+            continue
+        if ours != theirs:
+            problems.append(f"{name}: nocturna says {ours}, ASCOM says {theirs}")
+    return problems
+
+
+def check(spec: dict[str, Any]) -> list[str]:
+    """Every way the shipped table and descriptions differ from ``spec``."""
+    table_path = Path(__file__).resolve().parents[1] / "src/nocturna/alpaca/members.json"
+    shipped = json.loads(table_path.read_text(encoding="utf-8"))
+    problems = []
+    expected = members(spec)
+    for kind in sorted(set(expected) | set(shipped)):
+        theirs, ours = expected.get(kind, {}), shipped.get(kind, {})
+        for member in sorted(set(theirs) | set(ours)):
+            if theirs.get(member) != ours.get(member):
+                problems.append(f"{kind}.{member}: members.json has {ours.get(member)}, "
+                                f"ASCOM has {theirs.get(member)}")
+    return problems + value_differences(spec)
+
+
 def main() -> None:
-    with open(sys.argv[1], encoding="utf-8") as stream:
-        spec = YAML(typ="safe").load(stream)
-    json.dump(members(spec), sys.stdout, indent=1, sort_keys=False)
-    sys.stdout.write("\n")
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("spec", type=Path, help="ASCOM's AlpacaDeviceAPI_v1.yaml")
+    parser.add_argument("--check", action="store_true",
+                        help="compare the shipped table with SPEC instead of printing one")
+    args = parser.parse_args()
+    try:
+        spec = YAML(typ="safe").load(args.spec.read_text(encoding="utf-8"))
+    except OSError as exc:
+        parser.exit(2, f"alpaca_members: cannot read {args.spec}: {exc.strerror}\n")
+    if not args.check:
+        json.dump(members(spec), sys.stdout, indent=1, sort_keys=False)
+        sys.stdout.write("\n")
+        return
+    problems = check(spec)
+    for problem in problems:
+        print(f"alpaca_members: {problem}", file=sys.stderr)
+    if problems:
+        sys.exit(1)
+    print(f"alpaca_members: members.json and the OpenAPI Value schemas match {args.spec}")
 
 
 if __name__ == "__main__":

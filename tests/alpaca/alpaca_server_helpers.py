@@ -3,6 +3,7 @@ pixels the test chooses, and a few assertions about Alpaca replies."""
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import time
 from collections.abc import Callable
@@ -11,6 +12,7 @@ from typing import Any
 
 import httpx
 import numpy as np
+import uvloop
 
 from nocturna.core.errors import InvalidOperationError
 from nocturna.devices.camera import Camera, CameraImage, CameraInfo, CameraStatus
@@ -18,6 +20,10 @@ from nocturna.devices.factory import DeviceSet
 from nocturna.devices.sim.camera import SimCamera, SimCameraModel
 from nocturna.devices.sim.mount import SimMount
 from nocturna.devices.types import CameraState, SensorType
+
+EVENT_LOOPS = {"uvloop": uvloop.new_event_loop, "asyncio": asyncio.new_event_loop}
+"""The event loops transport tests serve on: uvloop's, which ``nocturna alpaca serve``
+runs on, and asyncio's own (their transports differ: sendfile, buffering, writes)."""
 
 TRANSACTION_KEYS = ("ClientTransactionID", "ServerTransactionID", "ErrorNumber",
                     "ErrorMessage")

@@ -1,5 +1,9 @@
 """Camera over nocturna's Alpaca server: exposures, the frame set member by member,
-ImageArray as ImageBytes (header, x-major pixels, smallest type, error form) and JSON."""
+ImageArray as ImageBytes (header, x-major pixels, smallest type, error form) and JSON.
+
+Every test runs on both event loops of ``EVENT_LOOPS`` (uvloop's is the CLI's): the
+image replies are streamed, which is where their transports differ.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,9 @@ import re
 import httpx
 import numpy as np
 import pytest
+import uvloop
 from alpaca_server_helpers import (
+    EVENT_LOOPS,
     FakeCamera,
     alpaca_body,
     error_number,
@@ -32,9 +38,10 @@ def fake() -> FakeCamera:
     return FakeCamera("fake", np.zeros((3, 4), np.uint16))
 
 
-@pytest.fixture(scope="module")
-def server(fake):
-    with start_in_thread(unit(small_sim_camera(), fake)) as running:
+@pytest.fixture(scope="module", params=list(EVENT_LOOPS))
+def server(request, fake):
+    with start_in_thread(unit(small_sim_camera(), fake),
+                         new_loop=EVENT_LOOPS[request.param]) as running:
         yield running
 
 
@@ -66,6 +73,11 @@ def show(http, fake: FakeCamera, data: np.ndarray) -> None:
     ok(http.put(f"{FAKE}/numx", data={"NumX": str(data.shape[1])}))
     ok(http.put(f"{FAKE}/numy", data={"NumY": str(data.shape[0])}))
     expose(http, FAKE)
+
+
+def test_the_server_runs_on_the_loop_it_was_given(request, server):
+    loop_name = request.node.callspec.params["server"]
+    assert isinstance(server.loop, uvloop.Loop) is (loop_name == "uvloop")
 
 
 # ---------------------------------------------------------------- ImageBytes

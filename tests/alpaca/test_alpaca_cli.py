@@ -14,6 +14,7 @@ import pytest
 from alpaca_server_helpers import free_udp_port, ok
 
 from nocturna.cli.main import main
+from nocturna.devices.alpaca import SITE_KEYS
 
 SITE = """\
 name: cli-unit
@@ -125,7 +126,7 @@ def test_a_port_in_use_is_a_one_line_error(capsys, tmp_path):
     assert len(err.strip().splitlines()) == 1
 
 
-def test_discover_lists_the_servers_devices_as_site_file_entries(capsys, tmp_path):
+def test_discover_prints_entries_that_validate_when_pasted_into_a_site_file(capsys, tmp_path):
     from nocturna.alpaca.runner import start_in_thread
     from nocturna.core.config import Config
     from nocturna.devices.factory import build_devices
@@ -138,8 +139,47 @@ def test_discover_lists_the_servers_devices_as_site_file_entries(capsys, tmp_pat
                      "--timeout", "1"])
     out = capsys.readouterr().out
     assert code == 0
-    assert f"127.0.0.1:{server.port}" in out
-    assert "camera" in out and "cam0" in out and "telescope" in out
+    pasted = tmp_path / "pasted.yaml"
+    pasted.write_text("name: pasted-unit\n" + out, encoding="utf-8")
+    model = Config.load(pasted, load_local=False, environ={}).model
+    address = f"127.0.0.1:{server.port}"
+    assert model.mount is not None and model.dome is not None
+    assert (model.mount.name, model.mount.driver, model.mount.address,
+            model.mount.device_number) == ("mount0", "alpaca", address, 0)
+    assert (model.dome.name, model.dome.address) == ("dome0", address)
+    assert [(c.name, c.driver, c.address, c.device_number) for c in model.cameras] == [
+        ("cam0", "alpaca", address, 0)]
+    served = {(d.kind, d.device.name) for d in server.server.served}
+    listed = {(kind, entry.name) for kind, key in SITE_KEYS.items()
+              for entry in _entries(getattr(model, key))}
+    assert listed == served and len(listed) >= 9
+    assert all(entry.driver == "alpaca" and entry.address == address
+               for kind, key in SITE_KEYS.items() for entry in _entries(getattr(model, key)))
+
+
+def _entries(value):  # type: ignore[no-untyped-def]
+    return [] if value is None else value if isinstance(value, list) else [value]
+
+
+def test_site_fragment_gives_every_server_one_key_and_every_device_a_unique_name():
+    from ruamel.yaml import YAML
+
+    from nocturna.devices.alpaca.discovery import ConfiguredDevice, site_fragment
+
+    def device(kind: str, name: str, number: int) -> ConfiguredDevice:
+        return ConfiguredDevice(name, kind, number, f"uid-{kind}-{name}-{number}")
+
+    text = site_fragment({
+        "192.0.2.1:11111": [device("telescope", "mount0", 0), device("camera", "cam0", 0)],
+        "192.0.2.2:11111": [device("telescope", "mount0", 0), device("camera", "cam0", 0),
+                            device("camera", "it's \"odd\"", 1)],
+    })
+    tree = YAML(typ="safe").load(text)
+    assert tree["mount"]["address"] == "192.0.2.1:11111"  # one mount; the other commented
+    assert "# mount: {name: \"mount0-2\"" in text
+    assert [(c["name"], c["address"], c["device_number"]) for c in tree["cameras"]] == [
+        ("cam0", "192.0.2.1:11111", 0), ("cam0-2", "192.0.2.2:11111", 0),
+        ("it's \"odd\"", "192.0.2.2:11111", 1)]
 
 
 def test_discover_with_no_server_answering_exits_1(capsys):

@@ -1,5 +1,10 @@
 """The Alpaca protocol rules of nocturna's server, over real HTTP on 127.0.0.1:
-paths and 400s, parameters, transaction ids, error numbers, management, setup pages."""
+paths and 400s, parameters, transaction ids, error numbers, management, setup pages.
+
+The server runs on the loop ``nocturna alpaca serve`` uses (uvloop's); the tests marked
+``ON_BOTH_LOOPS`` (each kind of reply: 400 text, JSON after a form body, background
+work after the reply, HTML) run on asyncio's own loop as well.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,9 @@ import re
 import httpx
 import numpy as np
 import pytest
+import uvloop
 from alpaca_server_helpers import (
+    EVENT_LOOPS,
     FakeCamera,
     alpaca_body,
     error_number,
@@ -27,18 +34,25 @@ from nocturna.alpaca.registry import unique_id
 from nocturna.alpaca.responses import encode, success
 from nocturna.alpaca.runner import AlpacaServer, check_host, start_in_thread
 from nocturna.core.errors import InvalidValueError
+from nocturna.core.listen import loop_factory
 
 FAKE_NAME = "fake<cam>&"
 
 
+ON_BOTH_LOOPS = pytest.mark.parametrize("server", list(EVENT_LOOPS), indirect=True)
+
+
 @pytest.fixture(scope="module")
-def server():
+def server(request):
+    """The server on the CLI's loop, or on ``request.param`` (see ON_BOTH_LOOPS)."""
     mount = fast_mount()
     devices = unit(small_sim_camera(mount=mount),
                    FakeCamera(FAKE_NAME, np.arange(12, dtype=np.uint16).reshape(3, 4)),
                    FakeCamera("broken", np.zeros((2, 2), np.uint16), broken=True),
                    mount=mount)
-    with start_in_thread(devices, unit="test-unit", location="Test <site>") as running:
+    new_loop = EVENT_LOOPS[request.param] if hasattr(request, "param") else None
+    with start_in_thread(devices, unit="test-unit", location="Test <site>",
+                         new_loop=new_loop) as running:
         yield running
 
 
@@ -46,6 +60,11 @@ def server():
 def http(server):
     with httpx.Client(base_url=server.url, timeout=10) as client:
         yield client
+
+
+def test_by_default_the_server_runs_on_the_loop_the_cli_uses(server):
+    assert loop_factory() is uvloop.new_event_loop  # what `nocturna alpaca serve` runs
+    assert isinstance(server.loop, uvloop.Loop)
 
 
 # ------------------------------------------------------------------- paths
@@ -75,6 +94,7 @@ def test_bad_paths_are_http_400_with_a_plain_text_reason(http, path):
     rejected(http.get(path))
 
 
+@ON_BOTH_LOOPS
 def test_the_reason_names_what_was_wrong(http):
     assert "v2" in rejected(http.get("/api/v1/telescope/0/altitude".replace("v1", "v2")))
     assert "telescop'" in rejected(http.get("/api/v1/telescop/0/altitude"))
@@ -108,6 +128,7 @@ def test_get_query_keys_are_case_insensitive(http):
         assert body["ClientTransactionID"] == 42
 
 
+@ON_BOTH_LOOPS
 def test_put_form_keys_are_case_sensitive(http):
     text = rejected(http.put("/api/v1/telescope/0/targetdeclination",
                              data={"targetdeclination": "10"}))
@@ -170,6 +191,7 @@ def test_unknown_parameters_are_ignored(http):
 
 
 # --------------------------------------------------------- transaction ids
+@ON_BOTH_LOOPS
 def test_the_client_transaction_id_is_echoed_everywhere(http):
     assert alpaca_body(http.get("/api/v1/telescope/0/name",
                                 params={"ClientTransactionID": 7}))["ClientTransactionID"] == 7
@@ -290,6 +312,7 @@ def test_a_disconnected_device_answers_0x407_except_identity_and_connection(http
     assert ok(http.get(f"{base}/cameraxsize")) == 4
 
 
+@ON_BOTH_LOOPS
 def test_connect_and_disconnect_run_after_the_reply(http):
     base = "/api/v1/camera/1"
     ok(http.put(f"{base}/disconnect"))
@@ -313,6 +336,7 @@ def test_management_description(http):
         "Location": "Test <site>"}
 
 
+@ON_BOTH_LOOPS
 def test_management_configured_devices(http):
     devices = ok(http.get("/management/v1/configureddevices"))
     assert [(d["DeviceType"], d["DeviceNumber"], d["DeviceName"]) for d in devices] == [
@@ -337,6 +361,7 @@ def test_unique_ids_are_stable_across_restarts_and_distinct_per_device():
 
 
 # ------------------------------------------------------------- setup pages
+@ON_BOTH_LOOPS
 def test_the_server_setup_page_lists_the_devices_escaped(http):
     response = http.get("/setup")
     assert response.status_code == 200

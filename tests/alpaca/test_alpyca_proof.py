@@ -7,7 +7,6 @@ and focuser moves end in a fraction of a real second while alpyca polls in real 
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import time
@@ -30,9 +29,12 @@ from astropy.io import fits
 from nocturna.alpaca.runner import ServerThread, start_in_thread
 from nocturna.core.clock import SimClock, use_clock
 from nocturna.devices.factory import build_devices
+from nocturna.devices.sim.camera import SimCameraModel
+from nocturna.devices.sim.sky.render import FrameSpec, hot_pixels
 from unit_helpers import unit_config
 
-EXAMPLE = Path(__file__).parent / "data" / "alpyca_fits_example.py"
+WORKFLOW = Path(__file__).parent / "data" / "alpyca_fits_workflow.py"
+"""Our script making the calls of alpyca's documented camera-to-FITS workflow."""
 WIDTH, HEIGHT = 320, 240
 
 
@@ -60,21 +62,18 @@ def wait_for(condition: Callable[[], bool], timeout_s: float = 20.0) -> None:
         time.sleep(0.05)
 
 
-def test_documentation_fits_example_runs_unchanged_and_writes_the_camera_image(
+def test_alpyca_fits_workflow_writes_the_camera_image_in_fits_order(
         address: str, tmp_path: Path) -> None:
-    script = tmp_path / "example.py"
-    script.write_text(EXAMPLE.read_text(encoding="utf-8").replace("ALPACA_ADDRESS", address),
-                      encoding="utf-8")
-    (tmp_path / "Desktop").mkdir()
-    env = dict(os.environ, USERPROFILE=str(tmp_path))
-    run = subprocess.run([sys.executable, str(script)], env=env, capture_output=True,
-                         text=True, timeout=120)
+    out = tmp_path / "frame.fits"
+    run = subprocess.run([sys.executable, str(WORKFLOW), "--address", address, "--seconds",
+                          "2", "--out", str(out)], capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr
-    assert "Booyah! Your FITS image is ready." in run.stdout
+    assert f"wrote {out}: ({WIDTH}, {HEIGHT}) pixels" in run.stdout
 
-    with fits.open(tmp_path / "Desktop" / "test.fts") as hdul:
+    with fits.open(out) as hdul:
         header, data = hdul[0].header, hdul[0].data
-        assert data.shape == (HEIGHT, WIDTH)
+        assert data.shape == (HEIGHT, WIDTH)  # FITS: NAXIS1 = x, numpy (y, x)
+        assert (header["NAXIS1"], header["NAXIS2"]) == (WIDTH, HEIGHT)
         assert header["BITPIX"] == 16 and header["BZERO"] == 32768
         assert header["EXPTIME"] == pytest.approx(2.0)
         assert header["INSTRUME"] == "nocturna-sim-2k"
@@ -84,6 +83,12 @@ def test_documentation_fits_example_runs_unchanged_and_writes_the_camera_image(
         # a dark-looking frame (closed dome) at the simulated sensor's bias level
         assert abs(float(np.median(data)) - 310) < 10  # bias 300 ADU + offset 10
         assert 1 < float(data.std()) < 50  # read noise and dark current, not a constant
+        # orientation: the simulated sensor's hottest pixels are where its model puts them
+        hx, hy, factor = hot_pixels(WIDTH, HEIGHT, SimCameraModel.hot_pixel_fraction,
+                                    SimCameraModel.sensor_seed, FrameSpec.hot_pixel_factor)
+        hottest = np.argsort(factor)[-3:]
+        floor = np.median(data) + 10 * data.std()
+        assert (data[hy[hottest], hx[hottest]] > floor).all()
 
 
 def test_alpyca_image_array_is_the_json_image_array_of_the_same_frame(address: str) -> None:

@@ -14,6 +14,7 @@ Paths:
   ``/management/v1/configureddevices``: the management API (GET).
 * ``/setup`` and ``/setup/v1/{device_type}/{device_number}/setup``: HTML pages; any
   other path under ``/setup`` is HTTP 403, as the management API specifies.
+* ``/openapi.json``: this server's OpenAPI description (:mod:`nocturna.alpaca.openapi`).
 * Anything else is HTTP 400 (the reference's "bad path" examples, e.g. ``/apii/...``).
 """
 
@@ -24,7 +25,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from nocturna.alpaca import imagearray, management, setuppages
+from nocturna.alpaca import imagearray, management, openapi, setuppages
 from nocturna.alpaca.imagearray import ImageReply
 from nocturna.alpaca.kinds import common, handlers_for
 from nocturna.alpaca.kinds.base import Handler, to_alpaca
@@ -39,6 +40,8 @@ from nocturna.alpaca.params import (
 from nocturna.alpaca.registry import DEVICE_TYPES, ServedDevice
 from nocturna.alpaca.responses import (
     HTML_TYPE,
+    JSON_TYPE,
+    encode,
     failure,
     json_headers,
     next_server_id,
@@ -102,6 +105,16 @@ class AlpacaApp:
                 raise ValueError(f"{item.kind} devices cannot be served: no member table")
             self.devices[item.kind][str(item.number)] = item
         self.operations = {kind: operations_for(kind) for kind in kinds}
+        self._description: bytes | None = None
+
+    def description(self) -> bytes:
+        """The OpenAPI description of what this server serves (JSON, built once)."""
+        if self._description is None:
+            served = {kind: [int(number) for number in numbers]
+                      for kind, numbers in self.devices.items()}
+            document = openapi.document(served, title=self.info.server_name)
+            self._description = encode(document).encode()
+        return self._description
 
     # ------------------------------------------------------------------ ASGI
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -123,9 +136,12 @@ class AlpacaApp:
             await self._management(scope, path, send)
         elif root == "setup":
             await self._setup(scope, parts, send)
+        elif path == openapi.PATH and scope["method"] == "GET":
+            body = self.description()
+            await _respond(send, 200, body, text_headers(len(body), JSON_TYPE))
         else:
             await _reject(send, f"{path} is not an Alpaca path (expected /api/v1/..., "
-                                "/management/... or /setup)")
+                                f"/management/..., /setup or GET {openapi.PATH})")
 
     # ------------------------------------------------------------ device API
     def _route(self, method: str, parts: list[str]) -> tuple[ServedDevice, Operation]:

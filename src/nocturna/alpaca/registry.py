@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from nocturna.devices.alpaca import SITE_KEYS
 from nocturna.devices.base import Device
 from nocturna.devices.factory import DeviceSet
 
@@ -49,17 +50,12 @@ def unique_id(unit: str, kind: str, name: str) -> str:
 
 def device_groups(devices: DeviceSet) -> dict[str, list[Device]]:
     """The served devices of a unit per device type, in configuration order."""
-    single = [devices.mount] if devices.mount is not None else []
-    dome = [devices.dome] if devices.dome is not None else []
-    groups: dict[str, Iterable[Device]] = {
-        "camera": devices.cameras.values(), "telescope": single, "dome": dome,
-        "focuser": devices.focusers.values(), "filterwheel": devices.filterwheels.values(),
-        "rotator": devices.rotators.values(), "switch": devices.switches.values(),
-        "safetymonitor": devices.safety_monitors.values(),
-        "observingconditions": devices.weather.values(),
-        "covercalibrator": devices.cover_calibrators.values(),
-    }
-    return {kind: list(group) for kind, group in groups.items()}
+    groups: dict[str, list[Device]] = {}
+    for kind, key in SITE_KEYS.items():
+        group = getattr(devices, key)
+        groups[kind] = (list(group.values()) if isinstance(group, dict)
+                        else [] if group is None else [group])
+    return groups
 
 
 def serve_list(devices: DeviceSet | dict[str, list[Device]], unit: str,

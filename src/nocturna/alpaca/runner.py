@@ -174,6 +174,7 @@ class ServerThread:
     """An Alpaca server running in a background thread; ``stop()`` ends it."""
 
     server: AlpacaServer
+    loop: asyncio.AbstractEventLoop  # the event loop serving (uvloop's or asyncio's)
     _uvicorn: Any = field(repr=False)
     _thread: threading.Thread = field(repr=False)
 
@@ -203,10 +204,13 @@ class ServerThread:
 def start_in_thread(devices: DeviceSet | dict[str, list[Device]], *, unit: str = "nocturna",
                     location: str = "", host: str = "127.0.0.1", port: int = 0,
                     discovery_port: int | None = None, allow_remote: bool = False,
-                    connect: bool = True, startup_timeout: float = 30.0) -> ServerThread:
+                    connect: bool = True, startup_timeout: float = 30.0,
+                    new_loop: Callable[[], asyncio.AbstractEventLoop] | None = None,
+                    ) -> ServerThread:
     """Serve ``devices`` from a background thread (its own event loop) and wait until
     it answers. With ``connect`` the devices are connected in that loop (they must not
-    be used from another loop then)."""
+    be used from another loop then). ``new_loop``: the event loop factory (default:
+    the one ``nocturna alpaca serve`` uses, uvloop's when installed)."""
     server = AlpacaServer(devices, unit=unit, location=location, host=host, port=port,
                           discovery_port=discovery_port, allow_remote=allow_remote,
                           connect=connect)
@@ -216,12 +220,12 @@ def start_in_thread(devices: DeviceSet | dict[str, list[Device]], *, unit: str =
     created = threading.Event()
 
     def ready(uvicorn_server: Any) -> None:
-        holder.append(uvicorn_server)
+        holder.append((uvicorn_server, asyncio.get_running_loop()))
         created.set()
 
     def run() -> None:
         try:
-            with asyncio.Runner(loop_factory=loop_factory()) as runner:
+            with asyncio.Runner(loop_factory=new_loop or loop_factory()) as runner:
                 runner.run(server.run(ready=ready))
         except BaseException as exc:  # reported to the starting thread
             failure.append(exc)
@@ -233,13 +237,14 @@ def start_in_thread(devices: DeviceSet | dict[str, list[Device]], *, unit: str =
     created.wait(startup_timeout)
     waiter = threading.Event()
     for _ in range(int(startup_timeout / 0.01)):
-        if failure or not thread.is_alive() or (holder and holder[0].started):
+        if failure or not thread.is_alive() or (holder and holder[0][0].started):
             break
         waiter.wait(0.01)
-    if not holder or not holder[0].started:
+    if not holder or not holder[0][0].started:
         if holder:
-            holder[0].should_exit = True
+            holder[0][0].should_exit = True
         thread.join(5.0)
         reason = failure[0] if failure else "timeout"
         raise NocturnaError(f"the Alpaca server did not start: {reason}")
-    return ServerThread(server, holder[0], thread)
+    uvicorn_server, loop = holder[0]
+    return ServerThread(server, loop, uvicorn_server, thread)

@@ -76,18 +76,14 @@ def discover(
     timeout: Annotated[float, typer.Option(
         "--timeout", min=0.1, help="Seconds to wait for answers.")] = 2.0,
 ) -> None:
-    """Find Alpaca servers (a broadcast on every interface) and list their devices, in
-    the form a site file's ``driver: alpaca`` entries take."""
-    from nocturna.devices.alpaca.discovery import find_devices
+    """Find Alpaca servers (a broadcast on every interface) and print their devices as
+    site file entries (``mount``, ``cameras``, ... with ``driver: alpaca``), ready to
+    paste into a site file."""
+    from nocturna.devices.alpaca.discovery import find_devices, site_fragment
 
     found = asyncio.run(find_devices(port, timeout))
     if not found:
         console.print(f"no Alpaca server answered on UDP {port} within {timeout:g} s")
         raise typer.Exit(1)
-    for address, devices in found.items():
-        console.print(f"# Alpaca server {address}: {len(devices)} device(s)", soft_wrap=True)
-        for device in devices:
-            console.print(f"{device.device_type}: {{name: {device.name!r}, driver: alpaca, "
-                          f"address: {address}, device_number: {device.device_number}}}"
-                          f"  # UniqueID {device.unique_id}", soft_wrap=True, markup=False,
-                          highlight=False)
+    console.print(site_fragment(found), end="", soft_wrap=True, markup=False,
+                  highlight=False)

@@ -14,3 +14,14 @@ DISCOVERY_MESSAGE = b"alpacadiscovery1"
 """The discovery query; servers answer ``{"AlpacaPort": N}``."""
 LOOPBACK_BROADCAST = "127.255.255.255"
 """Where a query reaches the servers of this machine (the loopback network's broadcast)."""
+
+SITE_KEYS = {
+    "camera": "cameras", "telescope": "mount", "dome": "dome", "focuser": "focusers",
+    "filterwheel": "filterwheels", "rotator": "rotators", "switch": "switches",
+    "observingconditions": "weather", "safetymonitor": "safety_monitors",
+    "covercalibrator": "cover_calibrators",
+}
+"""ASCOM device type (lower case, as in the device API's URLs) → the site file's key
+for such devices (also the :class:`~nocturna.devices.factory.DeviceSet` attribute)."""
+SINGLE_KEYS = frozenset({"mount", "dome"})
+"""Site keys that take one device rather than a list."""

@@ -5,7 +5,8 @@ broadcast address of every IPv4 interface, loopback included (link-local 169.254
 networks are skipped), and collects the ``{"AlpacaPort": N}`` replies as de-duplicated
 ``"host:port"`` addresses. The management API then says what a server is
 (:func:`server_description`, :func:`api_versions`) and which devices it serves
-(:func:`configured_devices`).
+(:func:`configured_devices`), and :func:`site_fragment` writes what was found as the
+entries a site file takes.
 """
 
 from __future__ import annotations
@@ -22,12 +23,19 @@ from typing import Any
 import ifaddr
 
 from nocturna.core.errors import NocturnaError
-from nocturna.devices.alpaca import DISCOVERY_MESSAGE, DISCOVERY_PORT, LOOPBACK_BROADCAST
+from nocturna.devices.alpaca import (
+    DISCOVERY_MESSAGE,
+    DISCOVERY_PORT,
+    LOOPBACK_BROADCAST,
+    SINGLE_KEYS,
+    SITE_KEYS,
+)
 from nocturna.devices.alpaca.transport import lease
 
 log = logging.getLogger(__name__)
 
 _LINK_LOCAL = ipaddress.IPv4Network("169.254.0.0/16")
+
 
 
 @dataclass(frozen=True)
@@ -157,3 +165,41 @@ async def find_devices(port: int = DISCOVERY_PORT, timeout_s: float = 2.0,
         with contextlib.suppress(NocturnaError):
             result[address] = await configured_devices(address)
     return result
+
+
+def _entry(name: str, address: str, device: ConfiguredDevice) -> str:
+    """One ``driver: alpaca`` entry as a YAML flow mapping (strings JSON-quoted, which
+    YAML reads back unchanged), with the device's UniqueID as a comment."""
+    return (f"{{name: {json.dumps(name)}, driver: alpaca, address: {json.dumps(address)}, "
+            f"device_number: {device.device_number}}}  # UniqueID {device.unique_id}")
+
+
+def site_fragment(found: dict[str, list[ConfiguredDevice]]) -> str:
+    """The devices of every server as site file entries (YAML: paste it into a site
+    file). Names are made unique across servers (``cam0``, ``cam0-2``); a second
+    telescope or dome is left commented out, since a unit has one of each."""
+    names: set[str] = set()
+    groups: dict[str, list[str]] = {key: [] for key in SITE_KEYS.values()}
+    for address, devices in found.items():
+        for device in devices:
+            key = SITE_KEYS.get(device.device_type)
+            if key is None:
+                continue
+            name, count = device.name or device.device_type, 1
+            while name in names:
+                count += 1
+                name = f"{device.name or device.device_type}-{count}"
+            names.add(name)
+            groups[key].append(_entry(name, address, device))
+    lines = [f"# Alpaca server {address}: {len(devices)} device(s)"
+             for address, devices in found.items()]
+    for key, entries in groups.items():
+        if not entries:
+            continue
+        if key in SINGLE_KEYS:
+            lines.append(f"{key}: {entries[0]}")
+            lines += [f"# {key}: {entry}" for entry in entries[1:]]
+        else:
+            lines.append(f"{key}:")
+            lines += [f"  - {entry}" for entry in entries]
+    return "\n".join(lines) + "\n"

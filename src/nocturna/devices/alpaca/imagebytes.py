@@ -8,7 +8,7 @@ error number is not 0, by the UTF-8 error message.
 ASCOM image arrays are indexed ``[x][y]`` (``[x][y][plane]`` for colour) and
 serialised row-major, so y varies fastest; nocturna's arrays are ``(y, x)`` (and
 ``(y, x, plane)``), the numpy and FITS order. :func:`chunks` therefore emits column
-blocks of the nocturna array, transposed and converted in one numpy pass, and
+blocks of the nocturna array, transposed and converted tile by tile, and
 :func:`decode` returns a transposed *view* of the received buffer (no copy).
 
 Integer images are sent in the smallest element type that holds every value without
@@ -85,7 +85,8 @@ def element_types(data: np.ndarray) -> tuple[ElementType, ElementType]:
         raise InvalidValueError(f"an image must hold numbers, not {data.dtype}")
     if data.size == 0:
         return ElementType.INT32, ElementType.INT32
-    low, high = int(data.min()), int(data.max())
+    high = int(data.max())
+    low = 0 if data.dtype.kind in "ub" else int(data.min())  # unsigned: no second pass
     if low >= 0 and high <= 0xFF:
         return ElementType.INT32, ElementType.BYTE
     if low >= 0 and high <= 0xFFFF:
@@ -125,19 +126,30 @@ def error_response(number: int, message: str, *, client_transaction_id: int,
     return head + message.encode("utf-8")
 
 
+TILE_ROWS = 256
+"""Rows of the source read per tile when transposing: a tile of a column block and its
+transposed copy stay in the CPU cache (about twice as fast as one strided copy)."""
+
+
 def chunks(data: np.ndarray, transmission_type: ElementType, *,
-           chunk_bytes: int = 1 << 21) -> Iterator[bytes]:
+           chunk_bytes: int = 1 << 21) -> Iterator[memoryview]:
     """The pixel bytes of a nocturna image in ImageBytes order, in blocks of about
-    ``chunk_bytes`` (each one transposed and converted in a single numpy pass)."""
+    ``chunk_bytes``: each block holds whole columns (x) of the image, transposed and
+    converted tile by tile into a new buffer of its own (so a block handed to a
+    transport is never overwritten)."""
     dtype = DTYPES[transmission_type]
-    num_x = data.shape[1]
-    column_bytes = max(1, data.shape[0] * (data.shape[2] if data.ndim == 3 else 1)
-                       * dtype.itemsize)
+    num_y, num_x = data.shape[:2]
+    planes = data.shape[2:]
+    column_bytes = max(1, num_y * (planes[0] if planes else 1) * dtype.itemsize)
     step = max(1, chunk_bytes // column_bytes)
+    axes = (1, 0, 2) if planes else (1, 0)
     for x0 in range(0, num_x, step):
-        block = data[:, x0:x0 + step]
-        block = block.transpose(1, 0, 2) if block.ndim == 3 else block.T
-        yield np.ascontiguousarray(block, dtype=dtype).tobytes()
+        x1 = min(num_x, x0 + step)
+        block = np.empty((x1 - x0, num_y, *planes), dtype=dtype)
+        for y0 in range(0, num_y, TILE_ROWS):
+            y1 = min(num_y, y0 + TILE_ROWS)
+            block[:, y0:y1] = data[y0:y1, x0:x1].transpose(axes)
+        yield memoryview(block).cast("B")
 
 
 def parse_header(buffer: bytes | bytearray | memoryview) -> Metadata:

@@ -1,10 +1,13 @@
-"""HTTP transport of the Alpaca client: one keep-alive session per server address.
+"""HTTP transport of the Alpaca client: one keep-alive connection pool per server.
 
 Every device configured on the same server (``host:port``) shares one
-:class:`AlpacaClient` and its connection pool (:func:`lease`). Each request carries
-the process's ``ClientID`` and the next process-wide ``ClientTransactionID``; GET
-parameters go in the query, PUT parameters form-encoded in the body, names cased as
-the specification writes them (``Duration``, ``Light``), booleans as ``True``/``False``.
+:class:`AlpacaClient` and its connection pool (:func:`lease`,
+:mod:`~nocturna.devices.alpaca.connections`); an ImageArray is downloaded on a
+connection of its own straight into one buffer
+(:mod:`~nocturna.devices.alpaca.download`). Each request carries the process's
+``ClientID`` and the next process-wide ``ClientTransactionID``; GET parameters go in
+the query, PUT parameters form-encoded in the body, names cased as the specification
+writes them (``Duration``, ``Light``), booleans as ``True``/``False``.
 
 A reply is checked in the order of the Alpaca client guidance: HTTP status (400 →
 :class:`InvalidValueError` with the server's text, other non-200 → :class:`NocturnaError`
@@ -12,8 +15,8 @@ naming status and URL), content type, the echoed ``ClientTransactionID`` (a repl
 another request is refused; 0 or absent means the server did not echo it, which the
 robustness principle tolerates), ``ErrorNumber`` (the typed error of
 :func:`~nocturna.core.errors.error_for_number`), then ``Value``. Network failures
-become :class:`NotConnectedError` (unreachable) or :class:`DeviceTimeoutError`, never
-a raw aiohttp error.
+become :class:`NotConnectedError` (unreachable, connection lost) or
+:class:`DeviceTimeoutError`, never a raw socket error.
 """
 
 from __future__ import annotations
@@ -32,9 +35,7 @@ from enum import Enum
 from typing import Any
 from urllib.parse import quote, urlencode
 
-import aiohttp
 import numpy as np
-from yarl import URL
 
 from nocturna.core.errors import (
     ConfigError,
@@ -44,17 +45,20 @@ from nocturna.core.errors import (
     NotConnectedError,
     error_for_number,
 )
-from nocturna.devices.alpaca import imagebytes
+from nocturna.devices.alpaca import download, imagebytes
+from nocturna.devices.alpaca.connections import BadReply, ConnectionLost, ConnectionPool, HttpReply
 
 log = logging.getLogger(__name__)
 
 JSON_MIME = "application/json"
 FORM_MIME = "application/x-www-form-urlencoded"
 IMAGE_ACCEPT = f"{imagebytes.MIME}, {JSON_MIME}"
+USER_AGENT = "nocturna-alpaca-client"
+IMAGE_HEADERS = {"Accept": IMAGE_ACCEPT, "User-Agent": USER_AGENT}
 KEEPALIVE_S = 4.0
 """Idle connections are dropped after this long: below common server keep-alive
 times (uvicorn's default is 5 s), so requests seldom meet a socket the server is
-closing (aiohttp re-sends once on a fresh connection when one does)."""
+closing (the pool re-sends once on a fresh connection when one does)."""
 CONNECTIONS_PER_SERVER = 8
 """Concurrent connections to one server: snapshots read their members in parallel, yet
 small embedded servers are not flooded (4 to 16 measured alike on loopback)."""
@@ -126,30 +130,22 @@ class AlpacaClient:
         host = f"[{self.host}]" if ":" in self.host else self.host
         self.base_url = f"http://{host}:{self.port}"
         self._connections = connections
-        self._session: aiohttp.ClientSession | None = None
-        self._timeouts: dict[float, aiohttp.ClientTimeout] = {}
+        self._pool: ConnectionPool | None = None
+        authority = f"[{self.host}]:{self.port}" if ":" in self.host else address
+        self._head = (f" HTTP/1.1\r\nHost: {authority}\r\nUser-Agent: {USER_AGENT}\r\n")
         self.users = 0
 
     # ----------------------------------------------------------------- session
-    def _open(self) -> aiohttp.ClientSession:
-        if self._session is None or self._session.closed:
-            connector = aiohttp.TCPConnector(limit=self._connections,
-                                             keepalive_timeout=KEEPALIVE_S)
-            self._session = aiohttp.ClientSession(
-                connector=connector, headers={"User-Agent": "nocturna-alpaca-client"},
-                auto_decompress=False, read_bufsize=1 << 20, skip_auto_headers=("Accept",))
-        return self._session
+    def _open(self) -> ConnectionPool:
+        if self._pool is None:
+            self._pool = ConnectionPool(self.host, self.port, limit=self._connections,
+                                        keepalive_s=KEEPALIVE_S)
+        return self._pool
 
     async def close(self) -> None:
-        if self._session is not None and not self._session.closed:
-            await self._session.close()
-        self._session = None
-
-    def _timeout(self, seconds: float) -> aiohttp.ClientTimeout:
-        timeout = self._timeouts.get(seconds)
-        if timeout is None:
-            timeout = self._timeouts[seconds] = aiohttp.ClientTimeout(total=seconds)
-        return timeout
+        if self._pool is not None:
+            self._pool.close()
+        self._pool = None
 
     # ---------------------------------------------------------------- requests
     async def get(self, path: str, params: Mapping[str, Any] | None = None, *,
@@ -167,50 +163,36 @@ class AlpacaClient:
         tid = next_transaction_id()
         ids = f"ClientID={CLIENT_ID}&ClientTransactionID={tid}"
         extra = encode_params(params) if params else ""
-        url = self.base_url + path
         if method == "GET":
-            target = URL(f"{url}?{ids}&{extra}" if extra else f"{url}?{ids}", encoded=True)
-            body: bytes | None = None
-            headers = None
+            request = (f"GET {path}?{ids}&{extra}" if extra else f"GET {path}?{ids}"
+                       ) + self._head + "\r\n"
         else:
-            target = URL(url, encoded=True)
-            body = (f"{extra}&{ids}" if extra else ids).encode("ascii")
-            headers = {"Content-Type": FORM_MIME}
-        status, ctype, raw = await self._send(method, target, body, headers, timeout_s)
-        doc = self._document(method, url, status, ctype, raw)
+            form = f"{extra}&{ids}" if extra else ids
+            request = (f"PUT {path}{self._head}Content-Type: {FORM_MIME}\r\n"
+                       f"Content-Length: {len(form)}\r\n\r\n{form}")
+        reply = await self._send(method, path, request.encode(), timeout_s)
+        url = self.base_url + path
+        doc = self._document(method, url, reply.status, reply.content_type, reply.body)
         return self._outcome(method, url, tid, doc, want_value)
 
-    async def _send(self, method: str, target: URL, body: bytes | None,
-                    headers: dict[str, str] | None, timeout_s: float,
-                    ) -> tuple[int, str, bytes]:
-        session = self._open()
-        try:  # aiohttp itself resends once when a pooled connection turns out closed
-            async with session.request(method, target, data=body, headers=headers,
-                                       timeout=self._timeout(timeout_s)) as resp:
-                return resp.status, resp.content_type, await resp.read()
-        except Exception as exc:
-            error = self._network_error(exc, method, target, timeout_s)
-            if error is exc:
-                raise
-            raise error from exc
-
-    def _network_error(self, exc: Exception, method: str, target: URL,
-                       timeout_s: float) -> Exception:
-        if isinstance(exc, NocturnaError):
-            return exc
-        what = f"{method} {target.path}"
-        if isinstance(exc, TimeoutError):
-            return DeviceTimeoutError(f"Alpaca server {self.address}: no answer to {what} "
-                                      f"within {timeout_s:g} s")
-        if isinstance(exc, aiohttp.ClientConnectorError):
-            reason = exc.os_error.strerror or str(exc.os_error)
-            return NotConnectedError(f"cannot reach Alpaca server {self.address}: {reason}")
-        if isinstance(exc, aiohttp.ClientConnectionError):
-            return NotConnectedError(f"Alpaca server {self.address}: connection lost during "
-                                     f"{what}: {exc}")
-        if isinstance(exc, aiohttp.ClientError | ValueError):
-            return NocturnaError(f"Alpaca server {self.address}: {what} failed: {exc}")
-        return exc
+    async def _send(self, method: str, path: str, request: bytes,
+                    timeout_s: float) -> HttpReply:
+        what = f"{method} {path}"
+        try:
+            async with asyncio.timeout(timeout_s):
+                return await self._open().request(request)
+        except TimeoutError:
+            raise DeviceTimeoutError(f"Alpaca server {self.address}: no answer to {what} "
+                                     f"within {timeout_s:g} s") from None
+        except BadReply as exc:
+            raise NocturnaError(f"Alpaca server {self.address}: {what} failed: {exc}"
+                                ) from None
+        except ConnectionLost as exc:
+            raise NotConnectedError(f"Alpaca server {self.address}: connection lost during "
+                                    f"{what}: {exc}") from None
+        except OSError as exc:
+            raise NotConnectedError(f"cannot reach Alpaca server {self.address}: "
+                                    f"{exc.strerror or exc}") from None
 
     def _document(self, method: str, url: str, status: int, ctype: str,
                   raw: bytes | bytearray) -> dict[str, Any]:
@@ -278,18 +260,23 @@ class AlpacaClient:
         """GET an ImageArray: ImageBytes if the server offers it, else the JSON form."""
         tid = next_transaction_id()
         url = self.base_url + path
-        target = URL(f"{url}?ClientID={CLIENT_ID}&ClientTransactionID={tid}", encoded=True)
-        session = self._open()
+        target = f"{path}?ClientID={CLIENT_ID}&ClientTransactionID={tid}"
         try:
-            async with session.get(target, headers={"Accept": IMAGE_ACCEPT},
-                                   timeout=self._timeout(timeout_s)) as resp:
-                status, ctype = resp.status, resp.content_type
-                raw = await _read_body(resp)
-        except Exception as exc:
-            error = self._network_error(exc, "GET", target, timeout_s)
-            if error is exc:
-                raise
-            raise error from exc
+            async with asyncio.timeout(timeout_s):
+                reply = await download.get(self.host, self.port, target, IMAGE_HEADERS)
+        except TimeoutError:
+            raise DeviceTimeoutError(f"Alpaca server {self.address}: no answer to GET {path} "
+                                     f"within {timeout_s:g} s") from None
+        except download.BadReply as exc:
+            raise NocturnaError(f"Alpaca server {self.address}: GET {path} failed: {exc}"
+                                ) from None
+        except download.ConnectionLost as exc:
+            raise NotConnectedError(f"Alpaca server {self.address}: connection lost during "
+                                    f"GET {path}: {exc}") from None
+        except OSError as exc:
+            raise NotConnectedError(f"cannot reach Alpaca server {self.address}: "
+                                    f"{exc.strerror or exc}") from None
+        status, ctype, raw = reply.status, reply.content_type, reply.body
         if status != 200:
             raise self._status_error("GET", url, status, raw)
         if ctype == imagebytes.MIME:
@@ -317,26 +304,6 @@ class AlpacaClient:
                 raise NocturnaError(f"Alpaca server {self.address}: {url}: {exc}") from None
             raise
         return Image(data, int(meta.image_type), int(meta.transmission_type), True)
-
-
-async def _read_body(resp: aiohttp.ClientResponse) -> bytearray:
-    """The whole body, in one buffer allocated once when the length is announced."""
-    length = resp.content_length
-    if length is not None:
-        buffer = bytearray(length)
-        view = memoryview(buffer)
-        position = 0
-        async for chunk in resp.content.iter_any():
-            end = position + len(chunk)
-            if end > length:
-                raise NocturnaError(f"the server sent more than the {length} bytes it announced")
-            view[position:end] = chunk
-            position = end
-        if position != length:
-            raise NocturnaError(f"the server announced {length} bytes and sent {position}")
-        return buffer
-    chunks = [chunk async for chunk in resp.content.iter_any()]
-    return bytearray().join(chunks)
 
 
 # ------------------------------------------------------------------- registry
