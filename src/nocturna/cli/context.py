@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from nocturna.core.config import Config
-from nocturna.core.config.layers import parse_scalar
 from nocturna.core.errors import ConfigError
-from nocturna.core.logs import setup_logging
+
+if TYPE_CHECKING:  # the configuration is imported when a command loads it, not at start-up
+    from nocturna.core.config import Config
 
 
 def parse_assignment(text: str) -> tuple[str, Any]:
     """``"site.horizon.default=35 deg"`` → ``("site.horizon.default", "35 deg")``."""
+    from nocturna.core.config.layers import parse_scalar
+
     key, sep, value = text.partition("=")
     if not sep or not key.strip():
         raise ConfigError(f"--set {text!r}: expected KEY=VALUE, e.g. site.horizon.default='35 deg'")
@@ -38,11 +40,15 @@ class CliContext:
 
     def config(self) -> Config:
         if self._config is None:
+            from nocturna.core.config import Config
+
             self._config = Config.load(self.config_file, overrides=self.overrides())
         return self._config
 
     def setup_logging(self, *, to_file: bool = True) -> Config:
         """Load the configuration and start logging as it says (file in the data dir)."""
+        from nocturna.core.logs import setup_logging
+
         config = self.config()
         settings = config.model.logging
         log_file = None

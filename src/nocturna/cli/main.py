@@ -15,21 +15,8 @@ from typing import Annotated
 import typer
 
 from nocturna import __version__
-from nocturna.cli import (
-    alpaca_cmd,
-    azcam_cmd,
-    camera_cmd,
-    components_cmd,
-    config_cmd,
-    devices_cmd,
-    focus_cmd,
-    imageserver_cmd,
-    mount_cmd,
-    plan_cmd,
-    run_cmd,
-    take_cmd,
-)
 from nocturna.cli.context import CliContext
+from nocturna.cli.lazy import CommandSpec, LazyGroup
 from nocturna.core.errors import (
     ConfigError,
     ConfigKeyError,
@@ -38,25 +25,50 @@ from nocturna.core.errors import (
     UnitBusyError,
 )
 
+COMMANDS: dict[str, CommandSpec] = {
+    "components": CommandSpec(
+        "nocturna.cli.components_cmd:components",
+        "Bring every device and the instrument under control (ENABLED) and show their "
+        "summary states and heartbeats."),
+    "run": CommandSpec("nocturna.cli.run_cmd:run",
+                       "Run the unit through the night (with --simulate: a simulated unit)."),
+    "plan": CommandSpec("nocturna.cli.plan_cmd:plan",
+                        "Plan a whole night: the best field at each free moment, slews "
+                        "included."),
+    "focus": CommandSpec("nocturna.cli.focus_cmd:focus",
+                         "Autofocus: sweep the focuser, fit the focus curve, move to the best "
+                         "position."),
+    "config": CommandSpec("nocturna.cli.config_cmd:app",
+                          "Read and change the configuration; run the configuration service."),
+    "devices": CommandSpec("nocturna.cli.devices_cmd:app", "The unit's devices."),
+    "camera": CommandSpec("nocturna.cli.camera_cmd:app", "Take pictures."),
+    "mount": CommandSpec("nocturna.cli.mount_cmd:app", "Point the telescope."),
+    "take": CommandSpec("nocturna.cli.take_cmd:app",
+                        "Take a sequence of frames (LATISS-style image types)."),
+    "alpaca": CommandSpec("nocturna.cli.alpaca_cmd:app",
+                          "ASCOM Alpaca: serve the unit's devices to Alpaca clients."),
+    "azcam": CommandSpec("nocturna.cli.azcam_cmd:app",
+                         "azcam compatibility: serve the azcam command protocol."),
+    "imageserver": CommandSpec("nocturna.cli.imageserver_cmd:app",
+                               "Image server: receive files from azcam's sendimage clients."),
+}
+"""Every command: where it lives (imported only when it runs) and its line in --help."""
+
+
+class NocturnaGroup(LazyGroup):
+    """The ``nocturna`` command group."""
+
+    lazy = COMMANDS
+
+
 app = typer.Typer(
     name="nocturna",
     help="nocturna: autonomous observatory control.",
+    cls=NocturnaGroup,
     invoke_without_command=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-app.add_typer(config_cmd.app, name="config")
-app.add_typer(devices_cmd.app, name="devices")
-app.add_typer(camera_cmd.app, name="camera")
-app.add_typer(mount_cmd.app, name="mount")
-app.add_typer(take_cmd.app, name="take")
-app.add_typer(alpaca_cmd.app, name="alpaca")
-app.add_typer(azcam_cmd.app, name="azcam")
-app.add_typer(imageserver_cmd.app, name="imageserver")
-app.command("components")(components_cmd.components)
-app.command("run")(run_cmd.run)
-app.command("plan")(plan_cmd.plan)
-app.command("focus")(focus_cmd.focus)
 
 
 def _version(value: bool) -> None:
