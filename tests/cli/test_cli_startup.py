@@ -104,3 +104,56 @@ def test_components_table_fits_the_terminal(tmp_path, width):
     assert lines and max(len(line) for line in lines) <= width
     for name in ("observingconditions", "covercalibrator", "cam0-instrument", "nocturna"):
         assert any(name in line for line in lines), name
+
+
+# ------------------------------------------------------------------ bad input, exit 2
+def test_a_data_directory_nothing_can_be_written_to_is_exit_2(capsys):
+    # sysfs refuses new files to everyone, root included (a chmod'ed directory would not)
+    code, out, err = run_in_process(capsys, "--data", "/sys/kernel", "take", "bias",
+                                    "--simulate", "--start", "2026-12-15T10:00Z")
+    assert code == 2 and err.count("\n") == 1 and out == ""
+    assert "data directory '/sys/kernel' is not writable" in err and "unexpected" not in err
+
+
+@pytest.mark.parametrize("below", ["", "sub"])
+def test_a_data_directory_that_is_a_file_is_exit_2(capsys, tmp_path, below):
+    blocker = tmp_path / "data"
+    blocker.write_text("not a directory\n")
+    data = blocker / below if below else blocker
+    code, _, err = run_in_process(capsys, "--data", str(data), "take", "bias", "--simulate",
+                                  "--start", "2026-12-15T10:00Z")
+    assert code == 2 and err.count("\n") == 1 and "unexpected" not in err
+    assert f"data directory '{data}'" in err
+    assert blocker.read_text() == "not a directory\n"
+
+
+@pytest.mark.parametrize("command", [["plan"], ["run", "--simulate"]])
+def test_an_undecodable_fields_file_is_exit_2(capsys, tmp_path, command):
+    fields = tmp_path / "fields.yaml"
+    fields.write_bytes(b"- name: M42\n  note: \xcb\xff\xfe\n")
+    code, _, err = run_in_process(capsys, "--data", str(tmp_path), *command,
+                                  "--fields", str(fields))
+    assert code == 2 and err.count("\n") == 1 and "unexpected" not in err
+    assert f"fields file '{fields}': not UTF-8 text (byte 0xcb" in err
+
+
+def test_a_huge_value_is_cut_in_the_error_line(capsys, tmp_path):
+    note = "ab " * 40_000
+    code, _, err = run_in_process(capsys, "--data", str(tmp_path), "take", "object",
+                                  "--exptime", "1", f"--note={note}", "--simulate",
+                                  "--start", "2026-12-15T10:00Z")
+    assert code == 2 and err.count("\n") == 1 and "note" in err
+    assert "(120000 characters)" in err and len(err) < 400
+
+
+def test_a_huge_bad_option_value_is_cut_too(capsys):
+    code, _, err = run_in_process(capsys, "run", "--simulate", "--speed", "9" * 50 + "x" * 5000)
+    assert code == 2 and "--speed" in err and "(5050 characters)" in err and len(err) < 400
+
+
+def test_clip_message_keeps_short_values_and_caps_the_line():
+    from nocturna.cli.main import MESSAGE_LIMIT, clip_message
+
+    assert clip_message("bad value 'short'\n  on two lines", ["short"]) == \
+        "bad value 'short' on two lines"
+    assert len(clip_message("x" * 50_000)) == MESSAGE_LIMIT

@@ -100,9 +100,28 @@ def options(
         raise typer.Exit()
 
 
-def _fail(message: str, code: int) -> int:
+VALUE_LIMIT = 200
+"""A value the user gave that is longer than this (paths are shorter) is cut in error
+messages to its first ``VALUE_KEPT`` characters and its length."""
+VALUE_KEPT = 40
+MESSAGE_LIMIT = 1000
+"""No error line is longer than this, whatever it quotes."""
+
+
+def clip_message(message: str, values: list[str] | tuple[str, ...] = ()) -> str:
+    """One line: the message's lines joined, each long value of ``values`` (the
+    command line) cut to its start and its length, the whole capped."""
     text = " ".join(line.strip() for line in message.strip().splitlines() if line.strip())
-    print(f"nocturna: error: {text}", file=sys.stderr)
+    given = {token.partition("=")[2] if token.startswith("--") else token for token in values}
+    for value in sorted({v for v in given if len(v) > VALUE_LIMIT}, key=len, reverse=True):
+        short = f"{value[:VALUE_KEPT]}… ({len(value)} characters)"
+        for form in (value, repr(value)[1:-1]):
+            text = text.replace(form, short)
+    return text if len(text) <= MESSAGE_LIMIT else text[:MESSAGE_LIMIT - 1] + "…"
+
+
+def _fail(message: str, code: int, argv: list[str] | tuple[str, ...] = ()) -> int:
+    print(f"nocturna: error: {clip_message(message, argv)}", file=sys.stderr)
     return code
 
 
@@ -124,22 +143,25 @@ def main(argv: list[str] | None = None) -> int:
     try:
         result = command.main(args=argv, prog_name="nocturna", standalone_mode=False)
     except typer.Abort:
-        return _fail("interrupted", 130)
+        return _fail("interrupted", 130, argv)
     except typer.TyperException as exc:  # usage errors: bad option, bad value, missing argument
         message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
         given = _given_value(argv, getattr(exc, "param", None))
         if given is not None and repr(given) not in message:
             message = f"{message} (got {given!r})"
-        return _fail(message, getattr(exc, "exit_code", 2))
+        return _fail(message, getattr(exc, "exit_code", 2), argv)
     except KeyboardInterrupt:
-        return _fail("interrupted", 130)
+        return _fail("interrupted", 130, argv)
     except (ConfigError, ConfigKeyError, InvalidValueError, UnitBusyError) as exc:
-        return _fail(str(exc), 2)
+        return _fail(str(exc), 2, argv)
     except NocturnaError as exc:
-        return _fail(str(exc), 1)
+        return _fail(str(exc), 1, argv)
+    except OSError as exc:  # the system refused: say what and where, no "unexpected"
+        where = f"{exc.filename}: " if exc.filename else ""
+        return _fail(f"{where}{exc.strerror or exc}", 1, argv)
     except Exception as exc:  # last resort: still one line, details in the log
         logging.getLogger("nocturna").debug("unexpected error", exc_info=True)
-        return _fail(f"unexpected {type(exc).__name__}: {exc} (run with -vv for details)", 1)
+        return _fail(f"unexpected {type(exc).__name__}: {exc} (run with -vv for details)", 1, argv)
     return result if isinstance(result, int) else 0
 
 
