@@ -30,7 +30,8 @@ async def test_spectrographs_are_built_with_their_options(tmp_path):
         {"name": "spec0", "driver": "sim", "stage_position_mm": "5 cm",
          "gratings": ["empty", "holo4_003"]},
         {"name": "spec1"},
-    ])
+    ], **{"cameras[0].spectrograph": "spec0",
+          "cameras[1]": {"name": "cam1", "driver": "sim", "spectrograph": "spec1"}})
     devices = build_devices(config)
     assert list(devices.spectrographs) == ["spec0", "spec1"]
     spec0 = devices.spectrographs["spec0"]
@@ -65,9 +66,40 @@ def test_a_camera_names_its_spectrograph(tmp_path):
     assert config.model.cameras[0].model_extra["spectrograph"] == "spec0"
 
 
-def test_a_camera_without_a_spectrograph_has_no_link(tmp_path):
+def test_the_only_spectrograph_goes_with_the_only_camera(tmp_path):
     devices = build_devices(load(tmp_path, spectrographs=[{"name": "spec0"}]))
-    assert devices.camera_spectrographs == {}
+    assert devices.camera_spectrographs == {"cam0": "spec0"}
+
+
+def test_no_spectrograph_no_link(tmp_path):
+    assert build_devices(load(tmp_path)).camera_spectrographs == {}
+
+
+def test_a_second_camera_needs_the_link_named(tmp_path):
+    config = load(tmp_path, spectrographs=[{"name": "spec0"}],
+                  **{"cameras[1]": {"name": "cam1", "driver": "sim"}})
+    with pytest.raises(ConfigError, match=r"spectrograph 'spec0' is linked to no camera: set "
+                                          r"cameras\[0\]\.spectrograph \(cam0\) or "
+                                          r"cameras\[1\]\.spectrograph \(cam1\) to 'spec0'"):
+        build_devices(config)
+    config = load(tmp_path, spectrographs=[{"name": "spec0"}],
+                  **{"cameras[1]": {"name": "cam1", "driver": "sim", "spectrograph": "spec0"}})
+    assert build_devices(config).camera_spectrographs == {"cam1": "spec0"}
+
+
+def test_a_second_spectrograph_no_camera_names_is_an_error(tmp_path):
+    config = load(tmp_path, spectrographs=[{"name": "spec0"}, {"name": "spec1"}],
+                  **{"cameras[0].spectrograph": "spec0", "cameras[1]": {"name": "cam1"}})
+    with pytest.raises(ConfigError, match=r"spectrograph 'spec1' is linked to no camera: "
+                                          r"set cameras\[1\]\.spectrograph \(cam1\) to "
+                                          r"'spec1'"):
+        build_devices(config)
+
+
+def test_an_unlinked_spectrograph_is_allowed_once_every_camera_says(tmp_path):
+    config = load(tmp_path, spectrographs=[{"name": "spec0"}, {"name": "spec1"}],
+                  **{"cameras[0].spectrograph": "spec0"})
+    assert build_devices(config).camera_spectrographs == {"cam0": "spec0"}
 
 
 def test_unknown_spectrograph_reference_is_a_config_error(tmp_path):

@@ -13,7 +13,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from nocturna.cli.context import CliContext
 from nocturna.cli.coordinates import parse_dec_deg, parse_ra_hours
 from nocturna.cli.output import console
-from nocturna.cli.session import device_session, parse_start, point_mount
+from nocturna.cli.session import default_start, device_session, parse_start, point_mount
 from nocturna.core.clock import get_clock
 from nocturna.core.errors import InvalidValueError
 from nocturna.devices.camera import Camera
@@ -58,8 +58,9 @@ def expose(
         "--object", metavar="NAME", help="Target name (OBJECT card).")] = None,
     ra: Annotated[str | None, typer.Option(help="Point the mount first: RA (hours).")] = None,
     dec: Annotated[str | None, typer.Option(help="Point the mount first: Dec (deg).")] = None,
-    start: Annotated[str | None, typer.Option(metavar="TIME",
-                                              help="Simulated start, ISO 8601 UTC.")] = None,
+    start: Annotated[str | None, typer.Option(metavar="TIME", help=(
+        "Simulated start, ISO 8601 UTC (default: now if the sky is dark and the target, "
+        "if any, is up; else the first moment they are)."))] = None,
     speed: Annotated[float, typer.Option(min=0.001, help="Simulated clock speed.")] = 1.0,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace OUT.")] = False,
 ) -> None:
@@ -76,9 +77,9 @@ def expose(
         raise InvalidValueError("give both --ra and --dec, or neither")
     if ra is not None and dec is not None:
         target = (parse_ra_hours(ra), parse_dec_deg(dec))
-    begin = parse_start(start)
     if object_name is not None:
         h.ObservationInfo(object_name=object_name)  # checked as header text, now
+    begin = default_start(state, simulate=simulate, start=parse_start(start), target=target)
 
     async def run() -> None:
         from nocturna.core.storage import Storage

@@ -6,6 +6,7 @@ import asyncio
 from typing import Annotated
 
 import typer
+from rich import box
 from rich.live import Live
 from rich.table import Table
 
@@ -16,16 +17,31 @@ from nocturna.components import ComponentGroup
 
 
 def components_table(group: ComponentGroup) -> Table:
-    """One row per component: state, last heartbeat and its age, version, simulation."""
-    table = Table("component", "kind", "state", "heartbeat (UTC)", "age", "version", "sim",
-                  "fault")
-    for row in group.summary():
+    """One row per component: state, last heartbeat (UTC) and its age, version,
+    simulation, and the fault reason when a component has one.
+
+    Single-space columns: the usual unit fits 80 columns; on a narrower terminal long
+    names wrap inside their cells, and a wider one shows long fault reasons whole."""
+    rows = group.summary()
+    faults = any(row["fault_reason"] for row in rows)
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=(0, 0))
+    table.add_column("component", overflow="fold")
+    table.add_column("kind", overflow="fold")
+    table.add_column("state", no_wrap=True)
+    table.add_column("heartbeat", no_wrap=True)
+    table.add_column("age", justify="right", no_wrap=True)
+    table.add_column("version")
+    table.add_column("sim", no_wrap=True)
+    if faults:
+        table.add_column("fault", ratio=1)
+    for row in rows:
         beat = row["last_heartbeat"]
         age = row["heartbeat_age_s"]
-        table.add_row(row["name"], row["kind"], row["state"].upper(),
-                      beat.strftime("%H:%M:%S") if beat else "never",
-                      "-" if age is None else f"{age:.1f} s", row["software_version"],
-                      "yes" if row["simulation_mode"] else "no", row["fault_reason"] or "")
+        cells = [row["name"], row["kind"], row["state"].upper(),
+                 beat.strftime("%H:%M:%SZ") if beat else "never",
+                 "-" if age is None else f"{age:.1f} s", row["software_version"],
+                 "yes" if row["simulation_mode"] else "no"]
+        table.add_row(*cells, *([row["fault_reason"] or ""] if faults else []))
     return table
 
 

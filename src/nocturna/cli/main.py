@@ -15,21 +15,8 @@ from typing import Annotated
 import typer
 
 from nocturna import __version__
-from nocturna.cli import (
-    alpaca_cmd,
-    azcam_cmd,
-    camera_cmd,
-    components_cmd,
-    config_cmd,
-    devices_cmd,
-    focus_cmd,
-    imageserver_cmd,
-    mount_cmd,
-    plan_cmd,
-    run_cmd,
-    take_cmd,
-)
 from nocturna.cli.context import CliContext
+from nocturna.cli.lazy import CommandSpec, LazyGroup
 from nocturna.core.errors import (
     ConfigError,
     ConfigKeyError,
@@ -38,25 +25,50 @@ from nocturna.core.errors import (
     UnitBusyError,
 )
 
+COMMANDS: dict[str, CommandSpec] = {
+    "components": CommandSpec(
+        "nocturna.cli.components_cmd:components",
+        "Bring every device and the instrument under control (ENABLED) and show their "
+        "summary states and heartbeats."),
+    "run": CommandSpec("nocturna.cli.run_cmd:run",
+                       "Run the unit through the night (with --simulate: a simulated unit)."),
+    "plan": CommandSpec("nocturna.cli.plan_cmd:plan",
+                        "Plan a whole night: the best field at each free moment, slews "
+                        "included."),
+    "focus": CommandSpec("nocturna.cli.focus_cmd:focus",
+                         "Autofocus: sweep the focuser, fit the focus curve, move to the best "
+                         "position."),
+    "config": CommandSpec("nocturna.cli.config_cmd:app",
+                          "Read and change the configuration; run the configuration service."),
+    "devices": CommandSpec("nocturna.cli.devices_cmd:app", "The unit's devices."),
+    "camera": CommandSpec("nocturna.cli.camera_cmd:app", "Take pictures."),
+    "mount": CommandSpec("nocturna.cli.mount_cmd:app", "Point the telescope."),
+    "take": CommandSpec("nocturna.cli.take_cmd:app",
+                        "Take a sequence of frames (LATISS-style image types)."),
+    "alpaca": CommandSpec("nocturna.cli.alpaca_cmd:app",
+                          "ASCOM Alpaca: serve the unit's devices to Alpaca clients."),
+    "azcam": CommandSpec("nocturna.cli.azcam_cmd:app",
+                         "azcam compatibility: serve the azcam command protocol."),
+    "imageserver": CommandSpec("nocturna.cli.imageserver_cmd:app",
+                               "Image server: receive files from azcam's sendimage clients."),
+}
+"""Every command: where it lives (imported only when it runs) and its line in --help."""
+
+
+class NocturnaGroup(LazyGroup):
+    """The ``nocturna`` command group."""
+
+    lazy = COMMANDS
+
+
 app = typer.Typer(
     name="nocturna",
     help="nocturna: autonomous observatory control.",
+    cls=NocturnaGroup,
     invoke_without_command=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-app.add_typer(config_cmd.app, name="config")
-app.add_typer(devices_cmd.app, name="devices")
-app.add_typer(camera_cmd.app, name="camera")
-app.add_typer(mount_cmd.app, name="mount")
-app.add_typer(take_cmd.app, name="take")
-app.add_typer(alpaca_cmd.app, name="alpaca")
-app.add_typer(azcam_cmd.app, name="azcam")
-app.add_typer(imageserver_cmd.app, name="imageserver")
-app.command("components")(components_cmd.components)
-app.command("run")(run_cmd.run)
-app.command("plan")(plan_cmd.plan)
-app.command("focus")(focus_cmd.focus)
 
 
 def _version(value: bool) -> None:
@@ -88,9 +100,28 @@ def options(
         raise typer.Exit()
 
 
-def _fail(message: str, code: int) -> int:
+VALUE_LIMIT = 200
+"""A value the user gave that is longer than this (paths are shorter) is cut in error
+messages to its first ``VALUE_KEPT`` characters and its length."""
+VALUE_KEPT = 40
+MESSAGE_LIMIT = 1000
+"""No error line is longer than this, whatever it quotes."""
+
+
+def clip_message(message: str, values: list[str] | tuple[str, ...] = ()) -> str:
+    """One line: the message's lines joined, each long value of ``values`` (the
+    command line) cut to its start and its length, the whole capped."""
     text = " ".join(line.strip() for line in message.strip().splitlines() if line.strip())
-    print(f"nocturna: error: {text}", file=sys.stderr)
+    given = {token.partition("=")[2] if token.startswith("--") else token for token in values}
+    for value in sorted({v for v in given if len(v) > VALUE_LIMIT}, key=len, reverse=True):
+        short = f"{value[:VALUE_KEPT]}… ({len(value)} characters)"
+        for form in (value, repr(value)[1:-1]):
+            text = text.replace(form, short)
+    return text if len(text) <= MESSAGE_LIMIT else text[:MESSAGE_LIMIT - 1] + "…"
+
+
+def _fail(message: str, code: int, argv: list[str] | tuple[str, ...] = ()) -> int:
+    print(f"nocturna: error: {clip_message(message, argv)}", file=sys.stderr)
     return code
 
 
@@ -112,22 +143,25 @@ def main(argv: list[str] | None = None) -> int:
     try:
         result = command.main(args=argv, prog_name="nocturna", standalone_mode=False)
     except typer.Abort:
-        return _fail("interrupted", 130)
+        return _fail("interrupted", 130, argv)
     except typer.TyperException as exc:  # usage errors: bad option, bad value, missing argument
         message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
         given = _given_value(argv, getattr(exc, "param", None))
         if given is not None and repr(given) not in message:
             message = f"{message} (got {given!r})"
-        return _fail(message, getattr(exc, "exit_code", 2))
+        return _fail(message, getattr(exc, "exit_code", 2), argv)
     except KeyboardInterrupt:
-        return _fail("interrupted", 130)
+        return _fail("interrupted", 130, argv)
     except (ConfigError, ConfigKeyError, InvalidValueError, UnitBusyError) as exc:
-        return _fail(str(exc), 2)
+        return _fail(str(exc), 2, argv)
     except NocturnaError as exc:
-        return _fail(str(exc), 1)
+        return _fail(str(exc), 1, argv)
+    except OSError as exc:  # the system refused: say what and where, no "unexpected"
+        where = f"{exc.filename}: " if exc.filename else ""
+        return _fail(f"{where}{exc.strerror or exc}", 1, argv)
     except Exception as exc:  # last resort: still one line, details in the log
         logging.getLogger("nocturna").debug("unexpected error", exc_info=True)
-        return _fail(f"unexpected {type(exc).__name__}: {exc} (run with -vv for details)", 1)
+        return _fail(f"unexpected {type(exc).__name__}: {exc} (run with -vv for details)", 1, argv)
     return result if isinstance(result, int) else 0
 
 

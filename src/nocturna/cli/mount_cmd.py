@@ -9,7 +9,7 @@ import typer
 
 from nocturna.cli.coordinates import parse_dec_deg, parse_ra_hours
 from nocturna.cli.output import console
-from nocturna.cli.session import device_session, parse_start
+from nocturna.cli.session import default_start, device_session, parse_start
 from nocturna.core.errors import ConfigError
 
 app = typer.Typer(help="Point the telescope.")
@@ -21,13 +21,15 @@ def slew(
     ra: Annotated[str, typer.Option(help="Right ascension: hours (5.588, 05:35:17) or 83.8d.")],
     dec: Annotated[str, typer.Option(help="Declination in degrees (-5.39, -05:23:28).")],
     simulate: Annotated[bool, typer.Option("--simulate", help="Simulate every device.")] = False,
-    start: Annotated[str | None, typer.Option(metavar="TIME",
-                                              help="Simulated start, ISO 8601 UTC.")] = None,
+    start: Annotated[str | None, typer.Option(metavar="TIME", help=(
+        "Simulated start, ISO 8601 UTC (default: now if the sky is dark and the target "
+        "is up; else the first moment they are)."))] = None,
     speed: Annotated[float, typer.Option(min=0.001, help="Simulated clock speed.")] = 10.0,
 ) -> None:
     """Unpark if needed, start tracking, slew to (RA, Dec) and wait until there."""
     ra_hours, dec_deg = parse_ra_hours(ra), parse_dec_deg(dec)
-    begin = parse_start(start)
+    begin = default_start(ctx.obj, simulate=simulate, start=parse_start(start),
+                          target=(ra_hours, dec_deg))
 
     async def run() -> None:
         async with device_session(ctx.obj, simulate=simulate, start=begin,

@@ -5,7 +5,9 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
+
+import typer
 
 from nocturna.cli.context import CliContext
 from nocturna.cli.output import console
@@ -28,6 +30,24 @@ def parse_start(value: str | None) -> datetime | None:
         return parse_instant(value)
     except InvalidValueError as exc:
         raise InvalidValueError(f"--start: {exc}") from None
+
+
+def default_start(state: CliContext, *, simulate: bool, start: datetime | None,
+                  target: tuple[float, float] | None = None) -> datetime | None:
+    """``--start`` if given; else, for a simulated unit with no configured clock start,
+    now if the sky is dark and ``target`` is up, or else the first moment both hold
+    (see :mod:`nocturna.cli.night_start`), said in one line on stderr."""
+    from nocturna.cli.night_start import simulated_start
+
+    config = state.config()
+    clock = config.model.clock
+    if start is not None or clock.start is not None or not (simulate or
+                                                            clock.mode == "simulated"):
+        return start
+    chosen = simulated_start(config.model.site, datetime.now(UTC), target)
+    if chosen.reason is not None:
+        typer.echo(f"nocturna: {chosen.note()}", err=True)
+    return chosen.instant
 
 
 @contextlib.asynccontextmanager

@@ -39,25 +39,36 @@ async def _show_progress(instrument: Instrument, sequence: asyncio.Task[list[int
     """A bar for the whole sequence and one for the current frame, until it ends."""
     columns = (TextColumn("{task.description:<22}"), BarColumn(), MofNCompleteColumn())
     with get_event_bus().subscribe("instrument.progress") as events, \
-            Progress(*columns, console=console) as progress:
-        overall = progress.add_task("frames written", total=None)
-        frame = progress.add_task("frame", total=100)
-        while not sequence.done():
-            for event in events.drain():
-                data = event.data
-                progress.update(overall, total=data["total"])
-                if data["phase"] == "written":
-                    progress.advance(overall)
-                else:
-                    progress.update(frame, description=f"frame {data['index']}/{data['total']}"
-                                    f" {data['phase']}", completed=0)
-            with contextlib.suppress(Exception):
-                state = await instrument.camera.state()
-                progress.update(frame, completed=state.percent_completed)
-            await asyncio.wait({sequence}, timeout=0.1)
+            get_event_bus().subscribe("instrument.sequence") as started:
+        while not started.drain():  # the instrument validates the request before it starts
+            if sequence.done():
+                return  # refused: the error alone, no empty bars
+            await asyncio.wait({sequence}, timeout=0.05)
+        with Progress(*columns, console=console) as progress:
+            await _draw_progress(instrument, sequence, events, progress)
+
+
+async def _draw_progress(instrument: Instrument, sequence: asyncio.Task[list[int]],
+                         events: Any, progress: Progress) -> None:
+    """Update the bars from the ``instrument.progress`` events until the sequence ends."""
+    overall = progress.add_task("frames written", total=None)
+    frame = progress.add_task("frame", total=100)
+    while not sequence.done():
         for event in events.drain():
-            if event.data["phase"] == "written":
+            data = event.data
+            progress.update(overall, total=data["total"])
+            if data["phase"] == "written":
                 progress.advance(overall)
+            else:
+                progress.update(frame, description=f"frame {data['index']}/{data['total']}"
+                                f" {data['phase']}", completed=0)
+        with contextlib.suppress(Exception):
+            state = await instrument.camera.state()
+            progress.update(frame, completed=state.percent_completed)
+        await asyncio.wait({sequence}, timeout=0.1)
+    for event in events.drain():
+        if event.data["phase"] == "written":
+            progress.advance(overall)
 
 
 def _command(kind: str, help_text: str) -> Callable[..., None]:

@@ -22,6 +22,9 @@ def read_yaml(path: Path, what: str) -> Any:
     except OSError as exc:
         raise ConfigError(f"{what} {str(path)!r}: cannot read it "
                           f"({exc.strerror or exc})") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{what} {str(path)!r}: not UTF-8 text (byte "
+                          f"0x{exc.object[exc.start]:02x} at position {exc.start})") from None
     try:
         return YAML(typ="safe", pure=True).load(text)
     except YAMLError as exc:

@@ -8,7 +8,9 @@ station), so simulators can close loops. A camera's cover calibrator is the one 
 entry names (``calibrator: flat0``), else the unit's only one if there is exactly one,
 else none. A camera may also name the spectrograph in its beam (``spectrograph:
 spec0``); that link is recorded in :attr:`DeviceSet.camera_spectrographs`, not handed
-to the camera.
+to the camera. The unit's only spectrograph is linked to its only camera without being
+named; any other spectrograph that no camera names is a configuration error while a
+camera's entry leaves its ``spectrograph`` key out (``null`` says "none").
 
 ``build_devices(..., seed=N)`` makes the simulators reproducible: every simulated camera
 whose entry sets no ``noise_seed`` and the simulated mount without a ``pointing_seed``
@@ -213,6 +215,7 @@ def build_devices(config: Config, *, simulate: bool = False,
         )
         if (cfg.model_extra or {}).get("primary") or devices.primary_camera is None:
             devices.primary_camera = cfg.name
+    _link_spectrographs(model.cameras, devices)
     names = [device.name for device in devices]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
@@ -220,6 +223,28 @@ def build_devices(config: Config, *, simulate: bool = False,
     if scenario is not None and len(scenario.faults):
         scenario.faults.install(devices)
     return devices
+
+
+def _link_spectrographs(cameras: list[DeviceConfig], devices: DeviceSet) -> None:
+    """Put the spectrographs in the cameras' beams.
+
+    The unit's only spectrograph goes with its only camera when that camera's entry
+    does not mention one. A spectrograph no camera names, while some camera's entry has
+    no ``spectrograph`` key (a link or ``null``), is a :class:`ConfigError` naming
+    those ``cameras[i].spectrograph`` keys."""
+    linked = set(devices.camera_spectrographs.values())
+    unlinked = [name for name in devices.spectrographs if name not in linked]
+    silent = [(i, c.name) for i, c in enumerate(cameras)
+              if "spectrograph" not in (c.model_extra or {})]
+    if not unlinked or not silent:
+        return
+    if len(cameras) == 1 and len(devices.spectrographs) == 1:
+        devices.camera_spectrographs[cameras[0].name] = unlinked[0]
+        return
+    which = ", ".join(repr(name) for name in unlinked)
+    keys = " or ".join(f"cameras[{i}].spectrograph ({name})" for i, name in silent)
+    raise ConfigError(f"spectrograph {which} is linked to no camera: set {keys} to "
+                      f"{unlinked[0]!r} for the camera behind it, or to null for none")
 
 
 def _without(cfg: DeviceConfig, key: str) -> DeviceConfig:
