@@ -1,0 +1,99 @@
+"""Keys only the site file or the local override file, edited by hand, may change.
+
+These keys decide who can reach the unit and where its data goes (the service's
+address and token, the data directory, the database, programs nocturna runs...).
+A model field is declared local-only by a marker in its annotation::
+
+    data_dir: Annotated[str, LocalOnly("where images and the database are written")]
+
+A marked section covers every key in it. The configuration service refuses to set
+them, or to forget their saved values, over the network (HTTP 403).
+"""
+
+from __future__ import annotations
+
+import types
+import typing
+from dataclasses import dataclass
+from functools import cache
+
+from pydantic import BaseModel
+
+from nocturna.core.config.keys import Path, format_key
+from nocturna.core.errors import InvalidValueError
+
+
+@dataclass(frozen=True)
+class LocalOnly:
+    """Marks a configuration field (or section) as local-only; ``reason`` says why."""
+
+    reason: str
+
+
+class LocalOnlyKeyError(InvalidValueError):
+    """A local-only key was to be changed over the network."""
+
+
+def _model_of(annotation: object) -> type[BaseModel] | None:
+    """The model class behind ``Model``, ``Model | None`` or ``Annotated[Model, ...]``."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return _model_of(typing.get_args(annotation)[0])
+    if origin in (typing.Union, types.UnionType):
+        models = [m for m in map(_model_of, typing.get_args(annotation)) if m is not None]
+        return models[0] if len(models) == 1 else None
+    return None
+
+
+def marked_keys(model: type[BaseModel], prefix: Path = ()) -> dict[Path, str]:
+    """Every local-only key under ``model`` (sections, not their every key) → reason."""
+    found: dict[Path, str] = {}
+    for name, info in model.model_fields.items():
+        marker = next((m for m in info.metadata if isinstance(m, LocalOnly)), None)
+        if marker is not None:
+            found[(*prefix, name)] = marker.reason
+            continue
+        inner = _model_of(info.annotation)
+        if inner is not None:
+            found.update(marked_keys(inner, (*prefix, name)))
+    return found
+
+
+@cache
+def local_only_keys() -> dict[Path, str]:
+    """The local-only keys of the whole configuration tree."""
+    from nocturna.core.config.models import NocturnaConfig
+
+    return marked_keys(NocturnaConfig)
+
+
+def local_only_at(path: Path) -> tuple[Path, str] | None:
+    """The local-only key ``path`` is at or under, if any."""
+    for key, reason in local_only_keys().items():
+        if path[: len(key)] == key:
+            return key, reason
+    return None
+
+
+def local_only_below(path: Path) -> tuple[Path, str] | None:
+    """A local-only key at, under or containing ``path`` (a change there would reach it)."""
+    for key, reason in local_only_keys().items():
+        if path[: len(key)] == key or key[: len(path)] == path:
+            return key, reason
+    return None
+
+
+def refuse_remote_change(path: Path, action: str = "set") -> None:
+    """Raise LocalOnlyKeyError if ``action`` on ``path`` would change a local-only key."""
+    hit = local_only_below(path)
+    if hit is None:
+        return
+    key, reason = hit
+    where = format_key(path) or "the whole configuration"
+    held = "" if path[: len(key)] == key else f" (it holds {format_key(key)})"
+    raise LocalOnlyKeyError(
+        f"cannot {action} {where} over the network{held}: {format_key(key)} decides {reason}, "
+        "so it can only be changed by hand in the site file or the local override file"
+    )
