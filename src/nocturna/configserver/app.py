@@ -12,6 +12,13 @@ Endpoints (JSON; values use the encoding of :mod:`nocturna.core.serialize`):
 Compatibility with POCS/panoptes-utils clients: ``POST /get-config`` ``{"key": K}``,
 ``POST /set-config`` ``{K: V}``, ``POST /reset-config`` and ``POST /heartbeat``.
 
+Limits (see :mod:`.request_body`): a body over 1 MiB answers 413, one nesting arrays
+and objects deeper than 32 levels or not valid JSON 400. Local-only keys (the
+service's own settings, ``data_dir``, ``storage.url``... see
+:mod:`nocturna.core.config.local_only`) cannot be set, nor their saved values
+forgotten, over the network: 403 naming the key and why. A reset of everything
+leaves their run-time values alone.
+
 Saved values are written to the local override file shortly after the set (sets
 within ``save_delay`` seconds share one atomic write) and at shutdown, in a worker
 thread so the event loop never blocks on the disk. Errors answer
@@ -37,7 +44,13 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from nocturna import __version__
+from nocturna.configserver.request_body import RequestTooLargeError, read_json_object
 from nocturna.core.config import Config, parse_key
+from nocturna.core.config.local_only import (
+    LocalOnlyKeyError,
+    local_only_at,
+    refuse_remote_change,
+)
 from nocturna.core.errors import ConfigError, ConfigKeyError, InvalidValueError
 from nocturna.core.serialize import from_plain, to_plain
 
@@ -51,7 +64,10 @@ def _json(body: Any, status: int = 200) -> Response:
 
 
 def _error(message: str, status: int) -> Response:
-    return _json({"error": message}, status)
+    response = _json({"error": message}, status)
+    if status == 413:  # the rest of the body is not wanted: end the connection
+        response.headers["connection"] = "close"
+    return response
 
 
 class ConfigService:
@@ -108,6 +124,7 @@ class ConfigService:
         return self.config.peek(key)
 
     def set(self, key: str, value: Any, save: bool | None) -> Any:
+        refuse_remote_change(parse_key(key))
         new = self.config.set(key, from_plain(value))
         if self.save and save is not False:
             self.schedule_save(key)
@@ -115,22 +132,11 @@ class ConfigService:
 
     def reset(self, key: str, forget_saved: bool) -> None:
         path = parse_key(key)
-        self.config.reset(key, forget_saved=forget_saved)
+        if forget_saved or local_only_at(path):
+            refuse_remote_change(path, "forget the saved value of" if forget_saved else "reset")
+        self.config.reset(key, forget_saved=forget_saved, keep_local_only=True)
         # A reset value must not be saved by a write still pending from its set.
         self._pending = {k for k in self._pending if parse_key(k)[: len(path)] != path}
-
-
-async def _body(request: Request) -> dict[str, Any]:
-    raw = await request.body()
-    if not raw:
-        return {}
-    try:
-        data = json.loads(raw)
-    except ValueError as exc:
-        raise InvalidValueError(f"request body is not valid JSON: {exc}") from None
-    if not isinstance(data, dict):
-        raise InvalidValueError("request body must be a JSON object")
-    return data
 
 
 def _guarded(service: ConfigService, handler: Handler, *, public: bool = False) -> Handler:
@@ -146,6 +152,10 @@ def _guarded(service: ConfigService, handler: Handler, *, public: bool = False) 
             return await handler(request)
         except ConfigKeyError as exc:
             return _error(str(exc), 404)
+        except LocalOnlyKeyError as exc:
+            return _error(str(exc), 403)
+        except RequestTooLargeError as exc:
+            return _error(str(exc), 413)
         except ConfigError as exc:
             return _error(str(exc), 422)
         except InvalidValueError as exc:
@@ -174,7 +184,7 @@ def create_app(service: ConfigService) -> Starlette:
         return _json({"key": key, "value": service.get(key)})
 
     async def set_config(request: Request) -> Response:
-        body = await _body(request)
+        body = await read_json_object(request)
         if "key" not in body or "value" not in body:
             raise InvalidValueError('request body needs "key" and "value"')
         if not isinstance(body["key"], str) or not body["key"]:
@@ -186,7 +196,7 @@ def create_app(service: ConfigService) -> Starlette:
         return _json({"key": body["key"], "value": value})
 
     async def reset_config(request: Request) -> Response:
-        body = await _body(request)
+        body = await read_json_object(request)
         key = body.get("key") or ""
         if not isinstance(key, str):
             raise InvalidValueError('"key" must be a string')
@@ -195,11 +205,11 @@ def create_app(service: ConfigService) -> Starlette:
 
     # --- POCS / panoptes-utils compatible forms
     async def compat_get(request: Request) -> Response:
-        body = await _body(request)
+        body = await read_json_object(request)
         return _json(service.get(body.get("key") or ""))
 
     async def compat_set(request: Request) -> Response:
-        body = await _body(request)
+        body = await read_json_object(request)
         if len(body) != 1:
             raise InvalidValueError("set-config expects one {key: value} pair")
         ((key, value),) = body.items()

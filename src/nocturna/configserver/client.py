@@ -21,6 +21,7 @@ import threading
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+from nocturna.core.config.local_only import LocalOnlyKeyError
 from nocturna.core.errors import (
     ConfigError,
     ConfigKeyError,
@@ -106,7 +107,9 @@ class ConfigClient:
             raise ConfigKeyError(message)
         if status == 422:
             raise ConfigError(message.removeprefix("invalid configuration: ").split("; "))
-        if status == 400:
+        if status == 403:
+            raise LocalOnlyKeyError(message)
+        if status in (400, 413):
             raise InvalidValueError(message)
         raise ConfigServiceError(f"config service at {self.url}: {message}")
 

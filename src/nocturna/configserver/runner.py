@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from nocturna.configserver.app import ConfigService, create_app
@@ -77,8 +78,13 @@ class ServiceThread:
 def start_in_thread(
     config: Config, *, host: str = "127.0.0.1", port: int = 0, save: bool = True,
     token: str | None = None, save_delay: float = 0.2, startup_timeout: float = 10.0,
+    new_loop: Callable[[], asyncio.AbstractEventLoop] | None = None,
 ) -> ServiceThread:
-    """Start the service on ``host:port`` (0 = a free port) and wait until it is up."""
+    """Start the service on ``host:port`` (0 = a free port) and wait until it is up.
+
+    ``new_loop`` makes its event loop: by default the one ``nocturna config serve``
+    runs on (uvloop when installed).
+    """
     check_exposure(host, token)
     sock = bind(host, port)
     actual_port = sock.getsockname()[1]
@@ -88,7 +94,7 @@ def start_in_thread(
 
     def run() -> None:
         try:
-            with asyncio.Runner(loop_factory=loop_factory()) as loop_runner:
+            with asyncio.Runner(loop_factory=new_loop or loop_factory()) as loop_runner:
                 loop_runner.run(server.serve(sockets=[sock]))
         except BaseException as exc:  # reported to the starting thread
             failure.append(exc)

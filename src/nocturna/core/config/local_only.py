@@ -12,14 +12,13 @@ them, or to forget their saved values, over the network (HTTP 403).
 
 from __future__ import annotations
 
-import types
-import typing
 from dataclasses import dataclass
 from functools import cache
 
 from pydantic import BaseModel
 
 from nocturna.core.config.keys import Path, format_key
+from nocturna.core.config.scope import model_of
 from nocturna.core.errors import InvalidValueError
 
 
@@ -34,19 +33,6 @@ class LocalOnlyKeyError(InvalidValueError):
     """A local-only key was to be changed over the network."""
 
 
-def _model_of(annotation: object) -> type[BaseModel] | None:
-    """The model class behind ``Model``, ``Model | None`` or ``Annotated[Model, ...]``."""
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    origin = typing.get_origin(annotation)
-    if origin is typing.Annotated:
-        return _model_of(typing.get_args(annotation)[0])
-    if origin in (typing.Union, types.UnionType):
-        models = [m for m in map(_model_of, typing.get_args(annotation)) if m is not None]
-        return models[0] if len(models) == 1 else None
-    return None
-
-
 def marked_keys(model: type[BaseModel], prefix: Path = ()) -> dict[Path, str]:
     """Every local-only key under ``model`` (sections, not their every key) → reason."""
     found: dict[Path, str] = {}
@@ -55,7 +41,7 @@ def marked_keys(model: type[BaseModel], prefix: Path = ()) -> dict[Path, str]:
         if marker is not None:
             found[(*prefix, name)] = marker.reason
             continue
-        inner = _model_of(info.annotation)
+        inner = model_of(info.annotation)
         if inner is not None:
             found.update(marked_keys(inner, (*prefix, name)))
     return found
