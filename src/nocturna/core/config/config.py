@@ -76,6 +76,7 @@ class Config:
         self._late = late
         self._runtime: dict[Path, Any] = {}
         self._lock = threading.RLock()
+        self.version = 0  # counts changes of the values (answers cached elsewhere use it)
         self._layered = self._merge_layers()
         self._tree = self._layered  # the layered tree with the run-time values on top
         self.model, self._values = self._build(self._runtime)
@@ -238,6 +239,7 @@ class Config:
             runtime[path] = plain
             self.model, self._values, self._tree = self._build_change(path, plain, runtime)
             self._runtime = runtime
+            self.version += 1
             if save:
                 self.persist([path])
             return self.get(path)
@@ -282,6 +284,7 @@ class Config:
             if not forget_saved:
                 self.model, self._values = self._build(runtime)
                 self._runtime = runtime
+                self.version += 1
                 return False
             stored = stored_key(path)
             previous = self._local.tree, self._layered, self._tree
@@ -294,6 +297,7 @@ class Config:
                 self._local.tree, self._layered, self._tree = previous
                 raise
             self._runtime = runtime
+            self.version += 1
             if self.local_path is not None:
                 held = remove_values(self.local_path, [stored]) or held
             return held

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from pydantic import PlainSerializer, PlainValidator, WithJsonSchema
 
 from nocturna.core.config.ranges import describe_range
-from nocturna.core.units import format_quantity, is_quantity, parse_value
+from nocturna.core.units import format_quantity, is_quantity, parse_unit, parse_value
 
 
 def _make_validator(unit: str, kind: str, ge: float | None, le: float | None):  # type: ignore[no-untyped-def]
@@ -23,7 +23,7 @@ def _make_validator(unit: str, kind: str, ge: float | None, le: float | None):  
     def validate(value: Any) -> Any:
         import astropy.units as u
 
-        target = u.Unit(unit)
+        target = parse_unit(unit)
         if isinstance(value, bool):
             raise ValueError(expected)
         if isinstance(value, int | float):

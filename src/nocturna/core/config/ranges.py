@@ -44,20 +44,17 @@ def within(ge: float | None = None, le: float | None = None, *, gt: float | None
     """
 
     def check(value: Any) -> Any:
-        shown = unit
-        number = value
-        if hasattr(value, "unit") and hasattr(value, "to_value"):
-            shown = unit or value.unit.to_string()
-            number = value.to_value(unit) if unit else value.value
-        number = float(number)
+        quantity = hasattr(value, "unit") and hasattr(value, "to_value")
+        number = float((value.to_value(unit) if unit else value.value) if quantity else value)
         inside = (
             not math.isnan(number)
             and (ge is None or number >= ge) and (gt is None or number > gt)
             and (le is None or number <= le) and (lt is None or number < lt)
         )
         if not inside:
+            shown = unit or (value.unit.to_string() if quantity else "")
             raise ValueError("expected a value " + describe_range(ge, le, gt=gt, lt=lt,
-                                                                  unit=shown or ""))
+                                                                  unit=shown))
         return value
 
     return AfterValidator(check)
