@@ -196,3 +196,17 @@ def test_reset_before_the_save_leaves_the_local_file_alone(site_file):
         client.set("site.horizon.default", "44 deg")
         client.reset("site.horizon.default")
     assert not local_path_for(site_file).exists()
+
+
+def test_answers_follow_changes_made_in_process(site_file):
+    """Gets are answered from a cache; a set by the process hosting the service, not
+    over HTTP, must still be seen at once."""
+    config = Config.load(site_file, environ={})
+    with start_in_thread(config, save=False) as running:
+        client = ConfigClient(running.url)
+        assert client.get("site.horizon.default") == 25 * u.deg
+        config.set("site.horizon.default", "33 deg")
+        assert client.get("site.horizon.default") == 33 * u.deg
+        config.reset()
+        assert client.get("site.horizon.default") == 25 * u.deg
+        client.close()

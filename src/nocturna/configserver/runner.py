@@ -31,9 +31,10 @@ def check_exposure(host: str, token: str | None) -> None:
 
 
 async def run_service(service: ConfigService, sock: socket.socket, until: asyncio.Future[object],
-                      started: Callable[[], None] | None = None) -> None:
+                      started: Callable[[], None] | None = None,
+                      idle_timeout: float = IDLE_TIMEOUT_S) -> None:
     """Serve ``service`` on ``sock`` until ``until`` completes; then write pending saves."""
-    server = HttpServer(create_app(service), MAX_BODY_BYTES, IDLE_TIMEOUT_S)
+    server = HttpServer(create_app(service), MAX_BODY_BYTES, idle_timeout)
     try:
         await server.serve(sock, until, started)
     finally:
@@ -89,6 +90,7 @@ def start_in_thread(
     config: Config, *, host: str = "127.0.0.1", port: int = 0, save: bool = True,
     token: str | None = None, save_delay: float = 0.2, startup_timeout: float = 10.0,
     new_loop: Callable[[], asyncio.AbstractEventLoop] | None = None,
+    idle_timeout: float = IDLE_TIMEOUT_S,
 ) -> ServiceThread:
     """Start the service on ``host:port`` (0 = a free port) and wait until it is up.
 
@@ -106,7 +108,7 @@ def start_in_thread(
     async def main() -> None:
         until = asyncio.get_running_loop().create_future()
         handles.append((asyncio.get_running_loop(), until))
-        await run_service(service, sock, until, up.set)
+        await run_service(service, sock, until, up.set, idle_timeout)
 
     def run() -> None:
         try:
