@@ -92,6 +92,12 @@ def test_a_large_declared_body_is_413_before_it_is_sent(service):
     assert b"connection: close" in response.lower() and rest == b""
 
 
+def test_a_client_sending_a_20_mb_body_whole_reads_the_413(service):
+    response = httpx.post(f"{service.url}/config", content=b"x" * 20_000_000)
+    assert response.status_code == 413
+    assert f"larger than {MAX_BODY_BYTES:,} bytes" in response.json()["error"]
+
+
 def test_a_large_chunked_body_is_413_once_past_the_limit(service):
     def chunks():
         yield b'{"key": "name", "value": "'

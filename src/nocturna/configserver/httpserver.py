@@ -13,7 +13,10 @@ What it does:
   answered in order; ``Connection: close`` is honoured;
 * bodies by ``Content-Length`` or chunked, at most ``max_body`` bytes: a larger
   declared length is refused (413) before the body is read, a chunked body as soon
-  as it passes the limit, and the connection is closed;
+  as it passes the limit. After a refusal the server ends its side of the
+  connection and throws away what still arrives for up to ``LINGER_S`` seconds
+  before closing, so a client still sending its body reads the answer instead of a
+  reset;
 * ``Expect: 100-continue``;
 * request lines and headers larger than ``MAX_HEAD_BYTES`` get 431, unparsable
   requests 400, both closing the connection;
@@ -35,6 +38,7 @@ from urllib.parse import parse_qsl
 import httptools
 
 MAX_HEAD_BYTES = 64 * 1024
+LINGER_S = 2.0  # after a refusal, discard what the client still sends for this long
 
 _REASONS = {status.value: status.phrase.encode() for status in HTTPStatus}
 
@@ -150,10 +154,23 @@ class HttpProtocol(asyncio.Protocol):
                 self._refuse("malformed HTTP request", 400)
 
     def _refuse(self, message: str, status: int) -> None:
-        """Answer an error and close: the rest of what the client sends is not read."""
-        if self.transport is not None and not self.closing:
-            self.transport.write(encode(error_response(message, status, close=True), False))
-        self.close()
+        """Answer an error and end the connection; what the client still sends is
+        discarded (``closing``) until it stops or ``LINGER_S`` has passed."""
+        transport = self.transport
+        if transport is None or self.closing:
+            return
+        self.closing = True
+        transport.write(encode(error_response(message, status, close=True), False))
+        if transport.can_write_eof():
+            transport.write_eof()
+            self.server.loop.call_later(LINGER_S, self.close)
+        else:
+            self.close()
+
+    def eof_received(self) -> bool | None:
+        if self.closing:  # a refused client has stopped sending
+            self.close()
+        return None
 
     # ----------------------------------------------------- parser callbacks
     def _count_head(self, size: int) -> bool:
