@@ -57,7 +57,7 @@ def test_setting_a_local_only_key_over_http_is_403_naming_it(service, site_file,
     assert response.status_code == 403
     message = response.json()["error"]
     assert f"cannot set {key} over the network" in message
-    assert "by hand in the site file or the local override file" in message
+    assert "only be changed in the site file or the local override file" in message
     assert httpx.get(f"{service.url}/config", params={"key": key}).json()["value"] == before
     time.sleep(0.05)  # a save would have been written by now (save_delay 0.01 s)
     assert not local_path_for(site_file).exists()

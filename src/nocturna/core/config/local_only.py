@@ -1,4 +1,4 @@
-"""Keys only the site file or the local override file, edited by hand, may change.
+"""Keys only the site file or the local override file, on the unit's machine, may change.
 
 These keys decide who can reach the unit and where its data goes (the service's
 address and token, the data directory, the database, programs nocturna runs...).
@@ -81,5 +81,6 @@ def refuse_remote_change(path: Path, action: str = "set") -> None:
     held = "" if path[: len(key)] == key else f" (it holds {format_key(key)})"
     raise LocalOnlyKeyError(
         f"cannot {action} {where} over the network{held}: {format_key(key)} decides {reason}, "
-        "so it can only be changed by hand in the site file or the local override file"
+        "so it can only be changed in the site file or the local override file on the "
+        "unit's machine (by hand, or with 'nocturna config set' without --url)"
     )
