@@ -50,11 +50,12 @@ def _list_item(annotation: object) -> object | None:
 def _sees_field(model: type[BaseModel], name: str) -> bool:
     """True if a validator of ``model`` can see field ``name`` (see the module doc)."""
     decorators = model.__pydantic_decorators__
-    if decorators.model_validators:
+    if decorators.model_validators or decorators.root_validators:
         return True
     order = list(model.model_fields)
     position = order.index(name)
-    for validator in decorators.field_validators.values():
+    field_validators = [*decorators.field_validators.values(), *decorators.validators.values()]
+    for validator in field_validators:
         fields = validator.info.fields
         if "*" in fields or any(f in order and order.index(f) >= position for f in fields):
             return True
