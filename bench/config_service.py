@@ -21,8 +21,9 @@ per call) is much faster than a keep-alive client against that server.
 
 The reference is installed once into a virtualenv under ``bench/.cache`` (gitignored).
 If it cannot be installed or started, the documented figures (246 get/s, 234 set/s)
-are used instead and labelled as such. The exit code is 0 whether or not the target
-(>= 2,500 ops/s) is met; it is non-zero only when the benchmark itself fails.
+are used instead and labelled as such. The target (nocturna's ``ConfigClient``:
+gets >= 5,000/s, sets >= 2,500/s) is reported met or missed; the exit code is 0
+either way, non-zero only when the benchmark itself fails.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ from typing import Any
 HOST = "127.0.0.1"
 KEY = "site.horizon.default"
 VALUES = ("35 deg", "36 deg")  # alternated by every set, so each set changes the value
-TARGET = 2500.0  # ops/s, the issue's target for nocturna
+TARGET = {"get": 5000.0, "set": 2500.0}  # ops/s with nocturna's own client (issue 17)
 DOCUMENTED = {"get": 246.0, "set": 234.0}  # POCS config server, documented on this machine kind
 REFERENCE_REQUIREMENT = "panoptes-utils[config]==0.2.48"
 BENCH_DIR = Path(__file__).resolve().parent
@@ -485,16 +486,19 @@ def fmt_ratio(ours: float | None, theirs: float | None) -> str:
 
 
 def print_table(rows: list[Row]) -> None:
-    headers = ("server", "client", "get/s", "set/s", f"target ≥ {TARGET:,.0f}")
+    headers = ("server", "client", "get/s", "set/s",
+               f"target get ≥ {TARGET['get']:,.0f}, set ≥ {TARGET['set']:,.0f}")
     body = []
     for row in rows:
         rates = [row.rate("get"), row.rate("set")]
-        if not row.nocturna:
+        if not (row.nocturna and row.pair == "own"):  # the target is for nocturna's client
             verdict = ""
         elif None in rates:
             verdict = "not measured"
         else:
-            verdict = "met" if min(r or 0.0 for r in rates) >= TARGET else "MISSED"
+            verdict = ", ".join(
+                f"{op} {'met' if (rate or 0.0) >= TARGET[op] else 'MISSED'}"
+                for op, rate in zip(("get", "set"), rates, strict=True))
         body.append((row.server, row.client, fmt_rate(rates[0]), fmt_rate(rates[1]), verdict))
     widths = [max(len(r[i]) for r in [headers, *body]) for i in range(len(headers))]
     align = ["<", "<", ">", ">", "<"]

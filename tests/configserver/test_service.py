@@ -128,13 +128,17 @@ def test_module_level_get_and_set_config(service):
     assert get_config("site.horizon.default", url=service.url) == 31 * u.deg
 
 
-def test_panoptes_compatible_endpoints(service):
-    assert httpx.post(f"{service.url}/get-config", json={"key": "site.horizon.default"}).json() == {
-        "value": 25.0, "unit": "deg"}
-    assert httpx.post(f"{service.url}/set-config", json={"name": "compat"}).json() == {
-        "name": "compat"}
-    assert httpx.post(f"{service.url}/reset-config", json={"reset": True}).status_code == 200
-    assert httpx.post(f"{service.url}/get-config", json={"key": "name"}).json() == "nocturna-demo"
+def test_panoptes_compatible_endpoints(site_file):
+    # without saving: a saved value would outlive the reset (it undoes run-time values)
+    with start_in_thread(Config.load(site_file, environ={}), save=False) as service:
+        assert httpx.post(f"{service.url}/get-config",
+                          json={"key": "site.horizon.default"}).json() == {
+            "value": 25.0, "unit": "deg"}
+        assert httpx.post(f"{service.url}/set-config", json={"name": "compat"}).json() == {
+            "name": "compat"}
+        assert httpx.post(f"{service.url}/reset-config", json={"reset": True}).status_code == 200
+        assert httpx.post(f"{service.url}/get-config",
+                          json={"key": "name"}).json() == "nocturna-demo"
 
 
 def test_unreachable_service_is_a_clear_error():
@@ -192,3 +196,17 @@ def test_reset_before_the_save_leaves_the_local_file_alone(site_file):
         client.set("site.horizon.default", "44 deg")
         client.reset("site.horizon.default")
     assert not local_path_for(site_file).exists()
+
+
+def test_answers_follow_changes_made_in_process(site_file):
+    """Gets are answered from a cache; a set by the process hosting the service, not
+    over HTTP, must still be seen at once."""
+    config = Config.load(site_file, environ={})
+    with start_in_thread(config, save=False) as running:
+        client = ConfigClient(running.url)
+        assert client.get("site.horizon.default") == 25 * u.deg
+        config.set("site.horizon.default", "33 deg")
+        assert client.get("site.horizon.default") == 33 * u.deg
+        config.reset()
+        assert client.get("site.horizon.default") == 25 * u.deg
+        client.close()

@@ -104,6 +104,12 @@ def set_value(
     typer.echo(f"saved to {config.local_path}", err=True)
 
 
+def _layer_name(label: str) -> str:
+    """A layer's label as it reads after "comes from": "the built-in defaults", a path."""
+    named = label in ("built-in defaults", "environment", "command line")
+    return f"the {label}" if named else label
+
+
 @app.command()
 def reset(
     ctx: typer.Context,
@@ -116,13 +122,18 @@ def reset(
     """Undo values set at run time (service), or forget a saved local value (files)."""
     if url:
         _client(url, token).reset(key, forget_saved=forget_saved)
-        typer.echo(f"reset {key or 'all run-time values'}")
+        done = "run-time value undone" + (" and saved value forgotten" if forget_saved else "")
+        typer.echo(f"{key}: {done}" if key else "all run-time values undone")
         return
     if not key:
-        raise InvalidValueError("config reset: name the KEY whose saved value to remove")
+        raise InvalidValueError("config reset: name the KEY whose saved value should be removed")
     config = ctx.obj.config()
-    config.reset(key, forget_saved=True)
-    typer.echo(f"removed {key} from {config.local_path}; now {config.source_of(key)} applies")
+    held = config.reset(key, forget_saved=True)
+    source = _layer_name(config.source_of(key))
+    if held:
+        typer.echo(f"removed {key} from {config.local_path}; its value now comes from {source}:")
+    else:
+        typer.echo(f"{key} was not saved in {config.local_path}; its value comes from {source}:")
     show(config.get(key))
 
 

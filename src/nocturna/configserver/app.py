@@ -1,4 +1,4 @@
-"""The HTTP application of the configuration service (Starlette).
+"""The configuration service's endpoints, served by :mod:`.httpserver`.
 
 Endpoints (JSON; values use the encoding of :mod:`nocturna.core.serialize`):
 
@@ -12,6 +12,13 @@ Endpoints (JSON; values use the encoding of :mod:`nocturna.core.serialize`):
 Compatibility with POCS/panoptes-utils clients: ``POST /get-config`` ``{"key": K}``,
 ``POST /set-config`` ``{K: V}``, ``POST /reset-config`` and ``POST /heartbeat``.
 
+Limits (see :mod:`.request_body`): a body over 1 MiB answers 413, one nesting arrays
+and objects deeper than 32 levels or not valid JSON 400. Local-only keys (the
+service's own settings, ``data_dir``, ``storage.url``... see
+:mod:`nocturna.core.config.local_only`) cannot be set, nor their saved values
+forgotten, over the network: 403 naming the key and why. A reset of everything
+leaves their run-time values alone.
+
 Saved values are written to the local override file shortly after the set (sets
 within ``save_delay`` seconds share one atomic write) and at shutdown, in a worker
 thread so the event loop never blocks on the disk. Errors answer
@@ -22,36 +29,35 @@ requires ``Authorization: Bearer <token>``.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hmac
 import json
 import logging
 import os
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Route
-
 from nocturna import __version__
+from nocturna.configserver.httpserver import Handler, Request, Response, error_response
+from nocturna.configserver.request_body import json_object
 from nocturna.core.config import Config, parse_key
+from nocturna.core.config.local_only import (
+    LocalOnlyKeyError,
+    local_only_at,
+    refuse_remote_change,
+)
 from nocturna.core.errors import ConfigError, ConfigKeyError, InvalidValueError
 from nocturna.core.serialize import from_plain, to_plain
 
 log = logging.getLogger(__name__)
 
-Handler = Callable[[Request], Awaitable[Response]]
+MAX_CACHED_ANSWERS = 1024
+
+Endpoint = Callable[[Request], Any]  # the JSON answer (or a Response); raises typed errors
 
 
 def _json(body: Any, status: int = 200) -> Response:
-    return Response(json.dumps(to_plain(body)), status, media_type="application/json")
-
-
-def _error(message: str, status: int) -> Response:
-    return _json({"error": message}, status)
+    return Response(status, json.dumps(to_plain(body)).encode())
 
 
 class ConfigService:
@@ -69,6 +75,8 @@ class ConfigService:
         self.requests = 0
         self._pending: set[str] = set()
         self._flush_task: asyncio.Task[None] | None = None
+        self._answers: dict[str, Response] = {}  # encoded gets, valid for one version
+        self._answers_version = -1
 
     # ---------------------------------------------------------------- saving
     def schedule_save(self, key: str) -> None:
@@ -107,7 +115,20 @@ class ConfigService:
     def get(self, key: str) -> Any:
         return self.config.peek(key)
 
+    def get_answer(self, key: str) -> Response:
+        """The encoded answer to ``GET /config?key=``, cached until the values change."""
+        if self._answers_version != self.config.version:
+            self._answers.clear()
+            self._answers_version = self.config.version
+        answer = self._answers.get(key)
+        if answer is None:
+            answer = _json({"key": key, "value": self.config.peek(key)})
+            if len(self._answers) < MAX_CACHED_ANSWERS:
+                self._answers[key] = answer
+        return answer
+
     def set(self, key: str, value: Any, save: bool | None) -> Any:
+        refuse_remote_change(parse_key(key))
         new = self.config.set(key, from_plain(value))
         if self.save and save is not False:
             self.schedule_save(key)
@@ -115,50 +136,47 @@ class ConfigService:
 
     def reset(self, key: str, forget_saved: bool) -> None:
         path = parse_key(key)
-        self.config.reset(key, forget_saved=forget_saved)
+        if forget_saved or local_only_at(path):
+            refuse_remote_change(path, "forget the saved value of" if forget_saved else "reset")
+        self.config.reset(key, forget_saved=forget_saved, keep_local_only=True)
         # A reset value must not be saved by a write still pending from its set.
         self._pending = {k for k in self._pending if parse_key(k)[: len(path)] != path}
 
 
-async def _body(request: Request) -> dict[str, Any]:
-    raw = await request.body()
-    if not raw:
-        return {}
-    try:
-        data = json.loads(raw)
-    except ValueError as exc:
-        raise InvalidValueError(f"request body is not valid JSON: {exc}") from None
-    if not isinstance(data, dict):
-        raise InvalidValueError("request body must be a JSON object")
-    return data
-
-
-def _guarded(service: ConfigService, handler: Handler, *, public: bool = False) -> Handler:
+def _guarded(service: ConfigService, endpoint: Endpoint, public: bool = False) -> Handler:
     """Count, authenticate, and turn typed errors into JSON error responses."""
+    expected = f"Bearer {service.token}".encode() if service.token else b""
 
-    async def endpoint(request: Request) -> Response:
+    def handler(request: Request) -> Response:
         service.requests += 1
-        if service.token and not public:
-            given = request.headers.get("authorization", "")
-            if not hmac.compare_digest(given.encode(), f"Bearer {service.token}".encode()):
-                return _error("missing or wrong token (Authorization: Bearer <token>)", 401)
+        if expected and not public:
+            given = request.headers.get("authorization", "").encode()
+            if not hmac.compare_digest(given, expected):
+                return error_response("missing or wrong token (Authorization: Bearer <token>)",
+                                      401)
         try:
-            return await handler(request)
+            answer = endpoint(request)
+            return answer if isinstance(answer, Response) else _json(answer)
         except ConfigKeyError as exc:
-            return _error(str(exc), 404)
+            return error_response(str(exc), 404)
+        except LocalOnlyKeyError as exc:
+            return error_response(str(exc), 403)
         except ConfigError as exc:
-            return _error(str(exc), 422)
+            return error_response(str(exc), 422)
         except InvalidValueError as exc:
-            return _error(str(exc), 400)
+            return error_response(str(exc), 400)
+        except Exception:
+            log.exception("config service request failed", extra={"path": request.path})
+            return error_response("internal error (see the service's log)", 500)
 
-    return endpoint
+    return handler
 
 
-def create_app(service: ConfigService) -> Starlette:
-    """The Starlette application serving ``service``."""
+def create_app(service: ConfigService) -> Handler:
+    """The request handler serving ``service``: routes by path and method."""
 
-    async def heartbeat(request: Request) -> Response:
-        return _json({
+    def heartbeat(request: Request) -> Any:
+        return {
             "ok": True,
             "service": "nocturna-config",
             "version": __version__,
@@ -167,14 +185,13 @@ def create_app(service: ConfigService) -> Starlette:
             "requests": service.requests,
             "pending_saves": service.pending_saves,
             "local_file": str(service.config.local_path) if service.save else None,
-        })
+        }
 
-    async def get_config(request: Request) -> Response:
-        key = request.query_params.get("key", "")
-        return _json({"key": key, "value": service.get(key)})
+    def get_config(request: Request) -> Any:
+        return service.get_answer(request.query.get("key", ""))
 
-    async def set_config(request: Request) -> Response:
-        body = await _body(request)
+    def set_config(request: Request) -> Any:
+        body = json_object(request.body)
         if "key" not in body or "value" not in body:
             raise InvalidValueError('request body needs "key" and "value"')
         if not isinstance(body["key"], str) or not body["key"]:
@@ -183,49 +200,56 @@ def create_app(service: ConfigService) -> Starlette:
         if save is not None and not isinstance(save, bool):
             raise InvalidValueError('"save" must be true or false')
         value = service.set(body["key"], body["value"], save)
-        return _json({"key": body["key"], "value": value})
+        return {"key": body["key"], "value": value}
 
-    async def reset_config(request: Request) -> Response:
-        body = await _body(request)
+    def reset_config(request: Request) -> Any:
+        body = json_object(request.body)
         key = body.get("key") or ""
         if not isinstance(key, str):
             raise InvalidValueError('"key" must be a string')
         service.reset(key, bool(body.get("forget_saved", False)))
-        return _json({"reset": key})
+        return {"reset": key}
 
     # --- POCS / panoptes-utils compatible forms
-    async def compat_get(request: Request) -> Response:
-        body = await _body(request)
-        return _json(service.get(body.get("key") or ""))
+    def compat_get(request: Request) -> Any:
+        key = json_object(request.body).get("key") or ""
+        if not isinstance(key, str):
+            raise InvalidValueError('"key" must be a string')
+        return service.get(key)
 
-    async def compat_set(request: Request) -> Response:
-        body = await _body(request)
+    def compat_set(request: Request) -> Any:
+        body = json_object(request.body)
         if len(body) != 1:
             raise InvalidValueError("set-config expects one {key: value} pair")
         ((key, value),) = body.items()
-        return _json({key: service.set(key, value, None)})
+        return {key: service.set(key, value, None)}
 
-    async def compat_reset(request: Request) -> Response:
+    def compat_reset(request: Request) -> Any:
         service.reset("", False)
-        return _json({"reset": True})
+        return {"reset": True}
 
-    @contextlib.asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        yield
-        await service.flush()
+    routes: dict[tuple[str, str], Handler] = {}
 
-    def route(path: str, handler: Handler, methods: list[str], public: bool = False) -> Route:
-        return Route(path, _guarded(service, handler, public=public), methods=methods)
+    def route(path: str, endpoint: Endpoint, methods: list[str], public: bool = False) -> None:
+        for method in methods:
+            routes[(method, path)] = _guarded(service, endpoint, public)
 
-    return Starlette(
-        routes=[
-            route("/heartbeat", heartbeat, ["GET", "POST"], public=True),
-            route("/config", get_config, ["GET"]),
-            route("/config", set_config, ["POST", "PUT"]),
-            route("/config/reset", reset_config, ["POST"]),
-            route("/get-config", compat_get, ["GET", "POST"]),
-            route("/set-config", compat_set, ["POST"]),
-            route("/reset-config", compat_reset, ["POST"]),
-        ],
-        lifespan=lifespan,
-    )
+    route("/heartbeat", heartbeat, ["GET", "POST"], public=True)
+    route("/config", get_config, ["GET"])
+    route("/config", set_config, ["POST", "PUT"])
+    route("/config/reset", reset_config, ["POST"])
+    route("/get-config", compat_get, ["GET", "POST"])
+    route("/set-config", compat_set, ["POST"])
+    route("/reset-config", compat_reset, ["POST"])
+    paths = {path for _, path in routes}
+
+    def dispatch(request: Request) -> Response:
+        handler = routes.get((request.method, request.path))
+        if handler is not None:
+            return handler(request)
+        if request.path in paths:
+            allowed = ", ".join(sorted(m for m, p in routes if p == request.path))
+            return error_response(f"{request.method} is not allowed here (use {allowed})", 405)
+        return error_response(f"no endpoint {request.path[:100]!r}", 404)
+
+    return dispatch

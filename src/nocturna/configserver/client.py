@@ -6,21 +6,22 @@
 >>> set_config("site.horizon.default", "35 deg")  # doctest: +SKIP
 <Quantity 35. deg>
 
-The client keeps one persistent HTTP/1.1 connection per thread (standard library
-``http.client``; no extra dependency), so a read costs one round trip on an open
-socket. The service URL defaults to ``$NOCTURNA_CONFIG_URL`` or
-``http://127.0.0.1:6563``; the token to ``$NOCTURNA_CONFIG_TOKEN``.
+The client keeps one persistent HTTP/1.1 connection per thread (see
+:mod:`.connection`), so a read costs one round trip on an open socket. The service
+URL defaults to ``$NOCTURNA_CONFIG_URL`` or ``http://127.0.0.1:6563``; the token to
+``$NOCTURNA_CONFIG_TOKEN``.
 """
 
 from __future__ import annotations
 
-import http.client
 import json
 import os
 import threading
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+from nocturna.configserver.connection import HttpConnection
+from nocturna.core.config.local_only import LocalOnlyKeyError
 from nocturna.core.errors import (
     ConfigError,
     ConfigKeyError,
@@ -52,12 +53,14 @@ class ConfigClient:
         self.token = token if token is not None else os.environ.get("NOCTURNA_CONFIG_TOKEN")
         self.timeout = timeout
         self._local = threading.local()
+        self._headers = b"Accept: application/json\r\n" + (
+            f"Authorization: Bearer {self.token}\r\n".encode() if self.token else b"")
 
     # ------------------------------------------------------------- transport
-    def _connection(self) -> http.client.HTTPConnection:
+    def _connection(self) -> HttpConnection:
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            conn = http.client.HTTPConnection(self._host, self._port, timeout=self.timeout)
+            conn = HttpConnection(self._host, self._port, self.timeout)
             self._local.conn = conn
         return conn
 
@@ -68,23 +71,20 @@ class ConfigClient:
             self._local.conn = None
 
     def _request(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
-        headers = {"Accept": "application/json"}
+        headers = self._headers
         payload = None
         if body is not None:
             payload = json.dumps(to_plain(body)).encode()
-            headers["Content-Type"] = "application/json"
-        if self.token:
-            headers["Authorization"] = f"Bearer {self.token}"
+            headers += b"Content-Type: application/json\r\n"
         for attempt in (1, 2):  # one retry: the server may have closed an idle socket
             conn = self._connection()
+            reused = conn.is_open
             try:
-                conn.request(method, self._base + path, payload, headers)
-                response = conn.getresponse()
-                data = response.read()
+                status, data = conn.request(method, self._base + path, headers, payload)
                 break
-            except (ConnectionError, http.client.HTTPException, TimeoutError, OSError) as exc:
+            except (ConnectionError, TimeoutError, OSError) as exc:
                 self.close()
-                if attempt == 2 or isinstance(exc, TimeoutError | ConnectionRefusedError):
+                if attempt == 2 or not reused or isinstance(exc, TimeoutError):
                     raise ConfigServiceError(
                         f"config service at {self.url} is not reachable: {exc}"
                     ) from None
@@ -92,9 +92,9 @@ class ConfigClient:
             decoded = json.loads(data) if data else None
         except ValueError:
             raise ConfigServiceError(
-                f"config service at {self.url} sent a non-JSON answer (HTTP {response.status})"
+                f"config service at {self.url} sent a non-JSON answer (HTTP {status})"
             ) from None
-        return response.status, decoded
+        return status, decoded
 
     def _checked(self, method: str, path: str, body: Any = None) -> Any:
         status, data = self._request(method, path, body)
@@ -106,7 +106,9 @@ class ConfigClient:
             raise ConfigKeyError(message)
         if status == 422:
             raise ConfigError(message.removeprefix("invalid configuration: ").split("; "))
-        if status == 400:
+        if status == 403:
+            raise LocalOnlyKeyError(message)
+        if status in (400, 413):
             raise InvalidValueError(message)
         raise ConfigServiceError(f"config service at {self.url}: {message}")
 

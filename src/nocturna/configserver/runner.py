@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from nocturna.configserver.app import ConfigService, create_app
+from nocturna.configserver.httpserver import HttpServer
+from nocturna.configserver.request_body import MAX_BODY_BYTES
 from nocturna.core.config import Config
 from nocturna.core.errors import ConfigError, NocturnaError
-from nocturna.core.listen import bind, is_loopback, loop_factory
+from nocturna.core.listen import bind, is_loopback, loop_factory, until_stopped
 
 log = logging.getLogger(__name__)
+
+IDLE_TIMEOUT_S = 30.0  # an idle keep-alive connection is closed after this
 
 
 def check_exposure(host: str, token: str | None) -> None:
@@ -24,14 +30,15 @@ def check_exposure(host: str, token: str | None) -> None:
         )
 
 
-def _uvicorn_server(service: ConfigService):  # type: ignore[no-untyped-def]
-    import uvicorn
-
-    config = uvicorn.Config(
-        create_app(service), loop="none", http="auto", log_level="warning",
-        access_log=False, lifespan="on", timeout_keep_alive=30,
-    )
-    return uvicorn.Server(config)
+async def run_service(service: ConfigService, sock: socket.socket, until: asyncio.Future[object],
+                      started: Callable[[], None] | None = None,
+                      idle_timeout: float = IDLE_TIMEOUT_S) -> None:
+    """Serve ``service`` on ``sock`` until ``until`` completes; then write pending saves."""
+    server = HttpServer(create_app(service), MAX_BODY_BYTES, idle_timeout)
+    try:
+        await server.serve(sock, until, started)
+    finally:
+        await service.flush()
 
 
 def serve(
@@ -42,10 +49,14 @@ def serve(
     check_exposure(host, token)
     sock = bind(host, port)
     service = ConfigService(config, save=save, token=token)
-    server = _uvicorn_server(service)
     log.warning("config service listening", extra={"url": f"http://{host}:{port}"})
+
+    async def main() -> None:
+        stopped = asyncio.ensure_future(until_stopped())
+        await run_service(service, sock, stopped)
+
     with asyncio.Runner(loop_factory=loop_factory()) as runner:
-        runner.run(server.serve(sockets=[sock]))
+        runner.run(main())
 
 
 @dataclass
@@ -55,7 +66,7 @@ class ServiceThread:
     service: ConfigService
     host: str
     port: int
-    _server: object = field(repr=False)
+    _stop: Callable[[], None] = field(repr=False)
     _thread: threading.Thread = field(repr=False)
 
     @property
@@ -64,7 +75,8 @@ class ServiceThread:
         return f"http://{host}:{self.port}"
 
     def stop(self, timeout: float = 10.0) -> None:
-        self._server.should_exit = True  # type: ignore[attr-defined]
+        """Stop serving, write pending saves, and wait for the thread to end."""
+        self._stop()
         self._thread.join(timeout)
 
     def __enter__(self) -> ServiceThread:
@@ -77,32 +89,46 @@ class ServiceThread:
 def start_in_thread(
     config: Config, *, host: str = "127.0.0.1", port: int = 0, save: bool = True,
     token: str | None = None, save_delay: float = 0.2, startup_timeout: float = 10.0,
+    new_loop: Callable[[], asyncio.AbstractEventLoop] | None = None,
+    idle_timeout: float = IDLE_TIMEOUT_S,
 ) -> ServiceThread:
-    """Start the service on ``host:port`` (0 = a free port) and wait until it is up."""
+    """Start the service on ``host:port`` (0 = a free port) and wait until it is up.
+
+    ``new_loop`` makes its event loop: by default the one ``nocturna config serve``
+    runs on (uvloop when installed).
+    """
     check_exposure(host, token)
     sock = bind(host, port)
     actual_port = sock.getsockname()[1]
     service = ConfigService(config, save=save, token=token, save_delay=save_delay)
-    server = _uvicorn_server(service)
+    up = threading.Event()
     failure: list[BaseException] = []
+    handles: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[object]]] = []
+
+    async def main() -> None:
+        until = asyncio.get_running_loop().create_future()
+        handles.append((asyncio.get_running_loop(), until))
+        await run_service(service, sock, until, up.set, idle_timeout)
 
     def run() -> None:
         try:
-            with asyncio.Runner(loop_factory=loop_factory()) as loop_runner:
-                loop_runner.run(server.serve(sockets=[sock]))
+            with asyncio.Runner(loop_factory=new_loop or loop_factory()) as loop_runner:
+                loop_runner.run(main())
         except BaseException as exc:  # reported to the starting thread
             failure.append(exc)
         finally:
             sock.close()
+            up.set()
+
+    def stop() -> None:
+        for loop, until in handles:
+            if not loop.is_closed():
+                loop.call_soon_threadsafe(lambda f=until: f.done() or f.set_result(None))
 
     thread = threading.Thread(target=run, name=f"config-service:{actual_port}", daemon=True)
     thread.start()
-    deadline = threading.Event()
-    for _ in range(int(startup_timeout / 0.01)):
-        if server.started or failure or not thread.is_alive():
-            break
-        deadline.wait(0.01)
-    if not server.started:
-        server.should_exit = True
-        raise NocturnaError(f"config service did not start: {failure[0] if failure else 'timeout'}")
-    return ServiceThread(service, host, actual_port, server, thread)
+    if not up.wait(startup_timeout) or failure or not thread.is_alive():
+        stop()
+        reason = failure[0] if failure else "timeout"
+        raise NocturnaError(f"config service did not start: {reason}")
+    return ServiceThread(service, host, actual_port, stop, thread)

@@ -21,6 +21,7 @@ import io
 import json
 import sys
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from pathlib import PurePath
 from typing import Any
 
@@ -29,6 +30,11 @@ from nocturna.core.units import format_quantity, is_quantity, parse_value
 _DATETIME = "$datetime"
 _DATE = "$date"
 _TIME = "$time"
+
+
+@lru_cache(maxsize=512)
+def _unit_text(unit: Any) -> str:
+    return str(unit.to_string())
 
 
 def is_time(value: Any) -> bool:
@@ -48,7 +54,7 @@ def to_plain(value: Any, *, quantity_text: bool = False) -> Any:
     if is_quantity(value):
         if quantity_text and value.isscalar:
             return format_quantity(value)
-        return {"value": value.value.tolist(), "unit": value.unit.to_string()}
+        return {"value": value.value.tolist(), "unit": _unit_text(value.unit)}
     if is_time(value):
         iso = value.isot
         return {_TIME: str(iso) if value.isscalar else iso.tolist(), "scale": value.scale}

@@ -115,7 +115,7 @@ def test_plain_numbers_take_the_documented_unit(site_file):
     ("text", "fragment"),
     [
         ("site:\n  latitude: north\n", "site.latitude = 'north'"),
-        ("site:\n  latitude: 95 deg\n", "between -90 and 90 deg"),
+        ("site:\n  latitude: 95 deg\n", "from -90 to 90 deg"),
         ("site:\n  elevation: 3 s\n", "s is not a unit of a length"),
         ("clock:\n  mode: fast\n", "expected 'real' or 'simulated'"),
         ("site:\n  lattitude: 3 deg\n", "site.lattitude: unknown key"),

@@ -1,9 +1,11 @@
 """The in-process configuration: layered, validated, with get / set / reset.
 
 Reads are plain dictionary look-ups on an already validated tree, no I/O. A set
-validates the whole tree with the new value before it takes effect, so an invalid
-value never becomes visible; with ``save=True`` it is also written to the local
-override file.
+validates the new value before it takes effect, so an invalid value never becomes
+visible: only the model holding the key is validated again (with every enclosing
+model whose validators could see the change, see :mod:`.scope`), and only that part
+of the parsed tree is rebuilt. With ``save=True`` the value is also written to the
+local override file.
 """
 
 from __future__ import annotations
@@ -37,13 +39,23 @@ from nocturna.core.config.layers import (
     settings_layer,
 )
 from nocturna.core.config.local_file import remove_values, save_values, stored_key
+from nocturna.core.config.local_only import local_only_at
 from nocturna.core.config.models import NocturnaConfig, validate_tree
+from nocturna.core.config.scope import splice, validation_scope
 from nocturna.core.errors import ConfigError, ConfigKeyError, InvalidValueError
 from nocturna.core.serialize import to_yaml_plain
 from nocturna.core.units import parse_tree
 
 _MISSING = object()
 LOCAL_FILE_NAME = "nocturna_local.yaml"
+SHOWN_VALUE_CHARS = 120  # longer values are cut in error messages
+
+
+def shortened(text: str, limit: int = SHOWN_VALUE_CHARS) -> str:
+    """``text`` cut to ``limit`` characters, saying how long it was."""
+    if len(text) <= limit:
+        return text
+    return f"{text[: limit - 1]}… ({len(text):,} characters)"
 
 
 class Config:
@@ -64,7 +76,9 @@ class Config:
         self._late = late
         self._runtime: dict[Path, Any] = {}
         self._lock = threading.RLock()
+        self.version = 0  # counts changes of the values (answers cached elsewhere use it)
         self._layered = self._merge_layers()
+        self._tree = self._layered  # the layered tree with the run-time values on top
         self.model, self._values = self._build(self._runtime)
 
     # ----------------------------------------------------------------- loading
@@ -122,13 +136,34 @@ class Config:
         return tree
 
     def _build(self, runtime: Mapping[Path, Any]) -> tuple[NocturnaConfig, dict[str, Any]]:
+        """Validate the whole tree with ``runtime`` on top (the tree becomes current)."""
         tree = self._merged(runtime)
         try:
             model = validate_tree(tree)
         except ValidationError as exc:
-            raise ConfigError(self._problems(exc, tree, runtime)) from None
+            raise ConfigError(self._problems(exc, runtime)) from None
         values = parse_tree(model.model_dump(mode="python"))
+        self._tree = tree
         return model, values
+
+    def _build_change(
+        self, path: Path, value: Any, runtime: Mapping[Path, Any]
+    ) -> tuple[NocturnaConfig, dict[str, Any], dict[str, Any]]:
+        """Model, parsed values and tree with ``value`` at ``path``; only its scope is
+        validated. Nothing changes here: the caller installs the result."""
+        try:
+            tree = replace_path(self._tree, path, value)
+        except (ConfigKeyError, InvalidValueError) as exc:
+            raise ConfigError(f"{format_key(path)} (a value set at run time): {exc}") from None
+        scope, model_class = validation_scope(NocturnaConfig, path)
+        try:
+            part = model_class.model_validate(get_path(tree, scope))
+        except ValidationError as exc:
+            raise ConfigError(self._problems(exc, runtime, scope)) from None
+        model = splice(self.model, scope, part)
+        parsed = parse_tree(part.model_dump(mode="python"))
+        values = replace_path(self._values, scope, parsed) if scope else parsed
+        return model, values, tree
 
     # ------------------------------------------------------------------ errors
     def _layers_top_down(self, runtime: Mapping[Path, Any]) -> list[Layer]:
@@ -144,11 +179,11 @@ class Config:
         return "nowhere"
 
     def _problems(
-        self, exc: ValidationError, tree: dict[str, Any], runtime: Mapping[Path, Any]
+        self, exc: ValidationError, runtime: Mapping[Path, Any], scope: Path = ()
     ) -> list[str]:
         problems = []
         for error in exc.errors(include_url=False):
-            path: Path = tuple(p for p in error["loc"] if isinstance(p, int | str))
+            path: Path = scope + tuple(p for p in error["loc"] if isinstance(p, int | str))
             key = format_key(path)
             kind = error["type"]
             if kind == "extra_forbidden":
@@ -164,10 +199,8 @@ class Config:
                 continue
             message = str(error["msg"]).removeprefix("Value error, ")
             message = message.replace("Input should be", "expected")
-            value = error.get("input")
-            problems.append(
-                f"{key} = {value!r} (from {self._source(path, runtime)}): {message}"
-            )
+            value = shortened(repr(error.get("input")))
+            problems.append(f"{key} = {value} (from {self._source(path, runtime)}): {message}")
         return problems
 
     # ------------------------------------------------------------------ access
@@ -204,8 +237,9 @@ class Config:
         with self._lock:
             runtime = {p: v for p, v in self._runtime.items() if p[: len(path)] != path}
             runtime[path] = plain
-            self.model, self._values = self._build(runtime)
+            self.model, self._values, self._tree = self._build_change(path, plain, runtime)
             self._runtime = runtime
+            self.version += 1
             if save:
                 self.persist([path])
             return self.get(path)
@@ -229,36 +263,44 @@ class Config:
             if not self._local.label.endswith("(local overrides)"):
                 self._local.label = f"{self.local_path} (local overrides)"
             self._layered = self._merge_layers()
+            self._tree = self._merged(self._runtime)
             return self.local_path
 
-    def reset(self, key: str | Path = "", *, forget_saved: bool = False) -> None:
+    def reset(self, key: str | Path = "", *, forget_saved: bool = False,
+              keep_local_only: bool = False) -> bool:
         """Undo values set at run time (all, or at/under ``key``).
 
         With ``forget_saved=True`` the key is also removed from the local override file,
-        so the site file or built-in default applies again.
+        so the site file or built-in default applies again; returns whether the file
+        held it. ``keep_local_only`` keeps run-time values of local-only keys (a reset
+        that came over the network must not change them).
         """
         path = parse_key(key)
         if forget_saved and not path:
             raise ConfigError("name the key whose saved value should be forgotten")
         with self._lock:
-            runtime = {p: v for p, v in self._runtime.items() if p[: len(path)] != path}
+            runtime = {p: v for p, v in self._runtime.items()
+                       if p[: len(path)] != path or (keep_local_only and local_only_at(p))}
             if not forget_saved:
                 self.model, self._values = self._build(runtime)
                 self._runtime = runtime
-                return
+                self.version += 1
+                return False
             stored = stored_key(path)
-            previous = self._local.tree, self._layered
+            previous = self._local.tree, self._layered, self._tree
             self._local.tree = copy.deepcopy(self._local.tree)
-            delete_path(self._local.tree, stored)
+            held = delete_path(self._local.tree, stored)
             self._layered = self._merge_layers()
             try:  # validate before the file changes, so a refused reset changes nothing
                 self.model, self._values = self._build(runtime)
             except ConfigError:
-                self._local.tree, self._layered = previous
+                self._local.tree, self._layered, self._tree = previous
                 raise
             self._runtime = runtime
+            self.version += 1
             if self.local_path is not None:
-                remove_values(self.local_path, [stored])
+                held = remove_values(self.local_path, [stored]) or held
+            return held
 
     @property
     def data_dir(self) -> FilePath:

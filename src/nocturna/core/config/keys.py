@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from copy import copy
+from functools import lru_cache
 from typing import Any
 
 from nocturna.core.errors import ConfigKeyError, InvalidValueError
@@ -24,6 +25,11 @@ def parse_key(key: str | Path) -> Path:
         return key
     if not isinstance(key, str):
         raise InvalidValueError(f"configuration key must be text, got {key!r}")
+    return _parse_text(key)
+
+
+@lru_cache(maxsize=4096)  # a process uses few keys, each many times
+def _parse_text(key: str) -> Path:
     key = key.strip()
     if key == "":
         return ()

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
+from nocturna.core.config.local_only import LocalOnly
 from nocturna.core.config.quantity import (
     Altitude,
     Angle,
@@ -23,6 +24,14 @@ from nocturna.core.config.quantity import (
     Longitude,
     quantity_type,
 )
+from nocturna.core.config.ranges import within
+
+# Allowed ranges shared by several keys.
+Interval = Annotated[Duration, within(gt=0, le=3600)]  # a periodic check: above 0, up to 1 h
+Exposure = Annotated[Duration, within(gt=0, le=3600)]
+Port = Annotated[int, within(ge=1, le=65535)]
+Frames = Annotated[int, within(ge=0, le=1000)]  # frames of one kind in one sequence
+Adu = Annotated[float, within(gt=0, le=1e6)]
 
 
 class Strict(BaseModel):
@@ -38,7 +47,7 @@ HorizonPoint = Annotated[
 class Horizon(Strict):
     """The local horizon: a default altitude and obstruction polygons."""
 
-    default: Altitude
+    default: Annotated[Altitude, within(ge=0, le=90)]
     obstructions: list[Annotated[list[HorizonPoint], Field(min_length=2)]] = []
 
     @field_validator("obstructions")
@@ -57,9 +66,9 @@ class Horizon(Strict):
 class Twilight(Strict):
     """Sun altitudes that bound the night's activities."""
 
-    flat: Altitude
-    focus: Altitude
-    observe: Altitude
+    flat: Annotated[Altitude, within(ge=-30, le=10)]
+    focus: Annotated[Altitude, within(ge=-30, le=10)]
+    observe: Annotated[Altitude, within(ge=-30, le=10)]
 
 
 class Site(Strict):
@@ -67,7 +76,7 @@ class Site(Strict):
     telescope: str = Field(min_length=1, max_length=68)  # TELESCOP in image headers
     latitude: Latitude
     longitude: Longitude
-    elevation: Length
+    elevation: Annotated[Length, within(ge=-500, le=9000)]
     timezone: str
     horizon: Horizon
     twilight: Twilight
@@ -87,7 +96,7 @@ class Site(Strict):
 class ClockConfig(Strict):
     mode: Literal["real", "simulated"]
     start: datetime | None = None
-    speed: Annotated[float, Field(ge=0, allow_inf_nan=False)]
+    speed: Annotated[float, within(ge=0, le=1e6)]  # 0: time stands still
 
     @field_validator("start")
     @classmethod
@@ -98,7 +107,7 @@ class ClockConfig(Strict):
 
 
 class StorageConfig(Strict):
-    url: str | None = Field(
+    url: Annotated[str | None, LocalOnly("where the database is, with its credentials")] = Field(
         default=None,
         description="SQLAlchemy URL; empty means SQLite in the data directory",
     )
@@ -114,14 +123,14 @@ class InstrumentConfig(Strict):
 class LoggingConfig(Strict):
     level: Literal["debug", "info", "warning", "error"]
     file_level: Literal["debug", "info", "warning", "error"]
-    file: str | None = None
-    max_bytes: Annotated[int, Field(ge=1024)]
-    backups: Annotated[int, Field(ge=0)]
+    file: Annotated[str | None, LocalOnly("which file the log is written to")] = None
+    max_bytes: Annotated[int, within(ge=1024, le=2**40)]
+    backups: Annotated[int, within(ge=0, le=1000)]
 
 
 class ConfigServerConfig(Strict):
     host: str = Field(min_length=1)
-    port: Annotated[int, Field(ge=0, le=65535)]
+    port: Port
     save: bool
     token: str | None = None
 
@@ -135,25 +144,26 @@ class DeviceConfig(BaseModel):
     driver: Literal["sim", "alpaca", "serial"] = "sim"
     model: str | None = None
     address: str | None = None
-    device_number: Annotated[int, Field(ge=0)] = 0
+    device_number: Annotated[int, within(ge=0, le=1000)] = 0
     port: str | None = None
 
 
 class SafetyConfig(Strict):
     """What the unit checks before every state change and while it works."""
 
-    check_interval: Duration
-    min_free_disk_mb: Annotated[float, Field(ge=0, allow_inf_nan=False)]
-    max_dome_offset: Angle
-    max_wind_m_s: Annotated[float, Field(gt=0, allow_inf_nan=False)]
-    max_rain_rate_mm_h: Annotated[float, Field(ge=0, allow_inf_nan=False)]
+    check_interval: Interval
+    min_free_disk_mb: Annotated[float, within(ge=0, le=1e8)]
+    max_dome_offset: Annotated[Angle, within(ge=0, le=180)]
+    max_wind_m_s: Annotated[float, within(gt=0, le=100)]
+    max_rain_rate_mm_h: Annotated[float, within(ge=0, le=1000)]
 
 
 class MeridianConfig(Strict):
     """German-mount meridian handling."""
 
     flip: bool
-    flip_after: Angle  # hour angle past the meridian at which to flip
+    # hour angle past the meridian at which to flip
+    flip_after: Annotated[Angle, within(ge=0, le=45)]
 
 
 class TwilightFlatsConfig(Strict):
@@ -161,12 +171,13 @@ class TwilightFlatsConfig(Strict):
 
     enabled: bool
     filters: list[str] | None = None  # None: the filters the fields use
-    count: Annotated[int, Field(ge=1)]
-    target_adu: Annotated[float, Field(gt=0)]
-    tolerance: Annotated[float, Field(gt=0, lt=1)]
-    min_exptime: Duration
-    max_exptime: Duration
-    altitude: Altitude  # where the mount points: opposite the Sun at this altitude
+    count: Annotated[int, within(ge=1, le=100)]
+    target_adu: Adu
+    tolerance: Annotated[float, within(gt=0, lt=1)]
+    min_exptime: Exposure
+    max_exptime: Exposure
+    # where the mount points: opposite the Sun at this altitude
+    altitude: Annotated[Altitude, within(ge=0, le=90)]
 
 
 class DomeFlatsConfig(Strict):
@@ -174,92 +185,82 @@ class DomeFlatsConfig(Strict):
 
     enabled: bool
     filters: list[str] | None = None
-    count: Annotated[int, Field(ge=1)]
-    brightness: Annotated[float, Field(gt=0, le=100)]  # percent of the panel's maximum
-    target_adu: Annotated[float, Field(gt=0)]
-    max_exptime: Duration
+    count: Annotated[int, within(ge=1, le=100)]
+    brightness: Annotated[float, within(gt=0, le=100)]  # percent of the panel's maximum
+    target_adu: Adu
+    max_exptime: Exposure
 
 
 class CalibrationsConfig(Strict):
-    bias: Annotated[int, Field(ge=0)]
-    darks: Annotated[int, Field(ge=0)]  # per exposure time observed that night
+    bias: Frames
+    darks: Frames  # per exposure time observed that night
     twilight_flats: TwilightFlatsConfig
     dome_flats: DomeFlatsConfig
 
 
-PositiveInt = Annotated[int, Field(gt=0)]
+Steps = Annotated[int, within(ge=1, le=1_000_000)]  # focuser steps
 Temperature = quantity_type("K", "a temperature difference", 0)
 
 
 class PlateSolverConfig(Strict):
     """astrometry.net's ``solve-field`` (see nocturna.images.solve)."""
 
-    program: str  # name on PATH or a path
-    timeout: Duration  # the whole solve, killed after this
-    cpu_limit: Duration  # solve-field's own --cpulimit
-    downsample: Annotated[int, Field(ge=1, le=16)]
-    search_radius: Angle  # around the mount's position
-    scale_tolerance: Annotated[float, Field(gt=0, lt=1)]  # ± fraction of the plate scale
-    config_file: str | None = None  # astrometry.cfg with the index files; None: system's
+    program: Annotated[str, LocalOnly("which program nocturna runs")]  # on PATH or a path
+    timeout: Annotated[Duration, within(gt=0, le=3600)]  # the whole solve, killed after this
+    cpu_limit: Annotated[Duration, within(gt=0, le=3600)]  # solve-field's own --cpulimit
+    downsample: Annotated[int, within(ge=1, le=16)]
+    search_radius: Annotated[Angle, within(gt=0, le=180)]  # around the mount's position
+    scale_tolerance: Annotated[float, within(gt=0, lt=1)]  # ± fraction of the plate scale
+    config_file: Annotated[str | None, LocalOnly(  # astrometry.cfg with the index files
+        "which configuration and index files the plate solver reads")] = None  # None: system's
 
 
 class PointingConfig(Strict):
     """Pointing correction after each slew: solve, sync, re-slew until within tolerance."""
 
     enabled: bool
-    exposure: Duration
-    binning: Annotated[int, Field(ge=1, le=8)]
-    tolerance: Angle
-    max_iterations: PositiveInt
-    solve_time: Duration  # what a solve costs on virtual time
+    exposure: Exposure
+    binning: Annotated[int, within(ge=1, le=8)]
+    tolerance: Annotated[Angle, within(gt=0, le=3600, unit="arcsec")]
+    max_iterations: Annotated[int, within(ge=1, le=20)]
+    solve_time: Annotated[Duration, within(ge=0, le=3600)]  # what a solve costs on virtual time
     solver: PlateSolverConfig
-
-    @field_validator("tolerance")
-    @classmethod
-    def _positive_tolerance(cls, value: Any) -> Any:
-        if not float(value.to_value("arcsec")) > 0:
-            raise ValueError("expected a positive angle, e.g. '30 arcsec'")
-        return value
 
 
 class AutofocusConfig(Strict):
     """Autofocus sweeps, and when the night runs them (see nocturna.loops.autofocus)."""
 
     enabled: bool
-    exposure: Duration
-    coarse_range: PositiveInt  # focuser steps, whole sweep width
-    coarse_step: PositiveInt
-    fine_range: PositiveInt
-    fine_step: PositiveInt
-    cutout: Annotated[int, Field(ge=32)]  # central square, pixels
+    exposure: Exposure
+    coarse_range: Steps  # focuser steps, whole sweep width
+    coarse_step: Steps
+    fine_range: Steps
+    fine_step: Steps
+    cutout: Annotated[int, within(ge=32, le=16384)]  # central square, pixels
     dark_frame: bool  # a dark first: dark subtraction and hot-pixel masking
     metric: Literal["vollath_f4", "hfr", "fwhm"]
     plots: bool
-    interval: Duration  # refocus after this long (0: only at the start of the night)
-    temperature_change: Temperature  # refocus when the focuser temperature moved this much
+    # refocus after this long (0: only at the start of the night)
+    interval: Annotated[Duration, within(ge=0, le=86400)]
+    # refocus when the focuser temperature moved this much
+    temperature_change: Annotated[Temperature, within(ge=0, le=50)]
 
 
 class TrackingCorrectionConfig(Strict):
     """Guide corrections between the frames of an observation."""
 
     enabled: bool
-    min_correction: Angle  # smaller offsets are ignored
-    max_correction: Angle  # larger ones are clipped to this
+    min_correction: Annotated[Angle, within(ge=0, le=3600, unit="arcsec")]  # smaller: ignored
+    # larger ones are clipped to this
+    max_correction: Annotated[Angle, within(gt=0, le=3600, unit="arcsec")]
 
 
 class FaultRecoveryConfig(Strict):
     """Components in FAULT retry by themselves (see nocturna.components)."""
 
     enabled: bool
-    first_retry: Duration  # first attempt this long after the fault
-    max_retry: Duration  # the wait doubles after each failed attempt, up to this
-
-    @field_validator("first_retry")
-    @classmethod
-    def _positive_first_retry(cls, value: Any) -> Any:
-        if not float(value.to_value("s")) > 0:
-            raise ValueError("expected a duration above 0, e.g. '30 s'")
-        return value
+    first_retry: Annotated[Duration, within(gt=0, le=86400)]  # first attempt after the fault
+    max_retry: Annotated[Duration, within(gt=0, le=86400)]  # the wait doubles up to this
 
     @field_validator("max_retry")
     @classmethod
@@ -274,70 +275,52 @@ class FaultRecoveryConfig(Strict):
 class ObservatoryConfig(Strict):
     """How the unit runs the night: state table, safety, calibrations, loops."""
 
-    state_table: str | None = None  # None: the built-in nocturna/states/table.yaml
+    state_table: Annotated[str | None, LocalOnly("which state table drives the unit")] = None
+    # None: the built-in nocturna/states/table.yaml
     safety: SafetyConfig
     meridian: MeridianConfig
     calibrations: CalibrationsConfig
     pointing: PointingConfig
     autofocus: AutofocusConfig
     tracking: TrackingCorrectionConfig
-    heartbeat_interval: Duration
+    heartbeat_interval: Interval
     fault_recovery: FaultRecoveryConfig
-    status_interval: Duration  # telemetry of where the mount points
+    status_interval: Interval  # telemetry of where the mount points
 
 
 AngularSpeed = quantity_type("deg / s", "an angular speed", 0)
+Weight = Annotated[float, within(ge=0, le=1000)]
 
 
 class SchedulerWeights(Strict):
     """Weights of the soft constraints in a field's merit (a weighted mean of 0–1 scores)."""
 
-    altitude: Annotated[float, Field(ge=0, allow_inf_nan=False)]
-    moon: Annotated[float, Field(ge=0, allow_inf_nan=False)]
-    priority: Annotated[float, Field(ge=0, allow_inf_nan=False)]
-    visited: Annotated[float, Field(ge=0, allow_inf_nan=False)]
+    altitude: Weight
+    moon: Weight
+    priority: Weight
+    visited: Weight
 
 
 class SchedulerConfig(Strict):
     """Fields, constraints and night planning (see nocturna.scheduler)."""
 
     fields_file: str | None = None  # None: the built-in demo fields
-    time_step: Duration  # grid of the nightly tables
-    min_moon_separation: Angle
-    slew_rate: AngularSpeed
-    settle_time: Duration  # after each slew
-    overhead: Duration  # per frame: readout, filter moves, writing
+    time_step: Annotated[Duration, within(ge=1, le=3600)]  # grid of the nightly tables
+    min_moon_separation: Annotated[Angle, within(ge=0, le=180)]
+    slew_rate: Annotated[AngularSpeed, within(gt=0, le=100)]
+    settle_time: Annotated[Duration, within(ge=0, le=3600)]  # after each slew
+    overhead: Annotated[Duration, within(ge=0, le=3600)]  # per frame: readout, filter, writing
     weights: SchedulerWeights
-
-    @field_validator("time_step")
-    @classmethod
-    def _sensible_step(cls, value: Any) -> Any:
-        if not 1.0 <= float(value.to_value("s")) <= 3600.0:
-            raise ValueError("expected a grid step between 1 s and 1 h, e.g. '1 min'")
-        return value
-
-    @field_validator("min_moon_separation")
-    @classmethod
-    def _separation(cls, value: Any) -> Any:
-        if not 0.0 <= float(value.to_value("deg")) <= 180.0:
-            raise ValueError("expected an angle between 0 and 180 deg")
-        return value
-
-    @field_validator("slew_rate")
-    @classmethod
-    def _positive_rate(cls, value: Any) -> Any:
-        if not float(value.to_value("deg / s")) > 0:
-            raise ValueError("expected a slew rate above 0, e.g. '3 deg / s'")
-        return value
 
 
 class AzcamExposureConfig(Strict):
     """Where and how the azcam exposure tool writes its images."""
 
-    folder: str | None = None  # None: data_dir/azcam
+    folder: Annotated[str | None, LocalOnly("where images are written")] = None
+    # None: data_dir/azcam
     root: str = Field(min_length=1)  # file name before the sequence number
-    sequence_number: Annotated[int, Field(ge=0)]  # of the next image
-    sequence_digits: Annotated[int, Field(ge=1, le=9)]
+    sequence_number: Annotated[int, within(ge=0, le=999_999_999)]  # of the next image
+    sequence_digits: Annotated[int, within(ge=1, le=9)]
     auto_increment: bool
     filetype: Literal["FITS", "MEF", "BIN"]
     overwrite: bool
@@ -347,8 +330,8 @@ class AzcamExposureConfig(Strict):
 class AzcamSendImageConfig(Strict):
     """The remote image server every new image is sent to (host null: none)."""
 
-    host: str | None = None
-    port: Annotated[int, Field(ge=1, le=65535)]
+    host: Annotated[str | None, LocalOnly("where every new image is sent")] = None
+    port: Port
     type: Literal["azcam", "dataserver"]
     filename: str = Field(min_length=1)  # remote name (without extension) by default
 
@@ -357,7 +340,7 @@ class AzcamTempconConfig(Strict):
     """Detector temperature control: a simulated cryostat or the camera's own cooler."""
 
     driver: Literal["sim", "camera"]
-    set_point_c: Annotated[float, Field(ge=-273.15, le=100, allow_inf_nan=False)]
+    set_point_c: Annotated[float, within(ge=-200, le=50)]
 
 
 class AzcamLampConfig(Strict):
@@ -365,24 +348,25 @@ class AzcamLampConfig(Strict):
 
     name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_+-]+$")
     switch: str = Field(min_length=1)
-    channel: Annotated[int, Field(ge=0)]
+    channel: Annotated[int, within(ge=0, le=1000)]
 
 
 class AzcamFocusConfig(Strict):
     """Defaults of the charge-shift focus frame (focus.set_pars changes them)."""
 
-    exposure_time: Annotated[float, Field(ge=0, allow_inf_nan=False)]
-    number_exposures: Annotated[int, Field(ge=1)]
-    focus_step: Annotated[float, Field(allow_inf_nan=False)]
-    detector_shift: Annotated[int, Field(ge=0)]
+    exposure_time: Annotated[float, within(ge=0, le=3600)]
+    number_exposures: Annotated[int, within(ge=1, le=100)]
+    focus_step: Annotated[float, within(ge=-100_000, le=100_000)]
+    detector_shift: Annotated[int, within(ge=0, le=10_000)]
     focus_component: Literal["instrument", "telescope"]
 
 
 class AzcamConfig(Strict):
     """The azcam command server (``nocturna azcam serve``) and its tools."""
 
-    host: str = Field(min_length=1)  # another address than loopback needs --allow-remote
-    port: Annotated[int, Field(ge=0, le=65535)]
+    host: Annotated[str, LocalOnly("who can reach the azcam command server")] = Field(
+        min_length=1)  # another address than loopback needs --allow-remote
+    port: Port
     default_tool: str | None = None  # a bare "method" goes to this tool
     camera: str | None = None  # None: the primary camera
     detector: dict[str, Any] | None = None  # None: the camera's own layout (see docs)
@@ -391,20 +375,22 @@ class AzcamConfig(Strict):
     tempcon: AzcamTempconConfig
     focus: AzcamFocusConfig
     lamps: list[AzcamLampConfig] = []
-    imageserver_port: Annotated[int, Field(ge=0, le=65535)]  # nocturna imageserver serve
+    imageserver_port: Port  # nocturna imageserver serve
 
 
 class NocturnaConfig(Strict):
     """The whole configuration tree."""
 
     name: str = Field(min_length=1)
-    data_dir: str = Field(min_length=1)
+    data_dir: Annotated[str, LocalOnly("where images, the database and logs are written")] = (
+        Field(min_length=1))
     site: Site
     clock: ClockConfig
     storage: StorageConfig
     instrument: InstrumentConfig
     logging: LoggingConfig
-    config_server: ConfigServerConfig
+    config_server: Annotated[ConfigServerConfig, LocalOnly(
+        "who can reach and change the configuration service")]
     observatory: ObservatoryConfig
     scheduler: SchedulerConfig
     azcam: AzcamConfig

@@ -12,7 +12,8 @@ from typing import Annotated, Any
 
 from pydantic import PlainSerializer, PlainValidator, WithJsonSchema
 
-from nocturna.core.units import format_quantity, is_quantity, parse_value
+from nocturna.core.config.ranges import describe_range
+from nocturna.core.units import format_quantity, is_quantity, parse_unit, parse_value
 
 
 def _make_validator(unit: str, kind: str, ge: float | None, le: float | None):  # type: ignore[no-untyped-def]
@@ -22,7 +23,7 @@ def _make_validator(unit: str, kind: str, ge: float | None, le: float | None):  
     def validate(value: Any) -> Any:
         import astropy.units as u
 
-        target = u.Unit(unit)
+        target = parse_unit(unit)
         if isinstance(value, bool):
             raise ValueError(expected)
         if isinstance(value, int | float):
@@ -38,10 +39,8 @@ def _make_validator(unit: str, kind: str, ge: float | None, le: float | None):  
             if not quantity.isscalar:
                 raise ValueError(f"{expected}; got an array")
         number = float(quantity.value)
-        if (ge is not None and number < ge) or (le is not None and number > le):
-            lo = "-inf" if ge is None else f"{ge:g}"
-            hi = "inf" if le is None else f"{le:g}"
-            raise ValueError(f"expected {kind} between {lo} and {hi} {unit}")
+        if (ge is not None and not number >= ge) or (le is not None and not number <= le):
+            raise ValueError(f"expected {kind} {describe_range(ge, le, unit=unit)}")
         return quantity
 
     return validate
