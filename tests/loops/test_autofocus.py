@@ -37,7 +37,6 @@ from nocturna.loops.autofocus import (
     run_autofocus,
     sweep_positions,
 )
-from nocturna.loops.focus_fit import PEAK_SIGNIFICANCE
 from unit_helpers import PERFECT_MOUNT, on_virtual_time
 
 NIGHT = "2026-12-15T10:00Z"  # midnight in Hawaii: dark sky at the zenith of the demo site

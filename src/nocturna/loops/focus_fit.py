@@ -126,7 +126,7 @@ def metric_scatter(positions: np.ndarray, values: np.ndarray) -> float:
 
 def _significant(contrast: tuple[float, float]) -> tuple[bool, bool]:
     """Whether each side of the best point is bracketed (see the module docstring)."""
-    below, above = (math.isfinite(c) and c >= PEAK_SIGNIFICANCE for c in contrast)
+    below, above = (c >= PEAK_SIGNIFICANCE for c in contrast)  # NaN: False
     return below, above
 
 
@@ -134,7 +134,7 @@ def _beyond(contrast: tuple[float, float], trend: float) -> int:
     below, above = _significant(contrast)
     if below != above:
         return 1 if below else -1
-    if not below and math.isfinite(trend) and abs(trend) >= TREND_SIGNIFICANCE:
+    if not below and abs(trend) >= TREND_SIGNIFICANCE:  # NaN: False
         return 1 if trend > 0 else -1
     return 0
 
