@@ -544,8 +544,7 @@ async def _plot(result: FocusResult, directory: Path, clock: Clock) -> None:
     for sweep in result.sweeps:
         path = directory / f"focus_{stamp}_{sweep.kind}.png"
         try:
-            await asyncio.to_thread(save_focus_plot, path, result, sweep.first_cutout,
-                                    sweep.last_cutout, sweep=sweep)
+            await asyncio.to_thread(save_focus_plot, path, result, sweep=sweep)
         except Exception as exc:
             log.warning("%s: could not write the focus plot %s: %s", result.focuser, path, exc)
             continue
