@@ -107,6 +107,9 @@ async def _show_progress(run: asyncio.Task[FocusResult]) -> None:
 def _report(result: FocusResult) -> None:
     """start, best, change, outcome and plots, one per line (long paths stay whole)."""
     outcome = f"{'ok' if result.success else 'failed'}: {result.reason}"
+    if not result.success and result.kind == "fine" and result.sweeps \
+            and result.sweeps[-1].limit is None:
+        outcome += " (a wider search: --coarse)"
     table = Table(title=f"{result.kind} focus of {result.focuser}", show_header=False)
     table.add_column(style="bold")
     table.add_column(overflow="fold")
