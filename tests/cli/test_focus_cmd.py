@@ -44,6 +44,25 @@ def test_focus_coarse_simulate_focuses_plots_and_records(capsys, tmp_path):
         assert plot.name in out
 
 
+def test_a_fine_focus_from_the_default_position_finds_focus_or_suggests_coarse(capsys,
+                                                                            tmp_path):
+    # The demo focuser starts at 28000, 2000 steps below best focus: its fine sweep
+    # sees no significant peak under this sky, and says so (it used to report a fit to
+    # noise as "ok", or a best point at the sweep's end without a way forward).
+    code, out, _ = run_cli(capsys, "--data", str(tmp_path), "--set",
+                             "cameras[0].noise_seed=1", "focus", "--simulate", "--start",
+                             NIGHT, "--speed", "500")
+    with Storage.open(data_dir=tmp_path) as storage:
+        [row] = storage.list_telemetry("focus")
+    record = row.data
+    if record["success"]:
+        assert code == 0 and abs(record["best_position"] - 30000) <= 50
+    else:
+        assert code == 1 and "no significant peak" in record["reason"]
+        assert record["best_position"] == 28000
+        assert "--coarse" in out
+
+
 def test_no_plot_writes_no_plot(capsys, tmp_path):
     code, out, err = run_cli(capsys, "--data", str(tmp_path), "focus", "--simulate", "--coarse",
                              "--no-plot", "--start", NIGHT, "--speed", "500")

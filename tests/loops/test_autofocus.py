@@ -1,14 +1,18 @@
-"""Autofocus on the simulators: a camera rendering the night sky through a focuser.
+"""Autofocus on the simulators: a camera on a tracking mount, rendering the night sky
+through a focuser.
 
 The simulated PSF is ``hypot(1.6 px, |focuser − 30000 − filter offset| / 60)`` wide, so
-these runs close the real loop: frames, metric, fit, move. The clock is simulated and
-fast; only the central 512 × 512 cutout is rendered.
+these runs close the real loop: frames, metric, fit, move. Every run is on virtual time
+(simulated time moves only when nothing can run, whatever the machine's load) with
+seeded camera noise, so each test sees the same frames every time; only the central
+512 × 512 cutout is rendered.
 """
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import json
 import math
 
@@ -16,13 +20,15 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from nocturna.core.clock import SimClock, use_clock
+from nocturna.core.astro import zenith_radec_deg
+from nocturna.core.clock import get_clock
 from nocturna.core.config import Config
 from nocturna.core.errors import InvalidValueError
 from nocturna.core.events import EventBus
 from nocturna.devices.sim.camera import SimCamera, SimCameraModel
 from nocturna.devices.sim.filterwheel import SimFilterWheel
 from nocturna.devices.sim.focuser import SimFocuser
+from nocturna.devices.sim.mount import SimMount
 from nocturna.loops.autofocus import (
     METRICS,
     AutofocusSettings,
@@ -31,8 +37,12 @@ from nocturna.loops.autofocus import (
     run_autofocus,
     sweep_positions,
 )
+from unit_helpers import PERFECT_MOUNT, on_virtual_time
 
 NIGHT = "2026-12-15T10:00Z"  # midnight in Hawaii: dark sky at the zenith of the demo site
+MOONLIT = "2026-12-24T10:00Z"  # near full Moon: a sky about 40 times brighter
+TWILIGHT = "2026-12-15T04:45Z"  # the end of evening twilight: 4 times brighter, fading
+SKIES = [NIGHT, MOONLIT, TWILIGHT]
 BEST = 30_000  # SimCameraModel.best_focus
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -48,17 +58,22 @@ def settings(model) -> AutofocusSettings:
     return AutofocusSettings.from_config(model.observatory.autofocus)
 
 
-@pytest.fixture
-def clock():
-    clock = SimClock(NIGHT, speed=1000)
-    with use_clock(clock):
-        yield clock
+def on_night(start: str = NIGHT):
+    """Run the decorated async test on virtual time from ``start`` (a sync test to
+    pytest, its fixtures as declared)."""
+    def wrap(test):
+        @functools.wraps(test)
+        def run(*args, **kwargs):
+            return on_virtual_time(lambda: test(*args, **kwargs), start)
+        return run
+    return wrap
 
 
 async def rig(model, position: int, *, filter_offset: int | None = None,
-              noise_seed: int | None = None):
-    """A connected simulated camera and focuser (and a filter wheel with an offset)."""
-    focuser = SimFocuser("foc0", position=position)
+              noise_seed: int | None = 1, max_step: int = 60_000):
+    """A connected simulated camera (seeded noise) and focuser on a mount tracking the
+    zenith (and a filter wheel with a focus offset)."""
+    focuser = SimFocuser("foc0", position=position, max_step=max_step)
     wheel = None
     if filter_offset is not None:
         # A broadband filter: through Ha (3 % of the light) 2 s frames hold so few stars
@@ -66,10 +81,16 @@ async def rig(model, position: int, *, filter_offset: int | None = None,
         wheel = SimFilterWheel("fw0", names=["L", "Clear"], focus_offsets=[0, filter_offset],
                                position=1)
         await wheel.connect()
-    camera = SimCamera("cam0", site=model.site, focuser=focuser, filterwheel=wheel,
-                       model=SimCameraModel(noise_seed=noise_seed))
-    await focuser.connect()
-    await camera.connect()
+    mount = SimMount(latitude_deg=19.54, longitude_deg=-155.58, elevation_m=3400,
+                     **PERFECT_MOUNT)
+    camera = SimCamera("cam0", site=model.site, mount=mount, focuser=focuser,
+                       filterwheel=wheel, model=SimCameraModel(noise_seed=noise_seed))
+    for device in (mount, focuser, camera):
+        await device.connect()
+    await mount.unpark()
+    await mount.set_tracking(True)
+    ra_deg, dec_deg = zenith_radec_deg(model.site, get_clock().now())
+    await mount.slew_and_wait(ra_deg / 15.0, dec_deg)
     return camera, focuser
 
 
@@ -96,8 +117,9 @@ def brenner(data: np.ndarray) -> float:
 
 
 @pytest.mark.parametrize("start", [BEST + 3000, BEST - 3000])
+@on_night()
 async def test_coarse_autofocus_from_3000_steps_away_ends_within_one_fine_step(
-        clock, model, settings, tmp_path, start):
+        model, settings, tmp_path, start):
     camera, focuser = await rig(model, start)
     result = await run_autofocus(camera, focuser, settings, coarse=True,
                                  plot_dir=tmp_path / "plots")
@@ -116,7 +138,8 @@ async def test_coarse_autofocus_from_3000_steps_away_ends_within_one_fine_step(
         assert_valid_png(path)
 
 
-async def test_a_filter_focus_offset_moves_best_focus(clock, model, settings, tmp_path):
+@on_night()
+async def test_a_filter_focus_offset_moves_best_focus(model, settings, tmp_path):
     offset = 400
     camera, focuser = await rig(model, BEST + 3000, filter_offset=offset)
     result = await run_autofocus(camera, focuser, settings, coarse=True, plot_dir=tmp_path)
@@ -127,20 +150,23 @@ async def test_a_filter_focus_offset_moves_best_focus(clock, model, settings, tm
         assert_valid_png(path)
 
 
-async def test_a_coarse_peak_at_the_sweep_edge_still_leads_the_fine_sweep_to_focus(
-        clock, model, settings):
+@on_night()
+async def test_a_coarse_peak_at_the_sweep_edge_extends_the_sweep_toward_it(model, settings):
     camera, focuser = await rig(model, BEST + 3900)  # coarse sweep 29900..37900
     result = await run_autofocus(camera, focuser, settings, coarse=True)
-    coarse = result.sweeps[0].fit
-    assert coarse.at_edge and coarse.sampled_best == BEST - 100
+    coarse = result.sweeps[0]
+    assert coarse.extensions == 1  # down by half the range: 25900..29400
+    assert coarse.positions[0] == BEST - 4100 and coarse.positions[-1] == BEST + 7900
+    assert coarse.fit.bracketed and coarse.fit.sampled_best == BEST - 100
     assert result.success and abs(result.best_position - BEST) <= settings.fine_step
 
 
 # --- fine runs and metrics -------------------------------------------------------------
 
 
+@on_night()
 async def test_a_fine_run_from_300_steps_away_converges_and_reports_progress(
-        clock, model, settings):
+        model, settings):
     camera, focuser = await rig(model, BEST + 300)
     bus = EventBus()
     with bus.subscribe("focus.*") as events:
@@ -161,7 +187,8 @@ async def test_a_fine_run_from_300_steps_away_converges_and_reports_progress(
     assert result.temperature_c is not None and result.duration_s > 0
 
 
-async def test_a_custom_metric_callable_is_used(clock, model, settings):
+@on_night()
+async def test_a_custom_metric_callable_is_used(model, settings):
     camera, focuser = await rig(model, BEST - 300)
     calls = []
 
@@ -177,7 +204,8 @@ async def test_a_custom_metric_callable_is_used(clock, model, settings):
         brenner(result.sweeps[0].first_cutout))
 
 
-async def test_the_hfr_metric_focuses_and_skips_frames_without_stars(clock, model, settings):
+@on_night()
+async def test_the_hfr_metric_focuses_and_skips_frames_without_stars(model, settings):
     camera, focuser = await rig(model, BEST - 300)
     hfr = dataclasses.replace(settings, metric="hfr")
     result = await run_autofocus(camera, focuser, hfr)
@@ -192,40 +220,131 @@ async def test_the_hfr_metric_focuses_and_skips_frames_without_stars(clock, mode
     assert record["best_position"] == result.best_position and record["metric"] == "hfr"
 
 
-async def test_a_run_without_stars_fails_and_returns_to_the_start(clock, model, settings):
+@on_night()
+async def test_a_run_without_stars_fails_and_returns_to_the_start(model, settings):
     camera, focuser = await rig(model, BEST + 300)
     result = await run_autofocus(camera, focuser, settings, metric=lambda data: math.nan)
     assert not result.success and "no valid metric values" in result.reason
     assert result.best_position == BEST + 300 == (await focuser.state()).position
 
 
-async def test_best_focus_outside_the_sweep_is_reported(clock, model, settings):
+@on_night()
+async def test_a_fine_sweep_extends_toward_a_rising_metric_until_the_peak_is_inside(
+        model, settings):
     camera, focuser = await rig(model, BEST + 900)  # a fine sweep 30400..31400
     result = await run_autofocus(camera, focuser, settings)
+    sweep = result.sweeps[0]
+    assert sweep.extensions >= 1 and sweep.positions[0] < BEST
+    assert sweep.positions == sorted(sweep.positions)
+    assert set(range(BEST + 400, BEST + 1401, 50)) <= set(sweep.positions)
+    assert result.success and result.fit_ok
+    assert abs(result.best_position - BEST) <= settings.fine_step
+    assert (await focuser.state()).position == result.best_position
+
+
+@on_night()
+async def test_best_focus_beyond_the_focuser_limit_fails_naming_the_limit(model, settings):
+    camera, focuser = await rig(model, BEST - 1000, max_step=BEST - 500)  # 29000..29500
+    result = await run_autofocus(camera, focuser, settings)
+    sweep = result.sweeps[0]
+    assert sweep.fit.beyond == 1 and sweep.limit == BEST - 500 and sweep.extensions == 0
     assert not result.success
-    assert "best focus may be outside the sweep" in result.reason
-    assert result.best_position == BEST + 400  # the sweep's lowest, sharpest position
-    assert (await focuser.state()).position == BEST + 400
+    assert "upper limit (29500)" in result.reason and "beyond" in result.reason
+    assert result.best_position == BEST - 500 == (await focuser.state()).position
 
 
-async def test_a_sweep_of_noise_far_from_focus_fails(clock, model, settings):
-    # fine sweep 32500..33500: no stars. Seeded: unseeded noise fits a peak now and then
-    camera, focuser = await rig(model, BEST + 3000, noise_seed=8)
+@pytest.mark.parametrize("seed", [1, 2, 3, 8])
+@on_night()
+async def test_a_sweep_of_noise_far_from_focus_fails_back_at_the_start(model, settings, seed):
+    # fine sweep 32500..33500: 50 px wide images of stars, lost in the noise
+    camera, focuser = await rig(model, BEST + 3000, noise_seed=seed)
     result = await run_autofocus(camera, focuser, settings)
     assert not result.success and not result.fit_ok
-    position = (await focuser.state()).position
-    assert position == result.best_position and 32_500 <= position <= 33_500
+    assert "no significant peak" in result.reason
+    assert result.sweeps[0].extensions == 0
+    assert (await focuser.state()).position == result.best_position == BEST + 3000
 
 
+@on_night()
 async def test_a_peak_narrower_than_the_step_succeeds_at_the_best_sampled_position(
-        clock, model, settings):
+        model, settings):
     camera, focuser = await rig(model, BEST)
-    wide = dataclasses.replace(settings, fine_range=3000, fine_step=500)  # 28500..31500
+    wide = dataclasses.replace(settings, fine_range=5000, fine_step=500)  # 27500..32500
     result = await run_autofocus(camera, focuser, wide)
     fit = result.sweeps[0].fit
     assert not fit.ok and fit.peak_sampled
     assert result.success and not result.fit_ok and "best sampled position" in result.reason
     assert result.best_position == BEST == (await focuser.state()).position
+
+
+# --- from around focus, under several skies: focus within a fine step, or an honest failure
+
+
+def _found_or_failed_honestly(result, position: int, start: int, fine_step: int) -> None:
+    if result.success:
+        assert abs(result.best_position - BEST) <= fine_step, result.reason
+    else:
+        assert "no significant peak" in result.reason, result.reason
+        assert result.best_position == start
+    assert position == result.best_position
+
+
+@pytest.mark.parametrize("sky", SKIES)
+@pytest.mark.parametrize("start", [BEST - 2000, BEST - 1500, BEST - 1000, BEST + 1000,
+                                   BEST + 2000])
+def test_a_fine_run_near_focus_finds_it_or_fails_honestly(model, settings, sky, start):
+    async def work():
+        camera, focuser = await rig(model, start)
+        result = await run_autofocus(camera, focuser, settings)
+        return result, (await focuser.state()).position
+
+    result, position = on_virtual_time(work, sky)
+    _found_or_failed_honestly(result, position, start, settings.fine_step)
+    if abs(start - BEST) <= 1000:  # the flank of the curve is in the sweep: found
+        assert result.success and result.fit_ok, result.reason
+    for sweep in result.sweeps:  # a failure is never a fit that a peak stands out of
+        assert sweep.fit.ok == (sweep.fit.bracketed and result.success)
+
+
+@pytest.mark.parametrize("sky", SKIES)
+@pytest.mark.parametrize("start", [BEST - 2000, BEST + 2000])
+def test_a_coarse_run_from_2000_steps_away_finds_focus_under_any_sky(model, settings, sky,
+                                                                      start):
+    async def work():
+        camera, focuser = await rig(model, start)
+        result = await run_autofocus(camera, focuser, settings, coarse=True)
+        return result, (await focuser.state()).position
+
+    result, position = on_virtual_time(work, sky)
+    assert result.success and result.fit_ok, result.reason
+    assert abs(position - BEST) <= settings.fine_step and position == result.best_position
+
+
+@on_night()
+async def test_the_first_last_and_best_cutouts_show_the_same_star_field(model, settings,
+                                                                        tmp_path):
+    camera, focuser = await rig(model, BEST - 400)
+    result = await run_autofocus(camera, focuser, settings, plot_dir=tmp_path)
+    sweep = result.sweeps[0]
+    assert sweep.best_cutout_position == sweep.fit.sampled_best
+    assert abs(sweep.best_cutout_position - BEST) <= settings.fine_step
+    first, last, best = sweep.first_cutout, sweep.last_cutout, sweep.best_cutout
+    assert first is not None and last is not None and best is not None
+    assert max(map(abs, image_shift(first, last))) <= 2
+    assert max(map(abs, image_shift(best, last))) <= 2
+    [path] = result.plot_paths
+    assert_valid_png(path)
+
+
+def image_shift(a: np.ndarray, b: np.ndarray) -> tuple[int, int]:
+    """(dy, dx) of the peak of the cross-correlation of ``a`` and ``b`` (0, 0: aligned)."""
+    from scipy.ndimage import gaussian_filter
+
+    a, b = (gaussian_filter(x - np.median(x), 8.0) for x in (a, b))
+    correlation = np.fft.ifft2(np.fft.fft2(a) * np.conj(np.fft.fft2(b))).real
+    dy, dx = np.unravel_index(int(np.argmax(correlation)), correlation.shape)
+    n_y, n_x = correlation.shape
+    return (dy if dy <= n_y // 2 else dy - n_y, dx if dx <= n_x // 2 else dx - n_x)
 
 
 # --- dark frame and hot pixels -------------------------------------------------------
@@ -240,7 +359,8 @@ async def _hot_pixels(camera: SimCamera, exposure_s: float) -> np.ndarray:
 
 
 @pytest.mark.parametrize("dark_frame", [True, False])
-async def test_the_dark_is_subtracted_and_hot_pixels_are_masked(clock, model, settings,
+@on_night()
+async def test_the_dark_is_subtracted_and_hot_pixels_are_masked(model, settings,
                                                                 dark_frame):
     camera, focuser = await rig(model, BEST + 300)
     hot = await _hot_pixels(camera, settings.exposure_s)
@@ -301,7 +421,8 @@ def test_clean_frame_subtracts_the_dark_and_replaces_hot_pixels_by_neighbours():
 # --- the camera and the focuser are left as they were --------------------------------
 
 
-async def test_the_cutout_is_read_and_binning_and_subframe_are_restored(clock, model,
+@on_night()
+async def test_the_cutout_is_read_and_binning_and_subframe_are_restored(model,
                                                                        settings, monkeypatch):
     camera, focuser = await rig(model, BEST + 300)
     await camera.set_binning(2)
@@ -323,7 +444,8 @@ async def test_the_cutout_is_read_and_binning_and_subframe_are_restored(clock, m
     assert frame_of(await camera.state()) == before
 
 
-async def test_an_error_mid_sweep_restores_the_camera_and_the_focuser(clock, model,
+@on_night()
+async def test_an_error_mid_sweep_restores_the_camera_and_the_focuser(model,
                                                                       settings):
     camera, focuser = await rig(model, BEST + 300)
     before = frame_of(await camera.state())
@@ -343,7 +465,8 @@ async def test_an_error_mid_sweep_restores_the_camera_and_the_focuser(clock, mod
     await camera.expose(0.1)  # the camera is idle and usable
 
 
-async def test_cancelling_puts_the_focuser_back_and_restores_the_camera(clock, model,
+@on_night()
+async def test_cancelling_puts_the_focuser_back_and_restores_the_camera(model,
                                                                        settings):
     camera, focuser = await rig(model, BEST + 300)
     before = frame_of(await camera.state())

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from nocturna.core.errors import InvalidValueError
-from nocturna.loops.focus_fit import OUTSIDE_SWEEP, fit_focus
+from nocturna.loops.focus_fit import MIN_POINTS, OUTSIDE_SWEEP, PEAK_SIGNIFICANCE, fit_focus
 
 POSITIONS = np.arange(29_000, 31_001, 100, dtype=float)  # 21 points
 
@@ -84,12 +84,6 @@ def test_noise_without_a_peak_is_refused():
     assert not fit.peak_sampled  # it does not stand out of the noise: no usable answer
 
 
-def test_pure_noise_almost_never_offers_a_usable_sampled_peak():
-    rng = np.random.default_rng(11)
-    fits = [fit_focus(POSITIONS, rng.normal(0.0, 1.0, POSITIONS.size)) for _ in range(500)]
-    assert sum(f.peak_sampled for f in fits) == 0
-
-
 def test_a_peak_one_point_wide_is_refused_but_its_sampled_position_is_usable():
     x = np.arange(26_000.0, 34_001.0, 500.0)  # a coarse sweep: the peak is one step wide
     rng = np.random.default_rng(2)
@@ -97,18 +91,20 @@ def test_a_peak_one_point_wide_is_refused_but_its_sampled_position_is_usable():
     values[x == 30_000.0] += 0.47
     values[(x == 29_500.0) | (x == 30_500.0)] += 0.04
     fit = fit_focus(x, values)
-    assert not fit.ok and fit.peak_sampled and fit.prominence > 50
+    assert not fit.ok and fit.peak_sampled and min(fit.contrast) > 50
     assert fit.best_position == 30_000.0
 
 
 def test_a_vertex_outside_the_window_is_refused():
-    # An erratic sweep: the best point is interior, but the parabola through the
-    # window peaks beyond its left end.
-    x = np.arange(0.0, 700.0, 100.0)
-    y = np.array([6.3, 9.3, 4.4, 9.5, 5.0, 4.3, 6.2])
+    # A significant best point with a plateau on one side and a cliff on the other:
+    # the parabola through the window peaks beyond its left end.
+    x = np.arange(0.0, 2100.0, 100.0)
+    y = np.zeros(x.size)
+    y[7:14] = [8.0, 8.0, 8.0, 9.0, 0.5, 0.0, 0.0]
+    y += np.random.default_rng(4).normal(0.0, 0.01, x.size)
     fit = fit_focus(x, y)
-    assert not fit.ok and "outside the fitted points" in fit.reason
-    assert fit.interior and fit.best_position == 300.0
+    assert fit.bracketed and not fit.ok and "outside the fitted points" in fit.reason
+    assert fit.peak_sampled and fit.best_position == 1000.0
 
 
 def test_nans_are_rejected_from_the_fit():
@@ -132,9 +128,40 @@ def test_fewer_than_three_points_are_refused(count):
         assert fit.best_position == POSITIONS[count - 1]
 
 
-def test_three_points_are_enough():
-    fit = fit_focus([100, 200, 300], [1.0, 2.0, 1.5])
-    assert fit.ok and 200.0 < fit.best_position < 250.0
+def test_too_few_points_to_judge_the_scatter_are_refused():
+    x = np.arange(MIN_POINTS) * 100.0
+    values = -((x - 500.0) ** 2)
+    fit = fit_focus(x[1:], values[1:])
+    assert not fit.ok and f"{MIN_POINTS} needed" in fit.reason
+    assert fit_focus(x, values).ok
+
+
+def test_a_peak_is_accepted_only_when_it_stands_out_of_the_scatter():
+    rng = np.random.default_rng(7)
+    shape = np.exp(-0.5 * ((POSITIONS - 30_000.0) / 300.0) ** 2)
+    noise = rng.normal(0.0, 1.0, POSITIONS.size)
+    strong = fit_focus(POSITIONS, 20.0 * shape + noise)
+    weak = fit_focus(POSITIONS, 2.0 * shape + noise)
+    assert strong.ok and strong.bracketed and min(strong.contrast) >= PEAK_SIGNIFICANCE
+    assert 0.5 < strong.noise < 2.0  # the scatter, estimated from the sweep itself
+    assert not weak.ok and not weak.peak_sampled and "no significant peak" in weak.reason
+
+
+@pytest.mark.parametrize(("truth", "direction"), [(28_000.0, -1), (32_500.0, 1)])
+def test_a_metric_rising_toward_an_end_points_beyond_it(truth, direction):
+    rng = np.random.default_rng(8)
+    values = np.exp(-0.5 * ((POSITIONS - truth) / 1000.0) ** 2)
+    values += rng.normal(0.0, 0.005, POSITIONS.size)
+    fit = fit_focus(POSITIONS, values)
+    assert not fit.ok and fit.beyond == direction and OUTSIDE_SWEEP in fit.reason
+    assert ("high" if direction > 0 else "low") in fit.reason
+
+
+def test_pure_noise_never_passes_for_a_peak_nor_for_a_trend():
+    rng = np.random.default_rng(12)
+    fits = [fit_focus(POSITIONS, rng.normal(0.0, 1.0, POSITIONS.size)) for _ in range(2000)]
+    assert not any(f.ok or f.peak_sampled for f in fits)
+    assert sum(f.beyond != 0 for f in fits) <= 10  # an extension now and then, no more
 
 
 def test_bad_input_is_an_invalid_value():

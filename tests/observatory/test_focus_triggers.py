@@ -71,7 +71,8 @@ async def test_no_focus_when_autofocus_is_off_or_has_no_hook(tmp_path):
 
 
 async def test_the_unit_focuses_and_records_it(tmp_path):
-    with use_clock(SimClock(MIDNIGHT, speed=500.0)):
+    # 03:00 in Hawaii, 13:00 UTC: the UTC date is the 15th, the observing day the 14th
+    with use_clock(SimClock("2026-12-15T13:00:00Z", speed=500.0)):
         config = unit_config(tmp_path, observatory={"autofocus": {"enabled": True}},
                              focusers=[{"name": "foc0", "driver": "sim", "position": 27000}])
         unit = make_unit(config)
@@ -91,5 +92,6 @@ async def test_the_unit_focuses_and_records_it(tmp_path):
             assert await focus_due(unit) is None
             assert all(path.is_file() and path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
                        for path in map(Path, result.plot_paths))
+            assert {Path(p).parent.name for p in result.plot_paths} == {"20261214"}
         finally:
             await close_unit(unit)

@@ -107,6 +107,9 @@ async def _show_progress(run: asyncio.Task[FocusResult]) -> None:
 def _report(result: FocusResult) -> None:
     """start, best, change, outcome and plots, one per line (long paths stay whole)."""
     outcome = f"{'ok' if result.success else 'failed'}: {result.reason}"
+    if not result.success and result.kind == "fine" and result.sweeps \
+            and result.sweeps[-1].limit is None:
+        outcome += " (a wider search: --coarse)"
     table = Table(title=f"{result.kind} focus of {result.focuser}", show_header=False)
     table.add_column(style="bold")
     table.add_column(overflow="fold")
@@ -164,7 +167,7 @@ def focus(
         speed = SIMULATED_SPEED if simulate else config.model.clock.speed
 
     async def run() -> int:
-        from nocturna.instrument.exposure_ids import day_obs_number, observing_day
+        from nocturna.core.dayobs import day_obs
 
         async with instrument_session(state, simulate=simulate, start=begin, speed=speed,
                                       camera=camera) as session:
@@ -181,8 +184,7 @@ def focus(
                 if devices.mount is None:
                     raise InvalidValueError("--ra/--dec: this unit has no mount")
                 await point_mount(devices.mount, *aim)
-            day = day_obs_number(observing_day(get_clock().now(),
-                                               session.config.model.site.timezone))
+            day = day_obs(get_clock().now(), session.config.model.site.timezone)
             plot_dir = session.config.data_dir / "focus" / str(day)
             task = asyncio.ensure_future(run_autofocus(
                 instrument.camera, focuser, settings, coarse=coarse, plot_dir=plot_dir,

@@ -16,26 +16,13 @@ import asyncio
 import threading
 import weakref
 from datetime import UTC, date, datetime, timedelta, tzinfo
-from zoneinfo import ZoneInfo
 
 from nocturna.core.clock import Clock, get_clock
+from nocturna.core.dayobs import day_obs_number, observing_day
 from nocturna.core.errors import InvalidValueError
 
 SEQUENCE_DIGITS = 5
 MAX_SEQUENCE_NUMBER = 10**SEQUENCE_DIGITS - 1
-
-
-def observing_day(when: datetime, timezone: str | tzinfo | None = None) -> date:
-    """The observing day of ``when``: the local date 12 hours earlier (UTC without zone)."""
-    zone = ZoneInfo(timezone) if isinstance(timezone, str) else (timezone or UTC)
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return (when.astimezone(zone) - timedelta(hours=12)).date()
-
-
-def day_obs_number(day: date) -> int:
-    """``YYYYMMDD`` as an integer."""
-    return day.year * 10_000 + day.month * 100 + day.day
 
 
 def make_exposure_id(day_obs: int, sequence_number: int) -> int:

@@ -6,23 +6,26 @@ whose hot pixels (above median + 5 × 1.4826·MAD) are replaced by the median of
 valid 3 × 3 neighbours. A sweep visits ``centre ± range/2`` in ``step``-sized steps,
 clipped to the focuser's limits, always from low to high (one direction, so backlash
 does not enter), and measures each frame with a metric where larger is sharper.
-:func:`~nocturna.loops.focus_fit.fit_focus` finds the best position; the focuser
-approaches it from below (from one step under it when it stands above).
+:func:`~nocturna.loops.focus_fit.fit_focus` judges the curve against its own scatter.
+While the metric rises significantly toward an end of the sweep (best focus beyond
+it), the sweep is extended that way by half its range, again and again, until the
+peak is inside or the focuser's limit is reached. The focuser then approaches the best
+position from below (from one step under it when it stands above).
 
-``coarse=True`` runs a coarse sweep around the current position and a fine sweep
-around its result (its fitted peak, else its best sampled point, even one at an edge
-or one of only two measured: the fine fit decides); otherwise one fine sweep. The
-result says ``success`` False (the focuser at the best sampled position, the reason
-given) when the fine fit found no usable peak: best focus may lie outside the sweep,
-or there was no signal. A fit refused around an interior best point that stands out
-of the noise still succeeds (``fit_ok`` False). The camera's binning and subframe are
-restored afterwards, whatever happens; a failed or cancelled run also returns the
-focuser to where it started and re-raises.
+``coarse=True`` runs a coarse sweep around the current position and, if it found a
+significant peak, a fine sweep around it; otherwise one fine sweep. The result says
+``success`` only for a significant peak (its fitted vertex, or its best sampled
+position when the parabola was refused: ``fit_ok`` False). A run without a significant
+peak fails and returns the focuser to where it started; one stopped by a limit fails
+and leaves it at the best sampled position, the reason naming the limit. The camera's
+binning and subframe are restored afterwards, whatever happens; a run that raises or
+is cancelled also returns the focuser to where it started and re-raises.
 """
 
 from __future__ import annotations
 
 import asyncio
+import bisect
 import contextlib
 import logging
 import math
@@ -42,7 +45,7 @@ from nocturna.devices.focuser import Focuser
 from nocturna.devices.types import CameraState
 from nocturna.images.cutout import central
 from nocturna.images.metrics import detect_stars, half_flux_radius, vollath_f4
-from nocturna.loops.focus_fit import FocusFit, fit_focus
+from nocturna.loops.focus_fit import MIN_POINTS, FocusFit, fit_focus
 
 if TYPE_CHECKING:
     from nocturna.core.config.models import AutofocusConfig
@@ -123,9 +126,10 @@ class AutofocusSettings:
                                         f"got {value!r}")
         for kind in ("coarse", "fine"):
             span, step = getattr(self, f"{kind}_range"), getattr(self, f"{kind}_step")
-            if span < 2 * step:
+            if span < (MIN_POINTS - 1) * step:
                 raise InvalidValueError(f"autofocus {kind}_range {span} must be at least "
-                                        f"twice {kind}_step {step} (three positions)")
+                                        f"{MIN_POINTS - 1} × {kind}_step {step} "
+                                        f"({MIN_POINTS} positions)")
         if self.cutout_px < 32:
             raise InvalidValueError(f"autofocus cutout_px must be >= 32, got {self.cutout_px}")
         for name in ("dark_frame", "plots"):
@@ -161,16 +165,35 @@ def _number(value: float | None) -> float | None:
 
 @dataclass
 class FocusSweep:
-    """One sweep: where it measured, what, and the fit."""
+    """One sweep (with its extensions): where it measured, what, and the fit."""
 
     kind: str  # "coarse" or "fine"
     centre: int  # the position the sweep was centred on
     started: datetime
-    positions: list[int]
+    positions: list[int]  # ascending
     metrics: list[float]  # NaN where the frame could not be measured
     fit: FocusFit
+    extensions: int = 0  # times the sweep was extended toward a rising metric
+    limit: int | None = None  # the focuser limit that stopped an extension
     first_cutout: np.ndarray | None = field(default=None, repr=False, compare=False)
     last_cutout: np.ndarray | None = field(default=None, repr=False, compare=False)
+    best_cutout: np.ndarray | None = field(default=None, repr=False, compare=False)
+    best_cutout_position: int | None = None  # where the sharpest frame was taken
+    best_cutout_metric: float = field(default=math.nan, repr=False, compare=False)
+
+    def add(self, position: int, value: float, data: np.ndarray) -> None:
+        """One measured frame, kept in position order; the frames at the lowest and the
+        highest position and the sharpest one are kept."""
+        index = bisect.bisect(self.positions, position)
+        self.positions.insert(index, position)
+        self.metrics.insert(index, value)
+        if index == 0:
+            self.first_cutout = data
+        if index == len(self.positions) - 1:
+            self.last_cutout = data
+        if math.isfinite(value) and not value <= self.best_cutout_metric:
+            self.best_cutout, self.best_cutout_position = data, position
+            self.best_cutout_metric = value
 
     def as_record(self) -> dict[str, Any]:
         fit = self.fit
@@ -178,13 +201,15 @@ class FocusSweep:
             "kind": self.kind, "centre": self.centre, "started": self.started.isoformat(),
             "positions": list(self.positions),
             "metrics": [_number(value) for value in self.metrics],
+            "extensions": self.extensions, "limit": self.limit,
             "fit": {"ok": fit.ok, "reason": fit.reason,
                     "best_position": _number(fit.best_position),
                     "sampled_best": _number(fit.sampled_best),
                     "coefficients": None if fit.coefficients is None else list(fit.coefficients),
                     "window": None if fit.window is None else list(fit.window),
                     "points": fit.points, "rms": _number(fit.rms),
-                    "prominence": _number(fit.prominence)},
+                    "noise": _number(fit.noise),
+                    "contrast": [_number(value) for value in fit.contrast]},
         }
 
 
@@ -239,6 +264,19 @@ def sweep_positions(centre: int, span: int, step: int, max_step: int) -> list[in
     half = span // 2 // step
     raw = (min(max(centre + k * step, 0), max_step) for k in range(-half, half + 1))
     return sorted(set(raw))
+
+
+def extension(positions: list[int], direction: int, reach: int, step: int,
+              max_step: int) -> list[int]:
+    """Positions beyond the high (``direction`` > 0) or the low end of ``positions``,
+    every ``step`` up to ``reach`` away, clipped to 0..max_step, ascending ([] at the
+    limit)."""
+    count = max(1, reach // step)
+    if direction > 0:
+        raw = (min(positions[-1] + k * step, max_step) for k in range(1, count + 1))
+        return sorted({p for p in raw if p > positions[-1]})
+    raw = (max(positions[0] - k * step, 0) for k in range(1, count + 1))
+    return sorted({p for p in raw if p < positions[0]})
 
 
 def hot_pixel_mask(dark: np.ndarray, *, sigma: float = HOT_PIXEL_SIGMA) -> np.ndarray:
@@ -336,7 +374,8 @@ class _Run:
                  measure: Metric, clock: Clock, events: EventBus | None, name: str,
                  max_step: int, max_increment: int) -> None:
         self.camera, self.focuser, self.settings = camera, focuser, settings
-        self.measure, self.clock, self.events, self.name = measure, clock, events, name
+        self.measure_frame = measure
+        self.clock, self.events, self.name = clock, events, name
         self.max_step, self.max_increment = max_step, max_increment
         self.dark: np.ndarray | None = None
         self.hot: np.ndarray | None = None
@@ -367,37 +406,55 @@ class _Run:
         return await asyncio.to_thread(clean_frame, light, dark, hot)
 
     async def sweep(self, kind: str, centre: int, span: int, step: int) -> FocusSweep:
-        positions = sweep_positions(centre, span, step, self.max_step)
-        sweep = FocusSweep(kind, centre, self.clock.now(), positions, [], fit_focus([], []))
-        log.info("%s: %s sweep %d..%d every %d steps", self.name, kind, positions[0],
-                 positions[-1], step)
+        """Measure ``centre ± span/2``; while the metric rises toward an end, extend the
+        sweep that way by half its span, up to the focuser's limit."""
+        planned = sweep_positions(centre, span, step, self.max_step)
+        sweep = FocusSweep(kind, centre, self.clock.now(), [], [], fit_focus([], []))
+        log.info("%s: %s sweep %d..%d every %d steps", self.name, kind, planned[0],
+                 planned[-1], step)
+        await self.measure(sweep, planned)
+        reach = max(step, span // 2 // step * step)
+        while (direction := sweep.fit.beyond) != 0:
+            more = extension(sweep.positions, direction, reach, step, self.max_step)
+            if not more:
+                sweep.limit = self.max_step if direction > 0 else 0
+                break
+            log.info("%s: %s sweep: the metric rises toward %d: extended to %d..%d",
+                     self.name, kind, sweep.positions[-1 if direction > 0 else 0], more[0],
+                     more[-1])
+            sweep.extensions += 1
+            await self.measure(sweep, more)
+        log.info("%s: %s sweep: %s", self.name, kind,
+                 f"best {sweep.fit.best_position:.0f}" if sweep.fit.ok else sweep.fit.reason)
+        return sweep
+
+    async def measure(self, sweep: FocusSweep, positions: list[int]) -> None:
+        """Frame and measure at ``positions`` (ascending, the first approached from
+        below), add them to ``sweep`` in position order and fit it again."""
+        step = positions[1] - positions[0] if len(positions) > 1 else self.settings.fine_step
+        total = len(sweep.positions) + len(positions)
         for index, position in enumerate(positions):
             if index == 0:
                 await _approach(self.focuser, position, step, self.max_increment)
             else:
                 await _move(self.focuser, position, self.max_increment)
             data = await self.frame()
-            raw = await asyncio.to_thread(self.measure, data)
+            raw = await asyncio.to_thread(self.measure_frame, data)
             value = math.nan if raw is None else float(raw)
             if not math.isfinite(value):
                 value = math.nan
-            sweep.metrics.append(value)
-            if index == 0:
-                sweep.first_cutout = data
-            sweep.last_cutout = data
-            self.publish("progress", kind=kind, index=index + 1, total=len(positions),
-                         position=position, metric=_number(value))
+            sweep.add(position, value, data)
+            self.publish("progress", kind=sweep.kind, index=len(sweep.positions),
+                         total=total, position=position, metric=_number(value))
         sweep.fit = fit_focus(sweep.positions, sweep.metrics)
-        log.info("%s: %s sweep: %s", self.name, kind,
-                 f"best {sweep.fit.best_position:.0f}" if sweep.fit.ok else sweep.fit.reason)
-        return sweep
 
     def clip(self, position: float) -> int:
         return min(max(round(position), 0), self.max_step)
 
 
-def _settle(fit: FocusFit, start: int, kind: str) -> tuple[float, bool, str]:
-    """Where to go after a sweep's fit, whether that is a success, and why not."""
+def _settle(sweep: FocusSweep, start: int) -> tuple[float, bool, str]:
+    """Where to go after a sweep, whether that is a success, and why (not)."""
+    fit, kind = sweep.fit, sweep.kind
     if fit.ok:
         return fit.best_position, True, f"fitted best focus at {fit.best_position:.0f}"
     if fit.sampled_best is None:
@@ -405,10 +462,12 @@ def _settle(fit: FocusFit, start: int, kind: str) -> tuple[float, bool, str]:
     if fit.peak_sampled:
         return fit.sampled_best, True, f"{kind} fit refused ({fit.reason}); " \
                                        "went to the best sampled position"
-    if fit.interior:
-        return fit.sampled_best, False, f"{kind} sweep: {fit.reason}; the best point does " \
-                                        "not stand out of the noise (no signal?)"
-    return fit.sampled_best, False, f"{kind} sweep: {fit.reason}"
+    if fit.beyond and sweep.limit is not None:
+        which = "upper" if fit.beyond > 0 else "lower"
+        return fit.sampled_best, False, f"{kind} sweep: the metric still rises at the " \
+            f"focuser's {which} limit ({sweep.limit}): best focus lies beyond it; left " \
+            "at the best sampled position"
+    return float(start), False, f"{kind} sweep: {fit.reason}; back at the start"
 
 
 async def run_autofocus(camera: Camera, focuser: Focuser, settings: AutofocusSettings, *,
@@ -440,24 +499,18 @@ async def run_autofocus(camera: Camera, focuser: Focuser, settings: AutofocusSet
             await _use_cutout(camera, settings.cutout_px)
             if settings.dark_frame:
                 await run.take_dark()
-            centre = start
-            target, success, reason = float(start), False, ""
-            stop = False
+            centre, found = start, True
             if coarse:
                 sweeps.append(await run.sweep("coarse", start, settings.coarse_range,
                                               settings.coarse_step))
                 fit = sweeps[-1].fit
-                # Any measured point will do as the fine sweep's centre: the fine fit
-                # decides (the coarse peak may span a single point, or sit at an edge).
-                stop = fit.sampled_best is None
-                if stop:
-                    target, success, reason = _settle(fit, start, "coarse")
-                else:
+                found = fit.ok or fit.peak_sampled  # else no fine sweep: it has failed
+                if found:
                     centre = run.clip(fit.best_position)
-            if not stop:
+            if found:
                 sweeps.append(await run.sweep("fine", centre, settings.fine_range,
                                               settings.fine_step))
-                target, success, reason = _settle(sweeps[-1].fit, start, "fine")
+            target, success, reason = _settle(sweeps[-1], start)
             best = run.clip(target)
             await _approach(focuser, best, settings.fine_step, run.max_increment)
         finally:
@@ -491,8 +544,7 @@ async def _plot(result: FocusResult, directory: Path, clock: Clock) -> None:
     for sweep in result.sweeps:
         path = directory / f"focus_{stamp}_{sweep.kind}.png"
         try:
-            await asyncio.to_thread(save_focus_plot, path, result, sweep.first_cutout,
-                                    sweep.last_cutout, sweep=sweep)
+            await asyncio.to_thread(save_focus_plot, path, result, sweep=sweep)
         except Exception as exc:
             log.warning("%s: could not write the focus plot %s: %s", result.focuser, path, exc)
             continue

@@ -1,4 +1,6 @@
-"""A PNG of one autofocus sweep: the focus curve, its fit, and the first and last frames.
+"""A PNG of one autofocus sweep: the focus curve, its fit, and the frames at the lowest
+position, at the sharpest one and at the highest position (the same star field: the
+mount tracks), each on an asinh stretch from its sky level to its brightest stars.
 
 Drawn with matplotlib's object interface on the Agg canvas (no pyplot, no global
 state, safe in a worker thread) and written atomically (:mod:`nocturna.core.atomic`).
@@ -10,7 +12,7 @@ import io
 import math
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -24,20 +26,22 @@ if TYPE_CHECKING:
 _NEGATED = {"hfr": "HFR (px)", "fwhm": "FWHM (px)"}  # metrics the sweep stores negated
 
 
-def _stretch(data: np.ndarray) -> tuple[float, float]:
-    """Display limits: zscale, or the 1–99.5 percentiles if zscale cannot tell."""
-    from astropy.visualization import ZScaleInterval
+def _norm(data: np.ndarray) -> Any:
+    """An asinh stretch from just below the sky (zscale's low limit) to the 99.9th
+    percentile: faint wide stars and sharp bright ones both show."""
+    from astropy.visualization import AsinhStretch, ImageNormalize, ZScaleInterval
 
     finite = data[np.isfinite(data)]
     if finite.size == 0:
-        return 0.0, 1.0
+        return ImageNormalize(vmin=0.0, vmax=1.0)
     try:
-        low, high = ZScaleInterval().get_limits(finite)
+        low = float(ZScaleInterval().get_limits(finite)[0])
     except Exception:
-        low, high = np.percentile(finite, [1.0, 99.5])
+        low = float(np.percentile(finite, 1.0))
+    high = float(np.percentile(finite, 99.9))
     if not high > low:
         low, high = float(finite.min()), float(finite.max()) + 1e-9
-    return float(low), float(high)
+    return ImageNormalize(vmin=low, vmax=high, stretch=AsinhStretch(0.05))
 
 
 def _show_cutout(axes: Axes, data: np.ndarray | None, title: str) -> None:
@@ -47,13 +51,11 @@ def _show_cutout(axes: Axes, data: np.ndarray | None, title: str) -> None:
         axes.text(0.5, 0.5, "no frame", ha="center", va="center", transform=axes.transAxes)
         return
     image = np.asarray(data, dtype=np.float64)
-    low, high = _stretch(image)
-    axes.imshow(image, origin="lower", cmap="gray", vmin=low, vmax=high,
+    axes.imshow(image, origin="lower", cmap="gray", norm=_norm(image),
                 interpolation="nearest")
 
 
-def save_focus_plot(path: str | os.PathLike[str], result: FocusResult,
-                    first_cutout: np.ndarray | None, last_cutout: np.ndarray | None, *,
+def save_focus_plot(path: str | os.PathLike[str], result: FocusResult, *,
                     sweep: FocusSweep | None = None) -> Path:
     """Write the plot of ``sweep`` (default: the result's last) to ``path``; returns it."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -70,9 +72,9 @@ def save_focus_plot(path: str | os.PathLike[str], result: FocusResult,
     positions = np.asarray(sweep.positions, dtype=np.float64)
     values = sign * np.asarray(sweep.metrics, dtype=np.float64)
 
-    figure = Figure(figsize=(8.0, 8.0), layout="constrained")
+    figure = Figure(figsize=(9.0, 8.0), layout="constrained")
     FigureCanvasAgg(figure)
-    grid = figure.add_gridspec(2, 2, height_ratios=(1.2, 1.0))
+    grid = figure.add_gridspec(2, 3, height_ratios=(1.4, 1.0))
     curve = figure.add_subplot(grid[0, :])
     measured = np.isfinite(values)
     curve.plot(positions[measured], values[measured], "o", color="tab:blue", label="measured")
@@ -103,12 +105,16 @@ def save_focus_plot(path: str | os.PathLike[str], result: FocusResult,
     best_text = f"{best:.0f}" if math.isfinite(best) else "none"
     who = result.focuser if result.name in ("", result.focuser) else \
         f"{result.focuser} ({result.name})"
+    extended = f"  (extended {sweep.extensions}×)" if sweep.extensions else ""
     figure.suptitle(f"{who} {sweep.kind} focus  {sweep.started:%Y-%m-%d %H:%M:%S}Z"
-                    f"  best {best_text}")
-    _show_cutout(figure.add_subplot(grid[1, 0]), first_cutout,
-                 f"first: {sweep.positions[0]}" if sweep.positions else "first")
-    _show_cutout(figure.add_subplot(grid[1, 1]), last_cutout,
-                 f"last: {sweep.positions[-1]}" if sweep.positions else "last")
+                    f"  best {best_text}{extended}")
+    ends = (sweep.positions[0], sweep.positions[-1]) if sweep.positions else (None, None)
+    for column, (data, title, where) in enumerate((
+            (sweep.first_cutout, "lowest", ends[0]),
+            (sweep.best_cutout, "sharpest", sweep.best_cutout_position),
+            (sweep.last_cutout, "highest", ends[1]))):
+        _show_cutout(figure.add_subplot(grid[1, column]), data,
+                     title if where is None else f"{title}: {where}")
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=90)
     return atomic_write_bytes(path, buffer.getvalue())

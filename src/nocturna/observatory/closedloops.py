@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from nocturna.core.dayobs import day_obs
 from nocturna.observatory.enclosure import align_dome
 
 if TYPE_CHECKING:
@@ -95,7 +95,7 @@ async def focus_unit(unit: Observatory) -> Any | None:
     focuser = instrument.context.focuser
     assert focuser is not None
     now = unit.clock.now()
-    day = (now - timedelta(hours=12)).strftime("%Y%m%d")
+    day = str(day_obs(now, unit.config.model.site.timezone))
     settings = AutofocusSettings.from_config(unit.settings.autofocus)
     log.info("autofocus (%s): %s", "coarse" if due.coarse else "fine", due.reason)
     result = await run_autofocus(instrument.camera, focuser, settings, coarse=due.coarse,

@@ -73,6 +73,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from nocturna.core.clock import Clock
+from nocturna.core.dayobs import observing_day
 from nocturna.core.errors import ConfigError, InvalidValueError
 from nocturna.core.yamlfile import read_yaml
 from nocturna.devices.sim import options as opt
@@ -368,8 +369,8 @@ class _Times:
 
 
 def _night_of(start: datetime, zone: tzinfo) -> date:
-    """The evening date of the night containing ``start`` (nights run noon to noon)."""
-    return (start.astimezone(zone) - timedelta(hours=12)).date()
+    """The evening date of the night containing ``start`` (its observing day)."""
+    return observing_day(start, zone)
 
 
 def _zone(name: Any) -> tzinfo:
