@@ -65,7 +65,7 @@ def azcam_cards(shot: Shot) -> dict[str, tuple[Any, str]]:
         "FILETYPE": (shot.filetype.name, "azcam file type"),
     }
     if not shot.title:
-        cards["OBJECT"] = ("", "image title")  # azcam writes OBJECT even without a title
+        cards["OBJECT"] = ("", "target name")  # azcam writes OBJECT even without a title
     if shot.paused_s:
         cards["PAUSED"] = (round(shot.paused_s, 3), "[s] time the exposure was paused")
     if shot.kind.name == "COMP":

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from nocturna.azcam.detector import Roi
@@ -68,37 +69,21 @@ class ExposureLifecycle(FrameWriting):
     @remote
     async def integrate(self) -> None:
         """Wait until the exposure has collected its open time (step 2 of 4)."""
-        shot = self._step("integrate")
-        try:
-            await self._integrate(shot)
-        except BaseException as exc:
-            await self._close(shot, exc)
-            raise
-        shot.running, shot.step = False, "readout"
+        shot = await self._run_step("integrate", self._integrate)
+        shot.step = "readout"
         if not shot.aborted:
             self.flag = ExposureFlag.READ
 
     @remote
     async def readout(self) -> None:
         """Read the camera's image and lay it out as raw amplifier data (step 3 of 4)."""
-        shot = self._step("readout")
-        try:
-            await self._readout(shot)
-        except BaseException as exc:
-            await self._close(shot, exc)
-            raise
-        shot.running, shot.step = False, "end"
+        shot = await self._run_step("readout", self._readout)
+        shot.step = "end"
 
     @remote
     async def end(self) -> None:
         """Write, record, send and display the image (step 4 of 4)."""
-        shot = self._step("end")
-        try:
-            await self._write(shot)
-        except BaseException as exc:
-            await self._close(shot, exc)
-            raise
-        await self._close(shot, None)
+        await self._close(await self._run_step("end", self._write), None)
 
     @remote
     async def abort(self) -> None:
@@ -211,6 +196,17 @@ class ExposureLifecycle(FrameWriting):
             raise InvalidOperationError(f"{step}: out of order, {shot.step}() is the next "
                                         "step of this exposure")
         shot.running = True
+        return shot
+
+    async def _run_step(self, step: str, work: Callable[[Shot], Awaitable[None]]) -> Shot:
+        """Run ``work`` as ``step`` of the exposure in progress; a failure ends it."""
+        shot = self._step(step)
+        try:
+            await work(shot)
+        except BaseException as exc:
+            await self._close(shot, exc)
+            raise
+        shot.running = False
         return shot
 
     def _check_instrument(self) -> None:
