@@ -71,7 +71,7 @@ class FrameWriting(ExposureSettings, ReadoutFormat):
         row = None
         if not shot.test:
             assert shot.image_id is not None
-            row = FrameRow(shot.image_id, camera=self.camera.name, image_type=shot.kind.name,
+            row = FrameRow(shot.image_id, camera=self.camera.name,  # image type: IMAGETYP
                            exposure_time_s=shot.image.duration_s,
                            start_time=shot.image.start_time)
         shot.written = await self.instrument.pipeline.save(
