@@ -413,6 +413,18 @@ class Readout:
         rows, cols = self.layout.assembled_shape
         return cols, rows
 
+    @property
+    def data_offset(self) -> tuple[int, int] | None:
+        """(columns, rows) before the camera image's first pixel in the file's array when
+        one shift relates them (one amplifier, read as it lies); None otherwise (several
+        amps with overscans between them, or a flipped raw array)."""
+        if len(self.amps) != 1:
+            return None
+        sections = self.amps[0].sections
+        if sections.flip_x or sections.flip_y:
+            return None
+        return sections.datasec.x1 - 1, sections.datasec.y1 - 1
+
     def assembled(self) -> Assembled:
         """The raw arrays flipped back to detector orientation and tiled as the amps lie
         (prescans on the detector's outer edges, overscans where amps meet)."""

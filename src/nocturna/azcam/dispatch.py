@@ -22,10 +22,8 @@ from typing import Any
 
 from nocturna.azcam.protocol import Request, printable
 from nocturna.azcam.remote import remote_methods
+from nocturna.azcam.values import FALSE, TRUE
 from nocturna.core.errors import InvalidValueError, NocturnaError
-
-_TRUE = {"1", "true", "yes", "on", "t", "y"}
-_FALSE = {"0", "false", "no", "off", "f", "n"}
 
 
 class UnknownCommandError(NocturnaError):
@@ -48,9 +46,9 @@ def _to_float(text: str) -> float:
 
 def _to_bool(text: str) -> bool:
     low = text.strip().lower()
-    if low in _TRUE:
+    if low in TRUE:
         return True
-    if low in _FALSE:
+    if low in FALSE:
         return False
     raise ValueError(text)
 

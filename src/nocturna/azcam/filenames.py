@@ -42,6 +42,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from nocturna.azcam.values import flag, integer
 from nocturna.core.atomic import is_temporary_file
 from nocturna.core.errors import InvalidOperationError, InvalidValueError
 
@@ -64,31 +65,6 @@ PARAMETERS: dict[str, str] = {
 _FLAGS = ("include_sequence_number", "auto_increment", "autoname", "overwrite", "test_image")
 _BAD_ROOT = re.compile(r"[\s/\\\x00]")
 _DOTS = re.compile(r"\.{2,}")
-
-
-def _flag(value: Any, what: str) -> bool:
-    """azcam flags arrive as 0/1, booleans or their text."""
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int) and value in (0, 1):
-        return bool(value)
-    if isinstance(value, str) and value.strip().lower() in ("0", "1", "true", "false", "yes",
-                                                            "no", "on", "off"):
-        return value.strip().lower() in ("1", "true", "yes", "on")
-    raise InvalidValueError(f"{what} must be a flag (0/1, true/false), got {value!r}")
-
-
-def _integer(value: Any, what: str, low: int, high: int | None = None) -> int:
-    if isinstance(value, str):
-        try:
-            value = int(value.strip())
-        except ValueError:
-            raise InvalidValueError(f"{what} must be an integer, got {value!r}") from None
-    if isinstance(value, bool) or not isinstance(value, int) or value < low or \
-            (high is not None and value > high):
-        bound = f"{low}..{high}" if high is not None else f">= {low}"
-        raise InvalidValueError(f"{what} must be an integer {bound}, got {value!r}")
-    return value
 
 
 class FileNames:
@@ -149,7 +125,7 @@ class FileNames:
 
     @sequence_number.setter
     def sequence_number(self, value: int) -> None:
-        self._sequence_number = _integer(value, "image sequence number", 0)
+        self._sequence_number = integer(value, "image sequence number", 0)
 
     @property
     def digits(self) -> int:
@@ -157,11 +133,11 @@ class FileNames:
 
     @digits.setter
     def digits(self, value: int) -> None:
-        self._digits = _integer(value, "sequence number digits", 1, MAX_DIGITS)
+        self._digits = integer(value, "sequence number digits", 1, MAX_DIGITS)
 
     def __setattr__(self, name: str, value: Any) -> None:
         if name in _FLAGS:
-            value = _flag(value, name.replace("_", " "))
+            value = flag(value, name.replace("_", " "))
         super().__setattr__(name, value)
 
     # ---------------------------------------------------------------------- names

@@ -34,20 +34,14 @@ from nocturna.azcam.tools.instrument import InstrumentTool, Lamp, SimLamp, Switc
 from nocturna.azcam.tools.parameters import Parameter, ParametersTool
 from nocturna.azcam.tools.telescope import TelescopeTool
 from nocturna.azcam.tools.tempcon import CameraCoolerTempCon, TempConTool
+from nocturna.azcam.values import number
 from nocturna.core.config.models import AzcamConfig
-from nocturna.core.errors import ConfigError, InvalidValueError
+from nocturna.core.errors import ConfigError
 from nocturna.devices.camera import Camera, CameraInfo
 from nocturna.devices.switch import Switch
 from nocturna.instrument.instrument import Instrument
 
 SIM_LAMPS = ("HeNeAr", "ThAr")
-
-
-def _number(parameter: str, text: str) -> float:
-    try:
-        return float(text)
-    except ValueError:
-        raise InvalidValueError(f"parameter {parameter}: {text!r} is not a number") from None
 
 
 @dataclass
@@ -158,11 +152,11 @@ async def build_azcam(settings: AzcamConfig, *, instrument: Instrument, devices:
         Parameter("dewtemp", lambda: tempcon.get_temperature(1)),
         Parameter("controltemperature", tempcon.get_control_temperature,
                   lambda value: tempcon.set_control_temperature(
-                      _number("controltemperature", value))),
+                      number(value, "controltemperature"))),
         Parameter("instrumentfocus", instrument_tool.get_focus,
-                  lambda value: instrument_tool.set_focus(_number("instrumentfocus", value))),
+                  lambda value: instrument_tool.set_focus(number(value, "instrumentfocus"))),
         Parameter("telescopefocus", telescope.get_focus,
-                  lambda value: telescope.set_focus(_number("telescopefocus", value))),
+                  lambda value: telescope.set_focus(number(value, "telescopefocus"))),
         *exposure.parameters(),
     ])
     tools: dict[str, Any] = {
