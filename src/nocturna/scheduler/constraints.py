@@ -46,6 +46,7 @@ class Limits:
     slew_rate_deg_s: float
     settle_s: float
     lat_deg: float
+    pointing_s: float = 0.0  # a pointing correction after each slew to another field
 
     @property
     def cos_min_moon_sep(self) -> float:
@@ -106,7 +107,7 @@ class Instant:
     xyz: FloatArray  # (N, 3) observed cartesian, for azimuths
     moon_sep_deg: FloatArray
     slew_s: FloatArray
-    need_s: FloatArray  # slew + the rest of the observation
+    need_s: FloatArray  # slew, pointing correction and the rest of the observation
     until_s: FloatArray  # observable until (horizon, Moon, morning twilight)
     above: np.ndarray
     moon_ok: np.ndarray
@@ -144,7 +145,9 @@ def evaluate(tables: NightTables, limits: Limits, t_s: float, *, priority: Float
     moon_sep = np.degrees(np.arccos(cos_sep))
     moon_ok = cos_sep <= limits.cos_min_moon_sep
     slew = slew_times(tables, limits, eral, current)
-    need = slew + remaining_s
+    need = slew + limits.pointing_s + remaining_s
+    if current is not None:
+        need[current] -= limits.pointing_s
     in_night = tables.start_s <= t_s <= tables.end_s
     fits, until_s = _duration(tables, t_s, need, in_night)
     instant = Instant(t_s, in_night, alt, h, xyz, moon_sep, slew, need, until_s, above,

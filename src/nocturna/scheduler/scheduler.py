@@ -18,6 +18,7 @@ from nocturna.scheduler.fields import Field
 from nocturna.scheduler.horizon import Horizon
 from nocturna.scheduler.night import NightWindow, as_utc, find_night, from_posix
 from nocturna.scheduler.observation import Observation
+from nocturna.scheduler.overheads import Overheads
 from nocturna.scheduler.settings import default_config
 from nocturna.scheduler.tables import NightTables, SiteGeometry
 
@@ -60,6 +61,7 @@ class _NightState:
 
     remaining_s: np.ndarray
     remaining_frames: np.ndarray
+    total_frames: np.ndarray
     visited: np.ndarray  # fraction of tonight's frames still to take
     finished: np.ndarray
     taken: dict[str, int]
@@ -74,9 +76,12 @@ class Scheduler:
     """
 
     def __init__(self, site: Site, fields: Iterable[Field] = (), *,
-                 config: SchedulerConfig | None = None) -> None:
+                 config: SchedulerConfig | None = None,
+                 overheads: Overheads | None = None) -> None:
         self.site = site
         self.config = config if config is not None else default_config()
+        self.overheads = overheads if overheads is not None \
+            else Overheads.from_scheduler(self.config)
         self.horizon = Horizon.from_site(site)
         self._zone = ZoneInfo(site.timezone)
         self._geometry: SiteGeometry | None = None
@@ -102,7 +107,8 @@ class Scheduler:
         from nocturna.scheduler.settings import configured_fields
 
         chosen = configured_fields(config.scheduler) if fields is None else fields
-        return cls(config.site, chosen, config=config.scheduler)
+        return cls(config.site, chosen, config=config.scheduler,
+                   overheads=Overheads.of(config))
 
     # ------------------------------------------------------------------ fields
     @property
@@ -171,7 +177,7 @@ class Scheduler:
     # ----------------------------------------------------------- configuration
     @property
     def _overhead_s(self) -> float:
-        return float(self.config.overhead.to_value("s"))
+        return self.overheads.frame_s
 
     @property
     def step_s(self) -> float:
@@ -185,6 +191,7 @@ class Scheduler:
             weights={name: float(getattr(weights, name)) for name in con.SCORES},
             slew_rate_deg_s=float(self.config.slew_rate.to_value("deg / s")),
             settle_s=float(self.config.settle_time.to_value("s")),
+            pointing_s=self.overheads.pointing_s,
             lat_deg=float(self.site.latitude.to_value("deg")))
 
     @property
@@ -259,7 +266,8 @@ class Scheduler:
             remaining_frames[row] = observation.remaining_frames
             visited[row] = observation.remaining_frames / observation.total_frames
             finished[row] = observation.is_finished
-        state = _NightState(remaining_s, remaining_frames, visited, finished, taken)
+        state = _NightState(remaining_s, remaining_frames, self._total_frames, visited,
+                            finished, taken)
         self._states[key] = state
         return state
 
@@ -325,12 +333,15 @@ class Scheduler:
 
     # -------------------------------------------------------------------- plan
     def plan(self, night: date | datetime | None = None, *, start: datetime | None = None,
-             end: datetime | None = None, current: str | None = None) -> list[Block]:
-        """A greedy plan of the night: at each free moment the best field by merit, its
-        whole remaining observation, then the next (see :mod:`nocturna.scheduler.planning`).
+             end: datetime | None = None, current: str | None = None,
+             focused: datetime | None = None) -> list[Block]:
+        """A greedy plan of the night, set by set as the night decides, with its
+        overheads (see :mod:`nocturna.scheduler.planning`).
 
         ``night``: a local evening date, an instant in the night (or before it), or
         None for the night of ``start`` (else of now). ``start``/``end`` clip it.
+        ``focused``: when the unit last focused (None: the night's first autofocus is
+        still to come).
         """
         from nocturna.scheduler.planning import greedy_plan
 
@@ -341,7 +352,9 @@ class Scheduler:
         state = self._state(tables)
         row = self._rows.get(current) if current is not None else None
         return greedy_plan(tables, self._limits, self._fields, self._priority_score(), state,
-                           begin.timestamp(), finish.timestamp(), current=row)
+                           begin.timestamp(), finish.timestamp(), overheads=self.overheads,
+                           current=row,
+                           focused_s=None if focused is None else as_utc(focused).timestamp())
 
     def resolve_night(self, night: date | datetime | None,
                       start: datetime | None = None) -> NightWindow:
