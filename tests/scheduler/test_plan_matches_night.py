@@ -40,5 +40,4 @@ def test_planned_and_taken_light_frames_agree_within_ten_percent(tmp_path):
         focus = storage.list_telemetry(kind="focus")
     assert pointing and focus  # the night did correct its pointing and focus
     assert planned > 60
-    print(planned, taken)
     assert abs(taken - planned) <= 0.1 * planned, (planned, taken)
