@@ -244,7 +244,7 @@ def _place_labels(ax, anchors) -> None:  # type: ignore[no-untyped-def]
         if info.number in done:
             continue
         done.add(info.number)
-        probe = ax.annotate(str(info.number), (theta, radius), **style)
+        probe = ax.annotate(str(info.number), (theta, radius), xytext=offsets[0], **style)
         chosen = offsets[0]
         for dx, dy in offsets:
             probe.set_position((dx, dy))

@@ -91,18 +91,20 @@ def greedy_plan(tables: NightTables, limits: con.Limits, fields: list[Field],
     while t < end_s and not done.all():
         instant = con.evaluate(tables, limits, t + focus_pending, priority=priority,
                                remaining_s=remaining_s, visited=visited, finished=done,
-                               current=current)
-        merit = np.where(t + focus_pending + instant.need_s <= end_s, instant.merit, 0.0)
-        row = int(np.argmax(merit)) if len(merit) else 0
-        if not len(merit) or merit[row] <= 0:
+                               current=current, deadline_s=end_s)
+        candidates = instant.candidates
+        if not len(candidates):
             t = _next_grid_time(tables, t)
             continue
+        row = int(candidates[np.argmax(instant.merit[candidates])])
+        score = float(instant.merit[row])
         focus_s = focus_pending
         if not focus_s and overheads.focus_interval_s > 0 and focused_s is not None \
                 and t - focused_s >= overheads.focus_interval_s:
             focus_s = overheads.focus_s
         stays = row == current and not focus_s
-        slew = 0.0 if stays else max(float(instant.slew_s[row]), limits.settle_s)
+        slew = 0.0 if stays else max(float(instant.values([row])["slew_s"][0]),
+                                     limits.settle_s)
         pointing = 0.0 if stays else overheads.pointing_s
         begin = t + slew + pointing + focus_s
         observation = Observation(fields[row], taken.get(row, 0))
@@ -113,7 +115,7 @@ def greedy_plan(tables: NightTables, limits: con.Limits, fields: list[Field],
             blocks[-1] = replace(last, end=from_posix(finish), frames=last.frames + len(frames))
         else:
             blocks.append(Block(fields[row], from_posix(begin), from_posix(finish),
-                                len(frames), slew, float(merit[row]), pointing, focus_s))
+                                len(frames), slew, score, pointing, focus_s))
         if focus_s:
             focused_s, focus_pending = t + slew + pointing, 0.0
         taken[row] = observation.exposures_taken + len(frames)
