@@ -146,31 +146,45 @@ class Instant:
         self.candidates = np.empty(0, dtype=np.intp)
         if not self.in_night or not n:
             return
-        zt, vt, b, m = tables.z_terms, tables.vectors_t, self.basis, self.moon
-        z = zt[0] * b[0] + zt[1] * b[1] + zt[2]
-        cos_sep = vt[0] * m[0] + vt[1] * m[1] + vt[2] * m[2]
+        z = self._axis(tables.z_terms)
+        cos_sep = self._cos_sep(slice(None))
         floor = math.sin(math.radians(limits.horizon.default_deg)) - _PREFILTER
         maybe = (z >= floor) & (cos_sep <= limits.cos_min_moon_sep) & ~inputs.finished
         rows = np.flatnonzero(maybe)
-        values = self.values(rows)
+        values = self.values(rows, z=z[rows], cos_sep=cos_sep[rows])
         ok = values["above"] & values["fits"]
         self.candidates = rows[ok]
         self.merit[self.candidates] = np.maximum(values["merit"][ok], 1e-12)
 
+    def _axis(self, terms: FloatArray, rows: np.ndarray | slice = slice(None)) -> FloatArray:
+        """One observed cartesian axis of fields ``rows`` (elementwise: no BLAS)."""
+        b = self.basis
+        return terms[0, rows] * b[0] + terms[1, rows] * b[1] + terms[2, rows]
+
+    def _cos_sep(self, rows: np.ndarray | slice) -> FloatArray:
+        vt, m = self.tables.vectors_t, self.moon
+        return vt[0, rows] * m[0] + vt[1, rows] * m[1] + vt[2, rows] * m[2]
+
     # ----------------------------------------------------------- a few rows
-    def values(self, rows: np.ndarray | slice) -> dict[str, Any]:
-        """Every constraint and score of fields ``rows`` (arrays over them)."""
+    def values(self, rows: np.ndarray | slice, *, z: FloatArray | None = None,
+               cos_sep: FloatArray | None = None) -> dict[str, Any]:
+        """Every constraint and score of fields ``rows`` (arrays over them); ``z`` and
+        ``cos_sep`` when already known for them."""
         tables, limits, inputs = self.tables, self.limits, self.inputs
-        xyz = tables.coefficients[rows] @ self.basis  # (m, 3)
-        alt = np.degrees(np.arctan2(xyz[:, 2], np.hypot(xyz[:, 0], xyz[:, 1])))
+        x, y = self._axis(tables.x_terms, rows), self._axis(tables.y_terms, rows)
+        if z is None:
+            z = self._axis(tables.z_terms, rows)
+        xyz = np.stack([x, y, z], axis=-1)
+        alt = np.degrees(np.arctan2(z, np.hypot(x, y)))
         horizon = limits.horizon
         if horizon.has_obstructions:
-            h = horizon.min_altitude(np.degrees(np.arctan2(xyz[:, 1], -xyz[:, 0])))
+            h = horizon.min_altitude(np.degrees(np.arctan2(y, -x)))
         else:
             h = np.full(len(alt), horizon.default_deg)
-        cos_sep = np.clip(tables.vectors[rows] @ self.moon, -1.0, 1.0)
-        moon_sep = np.degrees(np.arccos(cos_sep))
-        index = np.arange(len(tables.vectors))[rows]
+        if cos_sep is None:
+            cos_sep = self._cos_sep(rows)
+        moon_sep = np.degrees(np.arccos(np.clip(cos_sep, -1.0, 1.0)))
+        index = rows if isinstance(rows, np.ndarray) else np.arange(len(tables.vectors))[rows]
         slew = slew_times(tables, limits, self.eral, inputs.current, index)
         need = slew + limits.pointing_s + inputs.remaining_s[rows]
         visited = inputs.visited[rows]
@@ -296,6 +310,6 @@ def slew_times(tables: NightTables, limits: Limits, eral: float, current: int | 
     d_dec = np.abs(tables.cirs_dec_deg[rows] - dec0)
     slew = np.maximum(d_ra, d_dec) / limits.slew_rate_deg_s + limits.settle_s
     if current is not None:
-        here = np.arange(len(tables.cirs_ra_deg))[rows] == current
-        slew[here] = 0.0
+        index = rows if isinstance(rows, np.ndarray) else np.arange(len(slew))[rows]
+        slew[index == current] = 0.0
     return slew

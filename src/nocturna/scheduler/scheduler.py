@@ -402,6 +402,8 @@ def _ranking(instant: con.Instant, limit: int | None) -> np.ndarray:
     if len(feasible) > count:
         if count == 1:
             top = feasible[merit[feasible] == merit[feasible].max()]
+            if len(top) == 1:
+                return top
         else:
             top = feasible[np.argpartition(-merit[feasible], count - 1)[:count]]
         alt = instant.values(top)["alt_deg"]

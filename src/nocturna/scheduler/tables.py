@@ -67,7 +67,9 @@ class NightTables:
         self.vectors: FloatArray = np.empty((0, 3))  # fields' CIRS unit vectors
         self.coefficients: FloatArray = np.empty((0, 3, 3))
         self.vectors_t: FloatArray = np.empty((3, 0))  # the same, one row per axis
-        self.z_terms: FloatArray = np.empty((3, 0))  # coefficients of z (sine of altitude)
+        self.x_terms: FloatArray = np.empty((3, 0))  # coefficients of each observed axis,
+        self.y_terms: FloatArray = np.empty((3, 0))  # one row per basis term
+        self.z_terms: FloatArray = np.empty((3, 0))  # (z: the sine of the altitude)
         self.cirs_ra_deg: FloatArray = np.empty(0)
         self.cirs_dec_deg: FloatArray = np.empty(0)
         self.until: np.ndarray | None = None  # (T, N) int16/32, see constraints.run_until
@@ -98,6 +100,8 @@ class NightTables:
     def _transposed(self) -> None:
         """Contiguous per-axis rows: whole-field sums without a strided gather or BLAS."""
         self.vectors_t = np.ascontiguousarray(self.vectors.T)
+        self.x_terms = np.ascontiguousarray(self.coefficients[:, 0, :].T)
+        self.y_terms = np.ascontiguousarray(self.coefficients[:, 1, :].T)
         self.z_terms = np.ascontiguousarray(self.coefficients[:, 2, :].T)
 
     def remove_field(self, row: int) -> None:
