@@ -166,8 +166,13 @@ class Scheduler:
         self._dec = np.append(self._dec, [f.dec_deg for f in fields])
         self._priority = np.append(self._priority, [f.priority for f in fields])
         self._total_frames = np.append(self._total_frames, [f.total_frames for f in fields])
-        self._full_s = np.append(self._full_s, [Observation(f).estimated_duration_s(overhead)
-                                                for f in fields])
+        durations: dict[tuple[object, ...], float] = {}  # many fields share their plan
+        for f in fields:
+            key = (f.exptimes_s, f.min_nexp, f.exp_set_size)
+            if key not in durations:
+                durations[key] = Observation(f).estimated_duration_s(overhead)
+        self._full_s = np.append(self._full_s, [durations[(f.exptimes_s, f.min_nexp,
+                                                           f.exp_set_size)] for f in fields])
         for tables in self._nights.values():
             tables.append_fields(self._ra[first:], self._dec[first:])
             if tables.until is not None:
