@@ -151,7 +151,9 @@ class Instant:
         floor = math.sin(math.radians(limits.horizon.default_deg)) - _PREFILTER
         maybe = (z >= floor) & (cos_sep <= limits.cos_min_moon_sep) & ~inputs.finished
         rows = np.flatnonzero(maybe)
-        values = self.values(rows, z=z[rows], cos_sep=cos_sep[rows])
+        # whole contiguous rows, then one gather each: cheaper than gathering the terms
+        x, y = self._axis(tables.x_terms), self._axis(tables.y_terms)
+        values = self.values(rows, x=x[rows], y=y[rows], z=z[rows], cos_sep=cos_sep[rows])
         ok = values["above"] & values["fits"]
         self.candidates = rows[ok]
         self.merit[self.candidates] = np.maximum(values["merit"][ok], 1e-12)
@@ -166,21 +168,23 @@ class Instant:
         return vt[0, rows] * m[0] + vt[1, rows] * m[1] + vt[2, rows] * m[2]
 
     # ----------------------------------------------------------- a few rows
-    def values(self, rows: np.ndarray | slice, *, z: FloatArray | None = None,
+    def values(self, rows: np.ndarray | slice, *, x: FloatArray | None = None,
+               y: FloatArray | None = None, z: FloatArray | None = None,
                cos_sep: FloatArray | None = None) -> dict[str, Any]:
-        """Every constraint and score of fields ``rows`` (arrays over them); ``z`` and
-        ``cos_sep`` when already known for them."""
+        """Every constraint and score of fields ``rows`` (arrays over them); the observed
+        axes and the Moon's cosine when already known for them."""
         tables, limits, inputs = self.tables, self.limits, self.inputs
-        x, y = self._axis(tables.x_terms, rows), self._axis(tables.y_terms, rows)
-        if z is None:
+        if x is None or y is None or z is None:
+            x, y = self._axis(tables.x_terms, rows), self._axis(tables.y_terms, rows)
             z = self._axis(tables.z_terms, rows)
-        xyz = np.stack([x, y, z], axis=-1)
-        alt = np.degrees(np.arctan2(z, np.hypot(x, y)))
+        # arcsin of the normalised z: exact to 0.003″ (at the zenith), and many times
+        # faster than arctan2 with hypot
+        alt = np.degrees(np.arcsin(np.minimum(z / np.sqrt(x * x + y * y + z * z), 1.0)))
         horizon = limits.horizon
-        if horizon.has_obstructions:
-            h = horizon.min_altitude(np.degrees(np.arctan2(y, -x)))
-        else:
-            h = np.full(len(alt), horizon.default_deg)
+        h = np.full(len(alt), horizon.default_deg)
+        if horizon.has_obstructions:  # azimuths only where an obstruction may matter
+            band = (alt >= horizon.default_deg) & (alt < horizon.max_deg)
+            h[band] = horizon.min_altitude(np.degrees(np.arctan2(y[band], -x[band])))
         if cos_sep is None:
             cos_sep = self._cos_sep(rows)
         moon_sep = np.degrees(np.arccos(np.clip(cos_sep, -1.0, 1.0)))
@@ -205,7 +209,7 @@ class Instant:
         total = sum(weights.values())
         merit = sum(w * scores[name] for name, w in weights.items()) / total if total > 0 \
             else np.ones(len(alt))
-        return {"xyz": xyz, "alt_deg": alt, "horizon_deg": h, "moon_sep_deg": moon_sep,
+        return {"x": x, "y": y, "z": z, "alt_deg": alt, "horizon_deg": h, "moon_sep_deg": moon_sep,
                 "slew_s": slew, "need_s": need, "until_s": until_s, "above": alt >= h,
                 "moon_ok": cos_sep <= limits.cos_min_moon_sep, "fits": fits,
                 "scores": scores, "merit": merit}
@@ -230,7 +234,8 @@ class Instant:
 
     @property
     def xyz(self) -> FloatArray:
-        return self._all("xyz")
+        """(N, 3) observed cartesian (x south, y east, z up), for azimuths."""
+        return np.stack([self._all("x"), self._all("y"), self._all("z")], axis=-1)
 
     @property
     def moon_sep_deg(self) -> FloatArray:
@@ -306,7 +311,8 @@ def slew_times(tables: NightTables, limits: Limits, eral: float, current: int | 
         ra0, dec0 = math.degrees(eral) % 360.0, limits.lat_deg
     else:
         ra0, dec0 = tables.cirs_ra_deg[current], tables.cirs_dec_deg[current]
-    d_ra = np.abs((tables.cirs_ra_deg[rows] - ra0 + 180.0) % 360.0 - 180.0)
+    d_ra = np.abs(tables.cirs_ra_deg[rows] - ra0)
+    d_ra = np.minimum(d_ra, 360.0 - d_ra)  # the short way round
     d_dec = np.abs(tables.cirs_dec_deg[rows] - dec0)
     slew = np.maximum(d_ra, d_dec) / limits.slew_rate_deg_s + limits.settle_s
     if current is not None:

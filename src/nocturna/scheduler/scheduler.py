@@ -335,7 +335,7 @@ class Scheduler:
                 row: int, values: dict[str, Any], k: int) -> Ranked:
         reasons = {name: round(float(column[k]), 6) for name, column in
                    values["scores"].items()}
-        xyz = values["xyz"][k]
+        xyz = (values["x"][k], values["y"][k])
         return Ranked(
             field=self._fields[row], score=float(instant.merit[row]), reasons=reasons,
             failures=tuple(_failures(tables, instant, state, row, values, k, self._limits,
@@ -436,7 +436,7 @@ def _failures(tables: NightTables, instant: con.Instant, state: _NightState, row
     problems = []
     above, moon_ok = values["above"][k], values["moon_ok"][k]
     if not above:
-        xyz = values["xyz"][k]
+        xyz = (values["x"][k], values["y"][k])
         az = float(np.degrees(np.arctan2(xyz[1], -xyz[0])) % 360.0)
         problems.append(f"below the horizon: altitude {values['alt_deg'][k]:.1f}° < "
                         f"{values['horizon_deg'][k]:.1f}° at azimuth {az:.1f}°")
