@@ -1,26 +1,20 @@
-"""Speed of the scheduler against astroplan, measured in the same run.
+"""Speed of the scheduler against astroplan and a plain numpy reference, same run.
 
-Run: ``python bench/scheduler.py [--repeats N] [--quick]`` (astroplan must be
-installed: ``pip install -e ".[test]"``).
+Run: ``python bench/scheduler.py [--repeats N] [--quick] [--large N]`` (astroplan
+must be installed: ``pip install -e ".[test]"``). See bench/README.md.
 
 The demo site (Mauna Loa), the night of 2026-12-14 (local), random fields over the
-sky north of -30°, priorities 1-5, each observation 10 × 60 s frames + 10 s overhead
-(700 s). Figures (nocturna: median of N repeats; astroplan: one run each, it is slow):
+sky north of -30°, priorities 1-5, each observation 10 × 60 s frames + 10 s per frame
+(700 s). Figures (nocturna: median of N repeats; astroplan: one run each, it is slow;
+numpy: the plain reference below, interleaved or median of the same repeats):
 
-* nightly tables: Sun, Moon, Earth rotation and UT1 for the night (astropy/erfa);
-* constraint matrix, 10 000 fields × the night at 1 min: horizon and Moon for every
-  field and time, and the run-length table the duration constraint reads. Target
-  < 0.3 s; astroplan ``is_observable`` (altitude + Moon) on the same grid, and on its
-  default 0.5 h grid (the documented 1.1 s figure);
-* best field now among 10 000 fields, once the nightly tables exist (``best(at,
-  limit=1)`` at many instants). Target < 1 ms; astroplan: altitude, Moon and night
-  constraint scores for the 10 000 targets at one instant; POCS: 34 ms per field
-  (documented, POCS is not installed here);
-* whole-night plan for 1 000 and 10 000 fields, from a fresh scheduler (nightly
-  tables and constraint matrix included). Targets < 0.5 s and < 1 s; astroplan
-  ``PriorityScheduler`` (same constraints, 3°/s slews, 60 s resolution) at 100, 1 000
-  and 3 000 fields; at 10 000 it would take minutes, so that figure is extrapolated
-  from the two largest measured sizes and labelled as such.
+* constraint matrix, 10 000 fields × the night at 1 min (target ≤ 0.3 s; astroplan
+  ``is_observable`` and numpy) and 100 000 fields (≤ 1 s; numpy);
+* best field now among 10 000 / 100 000 fields once the nightly tables exist
+  (``best(at, limit=1)``; ≤ 0.3 ms / ≤ 3 ms; numpy, and astroplan's scores at 10 000);
+* whole-night plan from a fresh scheduler: 1 000 fields (≤ 0.5 s; astroplan
+  ``PriorityScheduler``), 10 000 (≤ 0.25 s; numpy, astroplan extrapolated) and
+  100 000 (≤ 1.2 s; numpy).
 
 Also prints the largest altitude difference from astropy's AltAz (pressure 0) over
 the night for 1 000 fields. Exits 0 whether or not a target is met.
