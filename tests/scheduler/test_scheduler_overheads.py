@@ -40,3 +40,4 @@ def test_closed_loops_off_cost_nothing(make_config):
                                     "observatory.autofocus.enabled": False}))
     assert off.pointing_s == 0 and off.focus_start_s == off.focus_s == 0
     assert off.frame_s == Overheads.of(make_config()).frame_s
+
