@@ -141,6 +141,7 @@ class Instant:
         self.basis = np.array([math.cos(self.eral), math.sin(self.eral), 1.0])
         self.moon = tables.ephemeris.moon_at(t_s)
         self._cache: dict[str, Any] = {}
+        self._known: tuple[np.ndarray, dict[str, Any]] | None = None
         n = len(tables.vectors)
         self.merit = np.zeros(n)
         self.candidates = np.empty(0, dtype=np.intp)
@@ -154,6 +155,7 @@ class Instant:
         # whole contiguous rows, then one gather each: cheaper than gathering the terms
         x, y = self._axis(tables.x_terms), self._axis(tables.y_terms)
         values = self.values(rows, x=x[rows], y=y[rows], z=z[rows], cos_sep=cos_sep[rows])
+        self._known = (rows, values)
         ok = values["above"] & values["fits"]
         self.candidates = rows[ok]
         self.merit[self.candidates] = np.maximum(values["merit"][ok], 1e-12)
@@ -174,6 +176,10 @@ class Instant:
         """Every constraint and score of fields ``rows`` (arrays over them); the observed
         axes and the Moon's cosine when already known for them."""
         tables, limits, inputs = self.tables, self.limits, self.inputs
+        if self._known is not None and isinstance(rows, np.ndarray):
+            known = _lookup(*self._known, rows)
+            if known is not None:
+                return known
         if x is None or y is None or z is None:
             x, y = self._axis(tables.x_terms, rows), self._axis(tables.y_terms, rows)
             z = self._axis(tables.z_terms, rows)
@@ -272,6 +278,19 @@ class Instant:
     def az_deg(self, rows: np.ndarray | slice = slice(None)) -> FloatArray:
         xyz = self.xyz[rows]
         return np.degrees(np.arctan2(xyz[..., 1], -xyz[..., 0])) % 360.0
+
+
+def _lookup(known_rows: np.ndarray, known: dict[str, Any], rows: np.ndarray
+            ) -> dict[str, Any] | None:
+    """``known`` (values of the sorted ``known_rows``) for ``rows``, if it has them all."""
+    if not len(known_rows):
+        return None
+    position = np.minimum(np.searchsorted(known_rows, rows), len(known_rows) - 1)
+    if not np.array_equal(known_rows[position], rows):
+        return None
+    return {key: ({name: column[position] for name, column in value.items()}
+                  if isinstance(value, dict) else value[position])
+            for key, value in known.items()}
 
 
 def evaluate(tables: NightTables, limits: Limits, t_s: float, *, priority: FloatArray,
