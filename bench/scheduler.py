@@ -1,26 +1,20 @@
-"""Speed of the scheduler against astroplan, measured in the same run.
+"""Speed of the scheduler against astroplan and a plain numpy reference, same run.
 
-Run: ``python bench/scheduler.py [--repeats N] [--quick]`` (astroplan must be
-installed: ``pip install -e ".[test]"``).
+Run: ``python bench/scheduler.py [--repeats N] [--quick] [--large N]`` (astroplan
+must be installed: ``pip install -e ".[test]"``). See bench/README.md.
 
 The demo site (Mauna Loa), the night of 2026-12-14 (local), random fields over the
-sky north of -30°, priorities 1-5, each observation 10 × 60 s frames + 10 s overhead
-(700 s). Figures (nocturna: median of N repeats; astroplan: one run each, it is slow):
+sky north of -30°, priorities 1-5, each observation 10 × 60 s frames + 10 s per frame
+(700 s). Figures (nocturna: median of N repeats; astroplan: one run each, it is slow;
+numpy: the plain reference below, interleaved or median of the same repeats):
 
-* nightly tables: Sun, Moon, Earth rotation and UT1 for the night (astropy/erfa);
-* constraint matrix, 10 000 fields × the night at 1 min: horizon and Moon for every
-  field and time, and the run-length table the duration constraint reads. Target
-  < 0.3 s; astroplan ``is_observable`` (altitude + Moon) on the same grid, and on its
-  default 0.5 h grid (the documented 1.1 s figure);
-* best field now among 10 000 fields, once the nightly tables exist (``best(at,
-  limit=1)`` at many instants). Target < 1 ms; astroplan: altitude, Moon and night
-  constraint scores for the 10 000 targets at one instant; POCS: 34 ms per field
-  (documented, POCS is not installed here);
-* whole-night plan for 1 000 and 10 000 fields, from a fresh scheduler (nightly
-  tables and constraint matrix included). Targets < 0.5 s and < 1 s; astroplan
-  ``PriorityScheduler`` (same constraints, 3°/s slews, 60 s resolution) at 100, 1 000
-  and 3 000 fields; at 10 000 it would take minutes, so that figure is extrapolated
-  from the two largest measured sizes and labelled as such.
+* constraint matrix, 10 000 fields × the night at 1 min (target ≤ 0.3 s; astroplan
+  ``is_observable`` and numpy) and 100 000 fields (≤ 1 s; numpy);
+* best field now among 10 000 / 100 000 fields once the nightly tables exist
+  (``best(at, limit=1)``; ≤ 0.3 ms / ≤ 3 ms; numpy, and astroplan's scores at 10 000);
+* whole-night plan from a fresh scheduler: 1 000 fields (≤ 0.5 s; astroplan
+  ``PriorityScheduler``), 10 000 (≤ 0.25 s; numpy, astroplan extrapolated) and
+  100 000 (≤ 1.2 s; numpy).
 
 Also prints the largest altitude difference from astropy's AltAz (pressure 0) over
 the night for 1 000 fields. Exits 0 whether or not a target is met.
@@ -83,21 +77,103 @@ class Report:
         self.rows: list[tuple[str, str, str, str, str, str]] = []
 
     def add(self, what: str, ours: float, target: float | None, reference: float | None,
-            label: str = "") -> None:
-        met = "-" if target is None else ("met" if ours < target else "MISSED")
-        ratio = f"{reference / ours:.0f}× faster" if reference else "-"
-        if label and reference:
-            ratio += f" ({label})"
-        ref = fmt(reference) + (f" {label}" if label and reference else "")
-        self.rows.append((what, fmt(ours), "-" if target is None else f"< {fmt(target)}",
+            label: str = "astroplan") -> None:
+        met = "-" if target is None else ("met" if ours <= target else "MISSED")
+        if reference:
+            factor = reference / ours
+            ratio = f"{factor:.2f}× faster" if factor >= 1 else f"{1 / factor:.2f}× slower"
+        else:
+            ratio = "-"
+        ref = f"{fmt(reference)} {label}" if reference else "-"
+        self.rows.append((what, fmt(ours), "-" if target is None else f"≤ {fmt(target)}",
                           met, ref, ratio))
 
     def print(self) -> None:
-        head = ("figure", "nocturna", "target", "", "astroplan (this run)", "ratio")
+        head = ("figure", "nocturna", "target", "", "reference (this run)", "ratio")
         widths = [max(len(r[i]) for r in [head, *self.rows]) for i in range(6)]
         for row in [head, *self.rows]:
             print("  ".join(cell.ljust(width) for cell, width in zip(row, widths,
                                                                      strict=True)))
+
+
+# --- the plain numpy reference: the same constraints, every field, no shortcuts -------
+
+
+def numpy_matrix(tables: NightTables, limits: con.Limits) -> np.ndarray:
+    """Horizon and Moon for every field and grid time, then the run-length table: the
+    straightforward way (blocks of 1 024 fields, one matrix product each, concatenated)."""
+    parts = []
+    horizon = math.sin(math.radians(limits.horizon.default_deg))
+    for first in range(0, len(tables.vectors), 1024):
+        rows = slice(first, first + 1024)
+        z = tables.basis.T @ tables.coefficients[rows, 2, :].T
+        observable = (z >= horizon) & \
+            ((tables.moon_grid @ tables.vectors[rows].T) <= limits.cos_min_moon_sep)
+        size = observable.shape[0]
+        index = np.where(observable, size, np.arange(size)[:, None])
+        parts.append(np.minimum.accumulate(index[::-1], axis=0)[::-1])
+    return np.concatenate(parts, axis=1)
+
+
+def numpy_merit(tables: NightTables, limits: con.Limits, until: np.ndarray, t_s: float,
+                priority: np.ndarray, visited: np.ndarray, remaining_s: np.ndarray,
+                current: int | None) -> np.ndarray:
+    """Every field's merit at ``t_s`` (0: fails a hard constraint), computed for all."""
+    eral = float(tables.frame.local_era(t_s))
+    xyz = tables.coefficients @ np.array([math.cos(eral), math.sin(eral), 1.0])
+    alt = np.degrees(np.arctan2(xyz[:, 2], np.hypot(xyz[:, 0], xyz[:, 1])))
+    h = limits.horizon.default_deg
+    moon_sep = np.degrees(np.arccos(np.clip(tables.vectors @ tables.ephemeris.moon_at(t_s),
+                                            -1.0, 1.0)))
+    if current is None:
+        ra0, dec0 = math.degrees(eral) % 360.0, limits.lat_deg
+    else:
+        ra0, dec0 = tables.cirs_ra_deg[current], tables.cirs_dec_deg[current]
+    slew = np.maximum(np.abs((tables.cirs_ra_deg - ra0 + 180.0) % 360.0 - 180.0),
+                      np.abs(tables.cirs_dec_deg - dec0)) / limits.slew_rate_deg_s \
+        + limits.settle_s
+    need = slew + remaining_s
+    k = min(tables.index_at_or_after(t_s), tables.size - 1)
+    fits = (until[k] > np.ceil((t_s + need - tables.start_s) / tables.step_s - 1e-9)) \
+        & (t_s + need <= tables.end_s)
+    w = limits.weights
+    merit = (w["altitude"] * np.clip((alt - h) / (90.0 - h), 0.0, 1.0)
+             + w["moon"] * np.clip((moon_sep - limits.min_moon_sep_deg)
+                                   / (90.0 - limits.min_moon_sep_deg), 0.0, 1.0)
+             + w["priority"] * priority + w["visited"] * visited) / sum(w.values())
+    ok = (alt >= h) & (moon_sep >= limits.min_moon_sep_deg) & fits & (remaining_s > 0)
+    return np.where(ok, merit, 0.0)
+
+
+def numpy_best(tables: NightTables, limits: con.Limits, until: np.ndarray, t_s: float,
+               priority: np.ndarray, visited: np.ndarray, remaining_s: np.ndarray) -> int:
+    return int(np.argmax(numpy_merit(tables, limits, until, t_s, priority, visited,
+                                     remaining_s, None)))
+
+
+def numpy_plan(scheduler: Scheduler, window) -> int:  # type: ignore[no-untyped-def]
+    """A greedy plan the plain way: fresh tables, :func:`numpy_matrix`, then at each free
+    moment the best field by :func:`numpy_merit` and its whole observation; blocks."""
+    tables = NightTables(window, scheduler.geometry, scheduler.step_s)
+    tables.append_fields(scheduler._ra, scheduler._dec)
+    limits = scheduler._limits
+    until = numpy_matrix(tables, limits)
+    priority = scheduler._priority / scheduler._priority.max()
+    remaining_s = scheduler._full_s.copy()
+    visited = np.ones(len(remaining_s))
+    t, current, blocks = tables.start_s, None, 0
+    while t < tables.end_s:
+        merit = numpy_merit(tables, limits, until, t, priority, visited, remaining_s, current)
+        row = int(np.argmax(merit))
+        if merit[row] <= 0:
+            t += tables.step_s
+            continue
+        eral = float(tables.frame.local_era(t))
+        slew = con.slew_times(tables, limits, eral, current, np.array([row]))[0]
+        t += slew + remaining_s[row]
+        remaining_s[row] = 0.0
+        current, blocks = row, blocks + 1
+    return blocks
 
 
 def astroplan_setup(site):  # type: ignore[no-untyped-def]
@@ -183,7 +259,7 @@ def astroplan_plan_in_process(count: int, total: int) -> float:
 
 
 def _astroplan_plan_only(count: int, total: int) -> int:
-    config = Config.load(None, load_local=False, environ={}).model
+    config = bench_config()
     observer = astroplan_setup(config.site)
     window = Scheduler(config.site, [], config=config.scheduler).night_of(NIGHT)
     seconds = astroplan_plan_s(observer, random_fields(total)[:count], window.start, window.end)
@@ -213,6 +289,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5, help="timed repeats per figure")
     parser.add_argument("--fields", type=int, default=10_000, help="fields (default 10 000)")
+    parser.add_argument("--large", type=int, default=100_000,
+                        help="the large size, against the numpy reference only (0: skip)")
     parser.add_argument("--quick", action="store_true",
                         help="astroplan's PriorityScheduler at 100 fields only (saves ~45 s)")
     parser.add_argument("--astroplan-plan", type=int, metavar="N", help=argparse.SUPPRESS)
@@ -220,7 +298,7 @@ def main() -> int:
     warnings.simplefilter("ignore")  # astropy/astroplan frame and IERS chatter
     if args.astroplan_plan:
         return _astroplan_plan_only(args.astroplan_plan, args.fields)
-    config = Config.load(None, load_local=False, environ={}).model
+    config = bench_config()
     site, settings = config.site, config.scheduler
     try:
         observer = astroplan_setup(site)
@@ -243,56 +321,36 @@ def main() -> int:
     tables = NightTables(window, geometry, step_s)
     fields_s = median_time(lambda: NightTables.append_fields(
         _copy_empty(tables), scheduler._ra, scheduler._dec), args.repeats)
-    tables.append_fields(scheduler._ra, scheduler._dec)
-    limits = scheduler._limits
-
-    def matrix() -> None:
-        tables.until = None
-        con.extend_until(tables, limits)
-
-    matrix_s = median_time(matrix, args.repeats)
     report.add("nightly tables (Sun, Moon, ERA)", tables_s, None, None)
     report.add(f"apparent places, {args.fields} fields", fields_s, None, None)
+    tables.append_fields(scheduler._ra, scheduler._dec)
+    limits = scheduler._limits
+    matrix_s, numpy_matrix_s = matrix_figures(tables, limits, args.repeats)
     print(f"grid: {tables.size} times; measuring astroplan is_observable on it...", flush=True)
     ap_matrix = astroplan_matrix_s(observer, many, window.start, window.end, step_s)
     report.add(f"constraint matrix {args.fields} × {tables.size}", matrix_s, 0.3, ap_matrix)
+    report.add("", matrix_s, None, numpy_matrix_s, label="numpy")
     coarse = NightTables(window, geometry, 1800.0)
     coarse.append_fields(scheduler._ra, scheduler._dec)
-
-    def coarse_matrix() -> None:
-        coarse.until = None
-        con.extend_until(coarse, limits)
-
-    coarse_s = median_time(coarse_matrix, args.repeats)
+    coarse_s, _ = matrix_figures(coarse, limits, args.repeats, reference=False)
     ap_coarse = astroplan_matrix_s(observer, many, window.start, window.end, 1800.0)
     report.add(f"constraint matrix {args.fields} × {coarse.size} (0.5 h)", coarse_s, None,
                ap_coarse)
 
-    scheduler.best(window.start + timedelta(hours=1), limit=1)  # builds the tables
     instants = [window.start + timedelta(seconds=37.0 * k) for k in range(1000)]
-    best_times = []
-    for at in instants:
-        began = time.perf_counter()
-        scheduler.best(at, limit=1)
-        best_times.append(time.perf_counter() - began)
-    best_s = statistics.median(best_times)
+    best_s, numpy_best_s = best_figures(scheduler, window, instants)
     print("measuring astroplan's constraint scores at one instant...", flush=True)
     ap_best = astroplan_best_s(observer, many, instants[::100][:6])
-    report.add(f"best field now, {args.fields} fields", best_s, 1e-3, ap_best)
+    report.add(f"best field now, {args.fields} fields", best_s, 3e-4, ap_best)
+    report.add("", best_s, None, numpy_best_s, label="numpy")
     top10 = median_time(lambda: scheduler.best(instants[500], limit=10), args.repeats)
     report.add("  best 10 (with reasons)", top10, None, None)
 
     plan_figures: dict[int, float] = {}
     for count in (1000, args.fields):
-        fields = many[:count]
-
-        def fresh_plan(fields: list[Field] = fields) -> None:
-            Scheduler(site, fields, config=settings).plan(NIGHT)
-
-        plan_figures[count] = median_time(fresh_plan, max(1, min(args.repeats, 3)))
-        blocks = Scheduler(site, fields, config=settings).plan(NIGHT)
-        print(f"plan of {count} fields: {len(blocks)} blocks, "
-              f"{sum(b.frames for b in blocks)} frames", flush=True)
+        plan_figures[count] = plan_figure(site, settings, many[:count], args.repeats)
+    numpy_plan_s = median_time(lambda: numpy_plan(scheduler, window),
+                               max(1, min(args.repeats, 3)))
 
     sizes = [100] if args.quick else [100, 1000, 3000]
     ap_plan: dict[int, float] = {}
@@ -302,9 +360,8 @@ def main() -> int:
         ap_plan[count] = astroplan_plan_in_process(count, args.fields)
     for count in (100, 3000):
         if count not in plan_figures:
-            plan_figures[count] = median_time(
-                lambda count=count: Scheduler(site, many[:count], config=settings).plan(NIGHT),
-                max(1, min(args.repeats, 3)))
+            plan_figures[count] = plan_figure(site, settings, many[:count], args.repeats,
+                                              show=False)
     for count, target in ((100, None), (1000, 0.5), (3000, None)):
         report.add(f"whole-night plan, {count} fields", plan_figures[count], target,
                    ap_plan.get(count))
@@ -313,12 +370,19 @@ def main() -> int:
         (small, t_small), (large, t_large) = sorted(ap_plan.items())[-2:]
         exponent = math.log(t_large / t_small) / math.log(large / small)
         extrapolated = t_large * (args.fields / large) ** exponent
-    report.add(f"whole-night plan, {args.fields} fields", plan_figures[args.fields], 1.0,
-               extrapolated, label="EXTRAPOLATED" if extrapolated else "")
+    report.add(f"whole-night plan, {args.fields} fields", plan_figures[args.fields], 0.25,
+               numpy_plan_s, label="numpy")
+    if extrapolated:
+        report.add("", plan_figures[args.fields], None, extrapolated,
+                   label="astroplan EXTRAPOLATED")
+    if args.large:
+        large_figures(report, site, settings, window, args.large, args.repeats)
 
     print()
     report.print()
     print()
+    print("numpy: the plain numpy reference of this file (numpy_matrix, numpy_best, "
+          "numpy_plan: every field computed at every step, whole observations), same run.")
     if extrapolated is not None:
         print(f"EXTRAPOLATED: astroplan PriorityScheduler at {args.fields} fields was not run; "
               f"its figure is t({large}) × ({args.fields}/{large})^{exponent:.2f}, the growth "
@@ -336,6 +400,82 @@ def main() -> int:
           "horizon; the rest is light bending by the Sun, for fields beside it; "
           "requirement < 1″)")
     return 0
+
+
+def bench_config():  # type: ignore[no-untyped-def]
+    """The built-in configuration with 10 s per frame (astroplan's blocks: 700 s)."""
+    return Config.load(None, load_local=False, environ={},
+                       overrides={"scheduler.overhead": "10 s"}).model
+
+
+def matrix_figures(tables: NightTables, limits: con.Limits, repeats: int, *,
+                   reference: bool = True) -> tuple[float, float | None]:
+    """The constraint matrix (nocturna, and the numpy reference), median times."""
+    def matrix() -> None:
+        tables.until = None
+        con.extend_until(tables, limits)
+
+    ours = median_time(matrix, repeats)
+    if not reference:
+        return ours, None
+    numpy_s = median_time(lambda: numpy_matrix(tables, limits), repeats)
+    assert np.array_equal(numpy_matrix(tables, limits), tables.until)
+    return ours, numpy_s
+
+
+def best_figures(scheduler: Scheduler, window, instants: list[datetime]  # type: ignore[no-untyped-def]
+                 ) -> tuple[float, float]:
+    """``best(at, limit=1)`` and the numpy reference at the same instants (interleaved),
+    medians; checks that both pick the same field."""
+    scheduler.best(window.start + timedelta(hours=1), limit=1)  # builds the tables
+    tables = scheduler.tables(window)
+    state = scheduler._state(tables)
+    priority = scheduler._priority_score()
+    ours, reference = [], []
+    for at in instants:
+        began = time.perf_counter()
+        ranked = scheduler.best(at, limit=1)
+        middle = time.perf_counter()
+        row = numpy_best(tables, scheduler._limits, tables.until, at.timestamp(), priority,
+                         state.visited, state.remaining_s)
+        reference.append(time.perf_counter() - middle)
+        ours.append(middle - began)
+        if ranked[0].score > 0:
+            assert scheduler.fields[row].name == ranked[0].name, at
+    return statistics.median(ours), statistics.median(reference)
+
+
+def plan_figure(site, settings, fields: list[Field], repeats: int, *,  # type: ignore[no-untyped-def]
+                show: bool = True) -> float:
+    """A whole-night plan from a fresh scheduler, median time."""
+    def fresh_plan() -> None:
+        Scheduler(site, fields, config=settings).plan(NIGHT)
+
+    seconds = median_time(fresh_plan, max(1, min(repeats, 3)))
+    if show:
+        blocks = Scheduler(site, fields, config=settings).plan(NIGHT)
+        print(f"plan of {len(fields)} fields: {len(blocks)} blocks, "
+              f"{sum(b.frames for b in blocks)} frames", flush=True)
+    return seconds
+
+
+def large_figures(report: Report, site, settings, window, count: int,  # type: ignore[no-untyped-def]
+                  repeats: int) -> None:
+    """Matrix, best field now and plan for ``count`` fields, against numpy only."""
+    print(f"measuring {count} fields...", flush=True)
+    fields = random_fields(count, seed=SEED + 1)
+    scheduler = Scheduler(site, fields, config=settings)
+    tables = NightTables(window, scheduler.geometry, scheduler.step_s)
+    tables.append_fields(scheduler._ra, scheduler._dec)
+    matrix_s, numpy_matrix_s = matrix_figures(tables, scheduler._limits, max(1, repeats // 2))
+    report.add(f"constraint matrix {count} × {tables.size}", matrix_s, 1.0, numpy_matrix_s,
+               label="numpy")
+    instants = [window.start + timedelta(seconds=370.0 * k) for k in range(100)]
+    best_s, numpy_best_s = best_figures(scheduler, window, instants)
+    report.add(f"best field now, {count} fields", best_s, 3e-3, numpy_best_s, label="numpy")
+    plan_s = plan_figure(site, settings, fields, repeats)
+    numpy_plan_s = median_time(lambda: numpy_plan(scheduler, window), 1)
+    report.add(f"whole-night plan, {count} fields", plan_s, 1.2, numpy_plan_s, label="numpy")
 
 
 def _copy_empty(tables: NightTables) -> NightTables:

@@ -34,7 +34,8 @@ def test_plan_prints_the_night_and_a_table_of_blocks(capsys, tmp_path, fields_fi
                              str(fields_file), "--night", "2026-12-14")
     assert code == 0, err
     assert "night of 2026-12-14 (US/Hawaii)" in out and "05:04" in out and "15:30" in out
-    for column in ("start (UTC)", "end (UTC)", "field", "frames", "score"):
+    assert "times UTC (local time zone US/Hawaii)" in out
+    for column in ("start", "end", "field", "frames", "slew", "point", "focus", "score"):
         assert column in out
     for name in ("Orion", "Andromeda", "Whirlpool"):
         assert name in out

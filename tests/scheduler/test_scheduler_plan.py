@@ -44,8 +44,8 @@ def test_the_plan_fills_the_night_without_overlaps(obstructed):
     for before, after in itertools.pairwise(blocks):
         assert after.slew_start >= before.end - timedelta(microseconds=2)
         assert after.start > before.end
-    names = [b.field.name for b in blocks]
-    assert len(names) == len(set(names))
+        # sets on one field make one block, unless an autofocus run came between
+        assert after.field != before.field or after.focus_s > 0
 
 
 def test_slews_are_accounted_between_blocks(obstructed):
@@ -60,14 +60,44 @@ def test_slews_are_accounted_between_blocks(obstructed):
         assert (after.start - before.end).total_seconds() >= after.slew_s - 1e-3
 
 
-def test_each_block_takes_the_whole_observation(obstructed):
+def test_blocks_take_whole_sets_with_their_overheads(obstructed):
     scheduler, blocks = obstructed
-    overhead = scheduler.config.overhead.to_value("s")
+    frame_s = scheduler.overheads.frame_s
+    taken: dict[str, int] = {}
     for block in blocks:
-        expected = Observation(block.field).estimated_duration_s(overhead)
-        assert block.frames == block.field.total_frames
+        name = block.field.name
+        observation = Observation(block.field, taken.get(name, 0))
+        assert observation.set_finished  # a block starts at the start of a set…
+        first = observation.exposures_taken
+        expected = sum(block.field.frame_exptime_s(i) + frame_s
+                       for i in range(first, first + block.frames))
         assert block.duration_s == pytest.approx(expected, abs=1e-3)
+        taken[name] = first + block.frames
+        assert Observation(block.field, taken[name]).set_finished  # …and ends at an end
+        assert taken[name] <= block.field.total_frames
         assert block.score > 0
+
+
+def test_the_plan_counts_pointing_and_autofocus_as_the_night_does(make_config):
+    config = make_config()
+    scheduler = Scheduler.from_config(config, load_fields(demo_fields_path()))
+    overheads = scheduler.overheads
+    assert overheads.pointing_s > 0 and overheads.focus_start_s > overheads.focus_s > 0
+    blocks = scheduler.plan(NIGHT)
+    window = scheduler.night_of(NIGHT)
+    first = blocks[0]
+    assert first.focus_s == overheads.focus_start_s  # the night's first focus, at dark
+    assert (first.start - window.start).total_seconds() >= first.setup_s - 1e-3
+    for before, after in itertools.pairwise(blocks):
+        assert after.pointing_s == overheads.pointing_s  # a slew, then a correction
+        if after.field == before.field:
+            assert after.focus_s == overheads.focus_s
+    focus_times = [b.start.timestamp() for b in blocks if b.focus_s > 0]
+    longest_set_s = max(b.duration_s for b in blocks)
+    assert len(focus_times) >= window.duration.total_seconds() // overheads.focus_interval_s
+    for earlier, later in itertools.pairwise(focus_times):  # due, then at the next set
+        assert overheads.focus_interval_s <= later - earlier
+        assert later - earlier <= overheads.focus_interval_s + longest_set_s + 600
 
 
 def test_every_block_stays_above_the_horizon_and_away_from_the_moon(obstructed):

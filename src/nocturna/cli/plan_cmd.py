@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich import box
+from rich.console import Console
 from rich.table import Table
 
 from nocturna.cli.context import CliContext
@@ -15,7 +17,7 @@ from nocturna.core.errors import InvalidValueError
 
 if TYPE_CHECKING:
     from nocturna.core.config.models import NocturnaConfig
-    from nocturna.scheduler import Block, NightWindow
+    from nocturna.scheduler import Block, NightWindow, Scheduler
 
 
 def parse_night(value: str | None) -> date | datetime | None:
@@ -46,16 +48,33 @@ def _default_instant(config: NocturnaConfig) -> datetime:
 
 
 def plan_table(blocks: list[Block], zone: str) -> Table:
-    """One row per block: start, end (UTC), field, frames, filters, slew, score."""
-    table = Table("start (UTC)", "end (UTC)", "field", "frames", "filters", "slew",
-                  "score", title=f"{len(blocks)} blocks, {sum(b.frames for b in blocks)} "
-                                 f"frames (local time zone {zone})")
+    """One row per block: start, end (UTC), field, frames, filters, what comes before the
+    first frame (slew, pointing correction, autofocus), score."""
+    table = Table("start", "end", "field", "frames", "filters", "slew", "point", "focus",
+                  "score", box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True,
+                  title=f"{len(blocks)} blocks, {sum(b.frames for b in blocks)} frames; "
+                        f"times UTC (local time zone {zone})")
     for block in blocks:
         filters = ",".join(dict.fromkeys(f or "-" for f in block.field.filters))
         table.add_row(f"{block.start:%H:%M:%S}", f"{block.end:%H:%M:%S}", block.field.name,
-                      str(block.frames), filters, f"{block.slew_s:.0f} s",
+                      str(block.frames), filters, _seconds(block.slew_s),
+                      _seconds(block.pointing_s), _seconds(block.focus_s),
                       f"{block.score:.3f}")
     return table
+
+
+def _seconds(value: float) -> str:
+    return f"{value:.0f} s" if value > 0 else ""
+
+
+def _draw(scheduler: Scheduler, window: NightWindow, blocks: list[Block], chart: Path) -> Path:
+    from nocturna.scheduler.chart import plot_plan
+
+    try:
+        return plot_plan(scheduler, window, blocks, chart)
+    except OSError as exc:
+        raise InvalidValueError(f"--chart: cannot write {str(chart)!r} "
+                                f"({exc.strerror or exc})") from None
 
 
 def _summary(window: NightWindow, zone: str) -> str:
@@ -81,7 +100,8 @@ def plan(
     chart: Annotated[Path | None, typer.Option(
         "--chart", metavar="PNG", help="Also write a chart of the plan (PNG).")] = None,
 ) -> None:
-    """Plan a whole night: the best field at each free moment, slews included."""
+    """Plan a whole night as the unit will observe it: the best field at each free
+    moment, set by set, with slews, pointing corrections and autofocus runs."""
     from nocturna.scheduler import Scheduler, load_fields
 
     state: CliContext = ctx.obj
@@ -89,21 +109,25 @@ def plan(
     when = parse_night(night)
     if chart is not None and not chart.parent.is_dir():
         raise InvalidValueError(f"--chart: the folder of {str(chart)!r} does not exist")
-    chosen = load_fields(fields) if fields is not None else None
-    scheduler = Scheduler.from_config(config, chosen)
-    window = scheduler.resolve_night(when if when is not None else _default_instant(config))
-    blocks = scheduler.plan(window.start)
+    with Console(stderr=True, highlight=False).status("reading the fields") as progress:
+        chosen = load_fields(fields) if fields is not None else None
+        scheduler = Scheduler.from_config(config, chosen)
+        progress.update("finding the night: the Sun, Earth orientation (IERS tables)")
+        window = scheduler.resolve_night(when if when is not None
+                                         else _default_instant(config))
+        progress.update(f"computing the night's tables: the Moon, {len(scheduler.fields)} "
+                        "fields at every time step")
+        scheduler.tables(window)
+        progress.update("planning the night")
+        blocks = scheduler.plan(window.start)
+        written = None
+        if chart is not None:
+            progress.update(f"drawing the chart {chart}")
+            written = _draw(scheduler, window, blocks, chart)
     zone = config.site.timezone
     console.print(_summary(window, zone))
     console.print(plan_table(blocks, zone))
-    if chart is not None:
-        from nocturna.scheduler.chart import plot_plan
-
-        try:
-            written = plot_plan(scheduler, window, blocks, chart)
-        except OSError as exc:
-            raise InvalidValueError(f"--chart: cannot write {str(chart)!r} "
-                                    f"({exc.strerror or exc})") from None
+    if written is not None:
         console.print(f"chart written to {written}")
     if not blocks:
         console.print("nothing observable in this night")

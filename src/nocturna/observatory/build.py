@@ -74,7 +74,7 @@ def build_observatory(config: Config, devices: DeviceSet, storage: Any, *,
     from nocturna.scheduler import Scheduler
 
     model = config.model
-    scheduler = Scheduler(model.site, unit_fields(config, fields), config=model.scheduler)
+    scheduler = Scheduler.from_config(model, unit_fields(config, fields))
     instruments = {name: build_instrument(devices, config, storage, camera=name)
                    for name in devices.cameras}
     options = {"heartbeat_interval_s": model.observatory.heartbeat_interval.to_value("s"),

@@ -17,6 +17,7 @@ log = logging.getLogger(__name__)
 _BEFORE_S = 24 * 3600.0  # search the Sun from a day before…
 _AFTER_S = 48 * 3600.0  # …to two days after the instant asked about
 _REFINE_S = 1.0
+_SUN_STEP_S = 1800.0  # the Sun's direction (CIRS) is linear to 1e-8 rad over half an hour
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,7 @@ def find_night(location: object, frame_site: tuple[float, float, float], at_s: f
     earliest instant it is the answer for (the end of the night before)."""
     start_s, end_s = at_s - _BEFORE_S, at_s + _AFTER_S
     frame = SkyFrame.for_site(*frame_site, start_s, end_s)
-    ephemeris = Ephemeris.compute(location, start_s, end_s, moon=False)
+    ephemeris = Ephemeris.compute(location, start_s, end_s, moon=False, step_s=_SUN_STEP_S)
     times = ephemeris.times_s
     altitudes = body_altitudes_deg(frame, ephemeris.sun, times)
 

@@ -87,9 +87,14 @@ class Observation:
 
     def estimated_duration_s(self, overhead_s: float = 0.0) -> float:
         """Seconds to finish from now: each remaining frame's exposure plus ``overhead_s``."""
-        start = self.exposures_taken
-        return sum(self.field.frame_exptime_s(i) + overhead_s
-                   for i in range(start, start + self.remaining_frames))
+        size = self.field.exp_set_size
+        index, end = self.exposures_taken, self.exposures_taken + self.remaining_frames
+        total = 0.0
+        while index < end:  # set by set: one exposure time per set
+            set_end = min(end, (index // size + 1) * size)
+            total += (set_end - index) * (self.field.frame_exptime_s(index) + overhead_s)
+            index = set_end
+        return total
 
     def reset(self) -> None:
         """Forget the frames taken (a new night)."""

@@ -1,17 +1,20 @@
-"""A whole-night plan, greedily: the best field now, all of it, then the next.
+"""A whole-night plan, set by set, as the night itself decides.
 
-From the start of the window, at each free moment the field with the highest merit
-(the same constraints and weights as :meth:`Scheduler.best`) gets a block: the slew
-from the previous field (from the zenith for the first), then the rest of its
-observation in whole sets. A field is planned once per night; the duration
-constraint guarantees it stays above the horizon, away from the Moon and before the
-end of the window for the whole block. When nothing fits, the plan waits one grid
-step and looks again.
+The night picks a field, takes one set of its frames, and asks the scheduler again
+(the field it is on keeps its "visited" score and needs no slew, so it usually
+stays). The plan does the same from the start of the window: at each free moment the
+field with the highest merit (the same constraints and weights as
+:meth:`Scheduler.best`, whose duration constraint asks for the whole rest of the
+observation) gets its next set. Moving to another field costs its slew and a
+pointing correction; autofocus runs when the night begins and whenever it is due
+(:class:`~nocturna.scheduler.overheads.Overheads`, derived from the same
+configuration). Consecutive sets on one field make one :class:`Block`. When nothing
+fits, the plan waits one grid step and looks again.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +23,8 @@ import numpy as np
 from nocturna.scheduler import constraints as con
 from nocturna.scheduler.fields import Field
 from nocturna.scheduler.night import from_posix
+from nocturna.scheduler.observation import Observation
+from nocturna.scheduler.overheads import Overheads
 from nocturna.scheduler.tables import NightTables
 
 if TYPE_CHECKING:
@@ -28,8 +33,9 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Block:
-    """One field's time in the plan: exposures from ``start`` to ``end`` (UTC), after a
-    slew of ``slew_s`` seconds (settling included) that ends at ``start``."""
+    """One field's time in the plan: exposures from ``start`` to ``end`` (UTC). Before
+    ``start``: a slew of ``slew_s`` seconds (settling included), a pointing correction
+    of ``pointing_s`` and an autofocus run of ``focus_s`` (0 when none)."""
 
     field: Field
     start: datetime
@@ -37,10 +43,17 @@ class Block:
     frames: int
     slew_s: float
     score: float
+    pointing_s: float = 0.0
+    focus_s: float = 0.0
+
+    @property
+    def setup_s(self) -> float:
+        """Seconds from the end of the previous block to the first frame."""
+        return self.slew_s + self.pointing_s + self.focus_s
 
     @property
     def slew_start(self) -> datetime:
-        return self.start - timedelta(seconds=self.slew_s)
+        return self.start - timedelta(seconds=self.setup_s)
 
     @property
     def duration_s(self) -> float:
@@ -49,36 +62,67 @@ class Block:
     def as_dict(self) -> dict[str, Any]:
         return {"field": self.field.name, "start": self.start.isoformat(),
                 "end": self.end.isoformat(), "frames": self.frames,
-                "slew_s": round(self.slew_s, 1), "score": round(self.score, 4)}
+                "slew_s": round(self.slew_s, 1), "pointing_s": round(self.pointing_s, 1),
+                "focus_s": round(self.focus_s, 1), "score": round(self.score, 4)}
 
 
 def greedy_plan(tables: NightTables, limits: con.Limits, fields: list[Field],
                 priority: np.ndarray, state: _NightState, start_s: float, end_s: float, *,
-                current: int | None = None) -> list[Block]:
-    """Blocks from ``start_s`` to ``end_s`` (POSIX seconds), best merit first."""
+                overheads: Overheads, current: int | None = None,
+                focused_s: float | None = None) -> list[Block]:
+    """Blocks from ``start_s`` to ``end_s`` (POSIX seconds), set by set (module notes).
+
+    ``focused_s``: when the unit last focused (None: not yet tonight, so the night's
+    first autofocus comes first when ``start_s`` is the start of the night).
+    """
     remaining_s = state.remaining_s.copy()
-    frames = state.remaining_frames.copy()
     visited = state.visited.copy()
     done = state.finished.copy()
+    taken = {row: int(state.total_frames[row] - state.remaining_frames[row])
+             for row in np.flatnonzero(state.remaining_frames < state.total_frames)}
     blocks: list[Block] = []
     t = max(start_s, tables.start_s)
     end_s = min(end_s, tables.end_s)
+    focus_pending = 0.0
+    if focused_s is None and overheads.focus_start_s > 0:
+        if t <= tables.start_s:  # the night's first autofocus, at dark
+            focus_pending = overheads.focus_start_s
+        focused_s = t
     while t < end_s and not done.all():
-        instant = con.evaluate(tables, limits, t, priority=priority, remaining_s=remaining_s,
-                               visited=visited, finished=done, current=current)
-        merit = np.where(t + instant.need_s <= end_s, instant.merit, 0.0)
-        row = int(np.argmax(merit)) if len(merit) else 0
-        if not len(merit) or merit[row] <= 0:
+        instant = con.evaluate(tables, limits, t + focus_pending, priority=priority,
+                               remaining_s=remaining_s, visited=visited, finished=done,
+                               current=current, deadline_s=end_s)
+        candidates = instant.candidates
+        if not len(candidates):
             t = _next_grid_time(tables, t)
             continue
-        slew = float(instant.slew_s[row])
-        begin = t + slew
-        finish = begin + float(remaining_s[row])
-        blocks.append(Block(fields[row], from_posix(begin), from_posix(finish),
-                            int(frames[row]), slew, float(merit[row])))
-        done[row] = True
-        remaining_s[row] = 0.0
-        visited[row] = 0.0
+        row = int(candidates[np.argmax(instant.merit[candidates])])
+        score = float(instant.merit[row])
+        focus_s = focus_pending
+        if not focus_s and overheads.focus_interval_s > 0 and focused_s is not None \
+                and t - focused_s >= overheads.focus_interval_s:
+            focus_s = overheads.focus_s
+        stays = row == current and not focus_s
+        slew = 0.0 if stays else max(float(instant.values([row])["slew_s"][0]),
+                                     limits.settle_s)
+        pointing = 0.0 if stays else overheads.pointing_s
+        begin = t + slew + pointing + focus_s
+        observation = Observation(fields[row], taken.get(row, 0))
+        frames = observation.next_set()
+        finish = begin + sum(f.exptime_s + overheads.frame_s for f in frames)
+        if stays and blocks:
+            last = blocks[-1]
+            blocks[-1] = replace(last, end=from_posix(finish), frames=last.frames + len(frames))
+        else:
+            blocks.append(Block(fields[row], from_posix(begin), from_posix(finish),
+                                len(frames), slew, score, pointing, focus_s))
+        if focus_s:
+            focused_s, focus_pending = t + slew + pointing, 0.0
+        taken[row] = observation.exposures_taken + len(frames)
+        after = Observation(fields[row], taken[row])
+        remaining_s[row] = after.estimated_duration_s(overheads.frame_s)
+        visited[row] = after.remaining_frames / after.total_frames
+        done[row] = after.is_finished
         current = row
         t = finish
     return blocks

@@ -18,6 +18,7 @@ from nocturna.scheduler.fields import Field
 from nocturna.scheduler.horizon import Horizon
 from nocturna.scheduler.night import NightWindow, as_utc, find_night, from_posix
 from nocturna.scheduler.observation import Observation
+from nocturna.scheduler.overheads import Overheads
 from nocturna.scheduler.settings import default_config
 from nocturna.scheduler.tables import NightTables, SiteGeometry
 
@@ -60,6 +61,7 @@ class _NightState:
 
     remaining_s: np.ndarray
     remaining_frames: np.ndarray
+    total_frames: np.ndarray
     visited: np.ndarray  # fraction of tonight's frames still to take
     finished: np.ndarray
     taken: dict[str, int]
@@ -74,9 +76,12 @@ class Scheduler:
     """
 
     def __init__(self, site: Site, fields: Iterable[Field] = (), *,
-                 config: SchedulerConfig | None = None) -> None:
+                 config: SchedulerConfig | None = None,
+                 overheads: Overheads | None = None) -> None:
         self.site = site
         self.config = config if config is not None else default_config()
+        self.overheads = overheads if overheads is not None \
+            else Overheads.from_scheduler(self.config)
         self.horizon = Horizon.from_site(site)
         self._zone = ZoneInfo(site.timezone)
         self._geometry: SiteGeometry | None = None
@@ -85,6 +90,7 @@ class Scheduler:
         self._ra = np.empty(0)
         self._dec = np.empty(0)
         self._priority = np.empty(0)
+        self._priority_cache: np.ndarray | None = None
         self._total_frames = np.empty(0, dtype=np.int64)
         self._full_s = np.empty(0)
         self._windows: list[tuple[float, NightWindow]] = []  # (valid from, window)
@@ -102,7 +108,8 @@ class Scheduler:
         from nocturna.scheduler.settings import configured_fields
 
         chosen = configured_fields(config.scheduler) if fields is None else fields
-        return cls(config.site, chosen, config=config.scheduler)
+        return cls(config.site, chosen, config=config.scheduler,
+                   overheads=Overheads.of(config))
 
     # ------------------------------------------------------------------ fields
     @property
@@ -137,6 +144,7 @@ class Scheduler:
         for tables in self._nights.values():
             tables.remove_field(row)
         self._states.clear()
+        self._priority_cache = None
         log.info("field %s removed", name)
         return field
 
@@ -158,20 +166,26 @@ class Scheduler:
         self._dec = np.append(self._dec, [f.dec_deg for f in fields])
         self._priority = np.append(self._priority, [f.priority for f in fields])
         self._total_frames = np.append(self._total_frames, [f.total_frames for f in fields])
-        self._full_s = np.append(self._full_s, [Observation(f).estimated_duration_s(overhead)
-                                                for f in fields])
+        durations: dict[tuple[object, ...], float] = {}  # many fields share their plan
+        for f in fields:
+            key = (f.exptimes_s, f.min_nexp, f.exp_set_size)
+            if key not in durations:
+                durations[key] = Observation(f).estimated_duration_s(overhead)
+        self._full_s = np.append(self._full_s, [durations[(f.exptimes_s, f.min_nexp,
+                                                           f.exp_set_size)] for f in fields])
         for tables in self._nights.values():
             tables.append_fields(self._ra[first:], self._dec[first:])
             if tables.until is not None:
                 con.extend_until(tables, self._limits)
         self._states.clear()
+        self._priority_cache = None
         if len(fields) == 1:
             log.info("field %s added", fields[0].name)
 
     # ----------------------------------------------------------- configuration
     @property
     def _overhead_s(self) -> float:
-        return float(self.config.overhead.to_value("s"))
+        return self.overheads.frame_s
 
     @property
     def step_s(self) -> float:
@@ -185,6 +199,7 @@ class Scheduler:
             weights={name: float(getattr(weights, name)) for name in con.SCORES},
             slew_rate_deg_s=float(self.config.slew_rate.to_value("deg / s")),
             settle_s=float(self.config.settle_time.to_value("s")),
+            pointing_s=self.overheads.pointing_s,
             lat_deg=float(self.site.latitude.to_value("deg")))
 
     @property
@@ -259,7 +274,8 @@ class Scheduler:
             remaining_frames[row] = observation.remaining_frames
             visited[row] = observation.remaining_frames / observation.total_frames
             finished[row] = observation.is_finished
-        state = _NightState(remaining_s, remaining_frames, visited, finished, taken)
+        state = _NightState(remaining_s, remaining_frames, self._total_frames, visited,
+                            finished, taken)
         self._states[key] = state
         return state
 
@@ -295,8 +311,10 @@ class Scheduler:
         return tables, instant
 
     def _priority_score(self) -> np.ndarray:
-        top = float(self._priority.max()) if len(self._priority) else 1.0
-        return self._priority / top
+        if self._priority_cache is None or len(self._priority_cache) != len(self._priority):
+            top = float(self._priority.max()) if len(self._priority) else 1.0
+            self._priority_cache = self._priority / top
+        return self._priority_cache
 
     def best(self, at: datetime, *, current: str | None = None,
              limit: int | None = None) -> list[Ranked]:
@@ -307,30 +325,37 @@ class Scheduler:
         if not self._fields:
             return []
         tables, instant = self.evaluate(at, current=current)
-        order = _ranking(instant.merit, instant.alt_deg, limit)
+        order = _ranking(instant, limit)
         state = self._state(tables)
-        return [self._ranked(tables, instant, state, int(i)) for i in order]
+        values = instant.values(order)
+        return [self._ranked(tables, instant, state, int(row), values, k)
+                for k, row in enumerate(order)]
 
     def _ranked(self, tables: NightTables, instant: con.Instant, state: _NightState,
-                row: int) -> Ranked:
-        reasons = {name: round(float(values[row]), 6) for name, values in
-                   instant.scores.items()}
+                row: int, values: dict[str, Any], k: int) -> Ranked:
+        reasons = {name: round(float(column[k]), 6) for name, column in
+                   values["scores"].items()}
+        xyz = (values["x"][k], values["y"][k])
         return Ranked(
             field=self._fields[row], score=float(instant.merit[row]), reasons=reasons,
-            failures=tuple(_failures(tables, instant, state, row, self._limits,
+            failures=tuple(_failures(tables, instant, state, row, values, k, self._limits,
                                     self._fields[row].name)),
-            alt_deg=float(instant.alt_deg[row]), az_deg=float(instant.az_deg(row)),
-            moon_sep_deg=float(instant.moon_sep_deg[row]), slew_s=float(instant.slew_s[row]),
+            alt_deg=float(values["alt_deg"][k]),
+            az_deg=float(np.degrees(np.arctan2(xyz[1], -xyz[0])) % 360.0),
+            moon_sep_deg=float(values["moon_sep_deg"][k]), slew_s=float(values["slew_s"][k]),
             duration_s=float(state.remaining_s[row]))
 
     # -------------------------------------------------------------------- plan
     def plan(self, night: date | datetime | None = None, *, start: datetime | None = None,
-             end: datetime | None = None, current: str | None = None) -> list[Block]:
-        """A greedy plan of the night: at each free moment the best field by merit, its
-        whole remaining observation, then the next (see :mod:`nocturna.scheduler.planning`).
+             end: datetime | None = None, current: str | None = None,
+             focused: datetime | None = None) -> list[Block]:
+        """A greedy plan of the night, set by set as the night decides, with its
+        overheads (see :mod:`nocturna.scheduler.planning`).
 
         ``night``: a local evening date, an instant in the night (or before it), or
         None for the night of ``start`` (else of now). ``start``/``end`` clip it.
+        ``focused``: when the unit last focused (None: the night's first autofocus is
+        still to come).
         """
         from nocturna.scheduler.planning import greedy_plan
 
@@ -341,7 +366,9 @@ class Scheduler:
         state = self._state(tables)
         row = self._rows.get(current) if current is not None else None
         return greedy_plan(tables, self._limits, self._fields, self._priority_score(), state,
-                           begin.timestamp(), finish.timestamp(), current=row)
+                           begin.timestamp(), finish.timestamp(), overheads=self.overheads,
+                           current=row,
+                           focused_s=None if focused is None else as_utc(focused).timestamp())
 
     def resolve_night(self, night: date | datetime | None,
                       start: datetime | None = None) -> NightWindow:
@@ -372,13 +399,21 @@ class Scheduler:
                 "nights_cached": len(self._nights)}
 
 
-def _ranking(merit: np.ndarray, alt: np.ndarray, limit: int | None) -> np.ndarray:
+def _ranking(instant: con.Instant, limit: int | None) -> np.ndarray:
     """Row order: feasible by merit (best first), then the rest by altitude."""
-    feasible = np.flatnonzero(merit > 0)
+    merit = instant.merit
+    feasible = instant.candidates
     count = len(merit) if limit is None else min(limit, len(merit))
     if len(feasible) > count:
-        top = feasible[np.argpartition(-merit[feasible], count - 1)[:count]]
-        return top[np.lexsort((-alt[top], -merit[top]))]
+        if count == 1:
+            top = feasible[merit[feasible] == merit[feasible].max()]
+            if len(top) == 1:
+                return top
+        else:
+            top = feasible[np.argpartition(-merit[feasible], count - 1)[:count]]
+        alt = instant.values(top)["alt_deg"]
+        return top[np.lexsort((-alt, -merit[top]))][:count]
+    alt = instant.alt_deg
     best = feasible[np.lexsort((-alt[feasible], -merit[feasible]))]
     if len(best) == count:
         return best
@@ -391,24 +426,29 @@ def _ranking(merit: np.ndarray, alt: np.ndarray, limit: int | None) -> np.ndarra
 
 
 def _failures(tables: NightTables, instant: con.Instant, state: _NightState, row: int,
-              limits: con.Limits, name: str) -> list[str]:
-    """The hard constraints field ``row`` fails, in words."""
+              values: dict[str, Any], k: int, limits: con.Limits, name: str) -> list[str]:
+    """The hard constraints field ``row`` (item ``k`` of ``values``) fails, in words."""
     if not instant.in_night:
         window = tables.window
         return [f"not dark: observing runs {window.start:%H:%M}–{window.end:%H:%M} UTC"]
+    if instant.merit[row] > 0:
+        return []
     problems = []
-    if not instant.above[row]:
-        problems.append(f"below the horizon: altitude {instant.alt_deg[row]:.1f}° < "
-                        f"{instant.horizon_deg[row]:.1f}° at azimuth "
-                        f"{float(instant.az_deg(row)):.1f}°")
-    if not instant.moon_ok[row]:
-        problems.append(f"too close to the Moon: {instant.moon_sep_deg[row]:.1f}° < "
+    above, moon_ok = values["above"][k], values["moon_ok"][k]
+    if not above:
+        xyz = (values["x"][k], values["y"][k])
+        az = float(np.degrees(np.arctan2(xyz[1], -xyz[0])) % 360.0)
+        problems.append(f"below the horizon: altitude {values['alt_deg'][k]:.1f}° < "
+                        f"{values['horizon_deg'][k]:.1f}° at azimuth {az:.1f}°")
+    if not moon_ok:
+        problems.append(f"too close to the Moon: {values['moon_sep_deg'][k]:.1f}° < "
                         f"{limits.min_moon_sep_deg:g}°")
     if instant.finished[row]:
         problems.append(f"already visited: observation finished tonight "
                         f"({state.taken.get(name, 0)} frames)")
-    elif instant.above[row] and instant.moon_ok[row] and not instant.fits[row]:
-        until = from_posix(float(instant.until_s[row]))
-        problems.append(f"not observable long enough: needs {instant.need_s[row] / 60:.0f} "
-                        f"min (slew included), observable until {until:%H:%M} UTC")
+    elif above and moon_ok and not values["fits"][k]:
+        until = from_posix(float(values["until_s"][k]))
+        problems.append(f"not observable long enough: needs {values['need_s'][k] / 60:.0f} "
+                        f"min (slew and pointing included), observable until "
+                        f"{until:%H:%M} UTC")
     return problems

@@ -66,9 +66,13 @@ class NightTables:
         self.moon_grid: FloatArray = self.ephemeris.moon_at(self.grid_s)  # (T, 3)
         self.vectors: FloatArray = np.empty((0, 3))  # fields' CIRS unit vectors
         self.coefficients: FloatArray = np.empty((0, 3, 3))
+        self.vectors_t: FloatArray = np.empty((3, 0))  # the same, one row per axis
+        self.x_terms: FloatArray = np.empty((3, 0))  # coefficients of each observed axis,
+        self.y_terms: FloatArray = np.empty((3, 0))  # one row per basis term
+        self.z_terms: FloatArray = np.empty((3, 0))  # (z: the sine of the altitude)
         self.cirs_ra_deg: FloatArray = np.empty(0)
         self.cirs_dec_deg: FloatArray = np.empty(0)
-        self.until: np.ndarray | None = None  # (T, N) int32, see constraints.run_until
+        self.until: np.ndarray | None = None  # (T, N) int16/32, see constraints.run_until
         log.debug("night tables %s → %s: %d steps in %.3f s", window.start, window.end,
                   count, time.perf_counter() - began)
 
@@ -91,6 +95,14 @@ class NightTables:
             [self.cirs_ra_deg, np.degrees(np.arctan2(vectors[:, 1], vectors[:, 0])) % 360.0])
         self.cirs_dec_deg = np.concatenate(
             [self.cirs_dec_deg, np.degrees(np.arcsin(np.clip(vectors[:, 2], -1.0, 1.0)))])
+        self._transposed()
+
+    def _transposed(self) -> None:
+        """Contiguous per-axis rows: whole-field sums without a strided gather or BLAS."""
+        self.vectors_t = np.ascontiguousarray(self.vectors.T)
+        self.x_terms = np.ascontiguousarray(self.coefficients[:, 0, :].T)
+        self.y_terms = np.ascontiguousarray(self.coefficients[:, 1, :].T)
+        self.z_terms = np.ascontiguousarray(self.coefficients[:, 2, :].T)
 
     def remove_field(self, row: int) -> None:
         self.vectors = np.delete(self.vectors, row, axis=0)
@@ -99,6 +111,7 @@ class NightTables:
         self.cirs_dec_deg = np.delete(self.cirs_dec_deg, row)
         if self.until is not None:
             self.until = np.delete(self.until, row, axis=1)
+        self._transposed()
 
     def altaz_at(self, t_s: float | FloatArray,
                  rows: slice | np.ndarray = slice(None)) -> tuple[FloatArray, FloatArray]:

@@ -309,7 +309,8 @@ class SchedulerConfig(Strict):
     min_moon_separation: Annotated[Angle, within(ge=0, le=180)]
     slew_rate: Annotated[AngularSpeed, within(gt=0, le=100)]
     settle_time: Annotated[Duration, within(ge=0, le=3600)]  # after each slew
-    overhead: Annotated[Duration, within(ge=0, le=3600)]  # per frame: readout, filter, writing
+    overhead: Annotated[Duration, within(ge=0, le=3600)]  # per frame besides a simulated
+    # camera's readout
     weights: SchedulerWeights
 
 

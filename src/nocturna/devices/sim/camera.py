@@ -75,7 +75,6 @@ from nocturna.devices.focuser import Focuser
 from nocturna.devices.mount import Mount
 from nocturna.devices.sim import options as opt
 from nocturna.devices.sim.options import driver_options
-from nocturna.devices.sim.sky.ephemeris import site_ephemeris
 from nocturna.devices.types import (
     CalibratorState,
     CameraState,
@@ -150,6 +149,11 @@ class SimCameraModel:
             if not (isinstance(value, int | float) and math.isfinite(value) and value >= 0):
                 raise InvalidValueError(f"camera option {name} must be >= 0, got {value!r}")
 
+    def readout_time_s(self, pixels: int, *, fast: bool = False) -> float:
+        """Seconds to read ``pixels`` (binned) pixels: proportional, plus the fixed overhead."""
+        full = self.fast_readout_s if fast else self.readout_s
+        return full * pixels / (self.width * self.height) + self.readout_overhead_s
+
 
 _REFERENCES = ("primary", "filterwheel", "focuser", "calibrator")
 _SUFFIX_UNITS = {"_mm": "mm", "_um": "um", "_deg": "deg", "_s": "s", "_c": "deg_C"}
@@ -187,6 +191,14 @@ def _model_options() -> dict[str, opt.Converter]:
 
 
 _MODEL_OPTIONS = _model_options()
+
+
+def camera_model(cfg: DeviceConfig) -> SimCameraModel:
+    """The simulated sensor and optics a camera entry describes (its extra keys)."""
+    options = driver_options(cfg, _MODEL_OPTIONS)
+    for key in (*_REFERENCES, "description", "timeout_s"):
+        options.pop(key, None)
+    return SimCameraModel(**options)
 
 
 @dataclass
@@ -296,11 +308,9 @@ class SimCamera(Camera):
         ``timeout_s`` go to the device.
         """
         options = driver_options(cfg, _MODEL_OPTIONS)
-        for key in _REFERENCES:
-            options.pop(key, None)
         device = {key: options.pop(key) for key in ("description", "timeout_s")
                   if key in options}
-        return cls(cfg.name, model=SimCameraModel(**options), **device, **context)
+        return cls(cfg.name, model=camera_model(cfg), **device, **context)
 
     # ------------------------------------------------------------ lifecycle
     async def _connect(self) -> None:
@@ -501,10 +511,8 @@ class SimCamera(Camera):
 
     def _readout_time(self) -> float:
         """Proportional to the (binned) pixels read, plus the fixed overhead."""
-        m = self.model
-        full = m.fast_readout_s if self._readout_mode == 1 else m.readout_s
-        return (full * self._subframe[2] * self._subframe[3] / (m.width * m.height)
-                + m.readout_overhead_s)
+        return self.model.readout_time_s(self._subframe[2] * self._subframe[3],
+                                         fast=self._readout_mode == 1)
 
     def _check_exposure_time(self, duration_s: Any, what: str = "exposure time") -> None:
         m = self.model
@@ -930,6 +938,7 @@ class SimCamera(Camera):
         worker thread), so a frame costs microseconds, not an astropy transform.
         """
         from nocturna.devices.sim.sky.background import sky_rate_e_per_s_per_px
+        from nocturna.devices.sim.sky.ephemeris import site_ephemeris
         from nocturna.images.wcs import plate_scale_arcsec
 
         if self.site is None:

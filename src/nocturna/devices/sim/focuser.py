@@ -105,6 +105,11 @@ class SimFocuser(Focuser):
             kwargs["longitude_deg"] = float(site.longitude.to_value(u.deg))
         return cls(cfg.name, **kwargs, **opt.device_context(context))
 
+    @property
+    def speed_steps_s(self) -> float:
+        """How fast the focuser moves (steps per second)."""
+        return self._axis.speed
+
     # ----------------------------------------------------------- internals
     @property
     def _comp_available(self) -> bool:
