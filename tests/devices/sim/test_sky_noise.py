@@ -76,11 +76,13 @@ def test_background_adu_counts_follow_the_exact_distribution(lam, read_noise, ga
     (0.006, 3.5, 1.0),  # 1 ms on the night sky (the dead-time benchmark's frames)
     (200.0, 3.0, 1.0),
     (5000.0, 5.0, 2.0),  # above 1000 e⁻: the Gaussian limit of the shot noise
+    (30000.0, 3000.0, 1.0),  # ±12 sigma spans every uint16: no spare value marks bins
 ])
 def test_sky_mean_and_variance(sky_e, read_noise, gain):
     spec = FrameSpec(exposure_s=1.0, stars=False, width=512, height=512,
                      background_e_per_s_per_px=sky_e, read_noise_e=read_noise,
-                     gain_e_per_adu=gain, bias_adu=300.0, hot_pixel_fraction=0.0)
+                     gain_e_per_adu=gain, bias_adu=300.0, full_well_e=1e6,
+                     hot_pixel_fraction=0.0)
     data = render_frame(spec, 5).data.astype(np.float64)
     n = data.size
     mean = 300.0 + sky_e / gain

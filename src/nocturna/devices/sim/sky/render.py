@@ -56,7 +56,7 @@ FWHM_PER_SIGMA = 2.0 * math.sqrt(2.0 * math.log(2.0))
 _LUT_BITS = 16
 _POISSON_EXACT_MAX = 1000.0
 _MAX_TABLE_ELEMENTS = 4_000_000
-_GATHER_CHUNK = 1 << 18
+_CHUNK = 1 << 16  # pixels drawn at a time (a multiple of 4)
 
 
 def dark_current(temp_c: float, ref_e_per_s: float = 0.1, ref_temp_c: float = 0.0,
@@ -390,23 +390,29 @@ class _AduTable:
 
     def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
         """``n`` independent draws, uint16."""
-        # Four 16-bit bin indices per 64-bit word of the generator.
-        top = rng.bit_generator.random_raw(-(-n // 4)).view(np.uint16)[:n]
         out = np.empty(n, dtype=np.uint16)
-        for start in range(0, n, _GATHER_CHUNK):  # chunks: the index stays in cache
-            end = start + _GATHER_CHUNK
-            # 'wrap' never applies (top < 2**16 = len(lut)) and skips bounds checks.
-            np.take(self.lut, top[start:end], out=out[start:end], mode="wrap")
-        if not self.ambiguous.size:
-            return out
-        if self.sentinel is not None:
-            where = np.flatnonzero(out == self.sentinel)
-        else:
+        flag = None
+        if self.sentinel is None and self.ambiguous.size:
             flag = np.zeros(1 << _LUT_BITS, dtype=bool)
             flag[self.ambiguous] = True
-            where = np.flatnonzero(flag[top])
-        if where.size:
-            u = (top[where] + rng.random(where.size)) * (1.0 / (1 << _LUT_BITS))
+        redraw: list[tuple[np.ndarray, np.ndarray]] = []  # (pixels, their bins)
+        # In chunks, so the random bits and the output stay in the CPU cache.
+        for start in range(0, n, _CHUNK):
+            size = min(_CHUNK, n - start)
+            # Four 16-bit bin indices per 64-bit word of the generator.
+            top = rng.bit_generator.random_raw(-(-size // 4)).view(np.uint16)[:size]
+            chunk = out[start:start + size]
+            # 'wrap' never applies (top < 2**16 = len(lut)) and skips bounds checks.
+            np.take(self.lut, top, out=chunk, mode="wrap")
+            if not self.ambiguous.size:
+                continue
+            where = np.flatnonzero(chunk == self.sentinel if flag is None else flag[top])
+            if where.size:
+                redraw.append((where + start, top[where]))
+        if redraw:
+            where = np.concatenate([pixels for pixels, _ in redraw])
+            bins = np.concatenate([b for _, b in redraw])
+            u = (bins + rng.random(where.size)) * (1.0 / (1 << _LUT_BITS))
             index = np.searchsorted(self.cdf, u, side="right")
             out[where] = self.values[np.minimum(index, self.values.size - 1)]
         return out
