@@ -21,11 +21,13 @@ Signal model, in electrons per binned pixel:
 Noise is exact: Poisson shot noise on everything, Gaussian read noise, then ADU =
 round(min(e, full well) / gain + bias) clipped to [0, max_adu]. It is also fast: the
 uniform background's ADU distribution (Poisson ⊗ Gaussian, rounded and clipped) is the
-same for every pixel, so it is tabulated once per frame and sampled with one 32-bit
-random number per pixel through a 65,536-entry inverse-CDF table (entries whose value
-is ambiguous fall back to a binary search). Pixels that receive star light or hot-pixel
-current (a small fraction) are drawn directly: Poisson(background + extra) + read noise.
-Above 1000 e⁻ of background the Poisson part of the table is its Gaussian limit.
+same for every pixel, so it is tabulated once per frame and sampled with 16 random
+bits per pixel (four per 64-bit word of the generator) through a 65,536-entry
+inverse-CDF table; the pixels whose bin straddles a step of the CDF (~0.1 %) are
+redrawn exactly inside their bin. Pixels that receive star light or hot-pixel current
+(a small fraction, known from the stamps) are drawn directly: Poisson(background +
+extra) + read noise. Above 1000 e⁻ of background the Poisson part of the table is its
+Gaussian limit.
 
 Stuttered (charge-shift) frames, :func:`render_stuttered` / :class:`StutteredFrame`:
 several exposure segments on one sensor, the charge shifted toward row 0 between them,
