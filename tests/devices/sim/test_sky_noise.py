@@ -91,19 +91,23 @@ def test_sky_mean_and_variance(sky_e, read_noise, gain):
     assert abs(data.var() - variance) < 5 * variance * math.sqrt(2 / n)
 
 
-@pytest.mark.parametrize("fwhm_px", [2.0, 12.0], ids=["focused", "defocused"])
-def test_bright_star_pixels_have_poisson_and_read_noise(catalog, fwhm_px):
-    """Each pixel of a bright star: mean = bias + expected charge, variance = charge +
-    read noise² (+ 1/12), over 200 seeded frames of a 64 × 64 window around the star.
+@pytest.mark.parametrize(("fwhm_px", "gain"), [(2.0, 1.0), (12.0, 1.0), (2.0, 1.7)],
+                         ids=["focused", "defocused", "gain-1.7"])
+def test_bright_star_pixels_have_poisson_and_read_noise(catalog, fwhm_px, gain):
+    """Each pixel of a bright star: mean = bias + expected charge / gain, variance =
+    (charge + read noise²) / gain² + 1/12, over 200 seeded frames of a 64 × 64 window
+    around the star.
 
     A focused star's pixels are found from its stamp, a defocused star covers so much of
-    the window that the renderer scans for them: both ways are held to the same numbers.
+    the window that the renderer scans for them; at 1 e⁻/ADU the star's photons are
+    added to the background's draw, at another gain the pixel is drawn afresh: all
+    are held to the same numbers.
     """
     star = catalog.star(BETELGEUSE, epoch_jyear=2026.5)
     base = FrameSpec(time=2026.5, exposure_s=0.002, width=1024, height=1024,
                      ra_deg=float(star.ra_deg[0]), dec_deg=float(star.dec_deg[0]),
                      psf_fwhm_px=fwhm_px, mag_limit=4.0, background_e_per_s_per_px=500.0,
-                     read_noise_e=3.0, gain_e_per_adu=1.0, bias_adu=300.0,
+                     read_noise_e=3.0, gain_e_per_adu=gain, bias_adu=300.0,
                      hot_pixel_fraction=0.0)
     spec = replace(base, start_x=480, start_y=480, num_x=64, num_y=64)
     frames = [render_frame(spec, seed, catalog=catalog) for seed in range(200)]
@@ -116,8 +120,8 @@ def test_bright_star_pixels_have_poisson_and_read_noise(catalog, fwhm_px):
     star_pixels = charge > 2 * frames[0].background_e
     assert star_pixels.sum() >= 9 and charge.max() < 0.8 * spec.full_well_e
     data = np.stack([f.data for f in frames]).astype(np.float64)[:, star_pixels]
-    expected = 300.0 + charge[star_pixels]
-    variance = charge[star_pixels] + 3.0**2 + 1 / 12
+    expected = 300.0 + charge[star_pixels] / gain
+    variance = (charge[star_pixels] + 3.0**2) / gain**2 + 1 / 12
     z = (data - expected) / np.sqrt(variance)
     assert abs(z.mean()) < 5 / math.sqrt(z.size)
     assert abs(z.var() - 1.0) < 5 * math.sqrt(2 / z.size)

@@ -360,6 +360,7 @@ class _AduTable:
     lut: np.ndarray  # value for each top-16-bit bin (``sentinel`` where ambiguous)
     ambiguous: np.ndarray  # bins that contain a CDF step
     sentinel: int | None  # a uint16 that is not a value; None: flag bins in a mask
+    saturation: int  # the highest ADU (full well or max_adu)
 
     @classmethod
     def build(cls, lam: float, read_noise: float, gain: float, bias: float,
@@ -388,7 +389,7 @@ class _AduTable:
         sentinel = 0 if v_lo > 0 else 65535 if v_hi < 65535 else None
         if sentinel is not None:
             lut[ambiguous] = sentinel
-        return cls(values.astype(np.uint16), cdf, lut, ambiguous, sentinel)
+        return cls(values.astype(np.uint16), cdf, lut, ambiguous, sentinel, v_sat)
 
     def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
         """``n`` independent draws, uint16."""
@@ -438,11 +439,21 @@ def read_out(background_e: float, extra_e: np.ndarray, *, read_noise_e: float,
     if lit is None:
         lit = np.flatnonzero(extra)
     if lit.size:
-        lam = background_e + extra[lit].astype(np.float64)
-        electrons = rng.poisson(lam).astype(np.float64)
-        if read_noise_e > 0:
-            electrons += read_noise_e * rng.standard_normal(lit.size)
-        out[lit] = _electrons_to_adu(electrons, gain_e_per_adu, bias_adu, full_well_e, max_adu)
+        # Shot noise is additive: the lit pixels' charge is their background draw plus
+        # Poisson(extra) electrons. Where none arrived, the background draw stands.
+        photons = rng.poisson(extra[lit].astype(np.float64))
+        hit = np.flatnonzero(photons)
+        pixels, photons = lit[hit], photons[hit]
+        if gain_e_per_adu == 1.0 and table.values[0] > 0:
+            # At 1 e⁻/ADU, whole electrons add whole ADU: round(E + k) = round(E) + k,
+            # saturated as the background (the table never clips at 0 here).
+            out[pixels] = np.minimum(out[pixels] + photons, table.saturation)
+        elif pixels.size:
+            electrons = (rng.poisson(background_e, pixels.size) + photons).astype(np.float64)
+            if read_noise_e > 0:
+                electrons += read_noise_e * rng.standard_normal(pixels.size)
+            out[pixels] = _electrons_to_adu(electrons, gain_e_per_adu, bias_adu, full_well_e,
+                                            max_adu)
     return out.reshape(shape)
 
 
