@@ -58,7 +58,7 @@ FWHM_PER_SIGMA = 2.0 * math.sqrt(2.0 * math.log(2.0))
 _LUT_BITS = 16
 _POISSON_EXACT_MAX = 1000.0
 _MAX_TABLE_ELEMENTS = 4_000_000
-_CHUNK = 1 << 16  # pixels drawn at a time (a multiple of 4)
+_CHUNK = 1 << 18  # pixels drawn at a time (a multiple of 4)
 
 
 def dark_current(temp_c: float, ref_e_per_s: float = 0.1, ref_temp_c: float = 0.0,
