@@ -25,9 +25,10 @@ same for every pixel, so it is tabulated once per frame and sampled with 16 rand
 bits per pixel (four per 64-bit word of the generator) through a 65,536-entry
 inverse-CDF table; the pixels whose bin straddles a step of the CDF (~0.1 %) are
 redrawn exactly inside their bin. Pixels that receive star light or hot-pixel current
-(a small fraction, known from the stamps) are drawn directly: Poisson(background +
-extra) + read noise. Above 1000 e⁻ of background the Poisson part of the table is its
-Gaussian limit.
+(a small fraction, known from the stamps) add Poisson(extra) electrons to that draw
+(shot noise is additive): at 1 e⁻/ADU as whole ADU, at other gains by drawing the
+pixels that got any afresh (Poisson(background) + electrons + read noise). Above
+1000 e⁻ of background the Poisson part of the table is its Gaussian limit.
 
 Stuttered (charge-shift) frames, :func:`render_stuttered` / :class:`StutteredFrame`:
 several exposure segments on one sensor, the charge shifted toward row 0 between them,
@@ -543,8 +544,10 @@ def _lit_pixels(extra: np.ndarray, touched: list[np.ndarray]) -> np.ndarray:
     count = sum(index.size for index in touched)
     if count > extra.size // 8:
         return np.flatnonzero(extra.reshape(-1))
-    index = np.sort(np.concatenate(touched)) if count else np.zeros(0, dtype=np.int64)
-    return index[np.concatenate(([True], index[1:] != index[:-1]))] if count else index
+    if not count:
+        return np.zeros(0, dtype=np.int64)
+    index = np.sort(np.concatenate(touched))
+    return index[np.concatenate(([True], index[1:] != index[:-1]))]
 
 
 def _digitise(spec: FrameSpec, background_e: float, extra: np.ndarray,
