@@ -72,6 +72,21 @@ def test_background_adu_counts_follow_the_exact_distribution(lam, read_noise, ga
     assert counts[expected < 1e-3].sum() == 0
 
 
+@pytest.mark.parametrize("bit_generator", [np.random.MT19937, np.random.Philox])
+def test_background_draws_are_right_whatever_the_bit_generator(bit_generator):
+    """MT19937 gives 32 random bits per raw word, the others 64: both sample alike."""
+    n = 1 << 20
+    data = read_out(0.02, np.zeros(n, np.float32), read_noise_e=1.2, gain_e_per_adu=1.0,
+                    bias_adu=100.0, full_well_e=1e6, max_adu=65535,
+                    rng=np.random.Generator(bit_generator(3)))
+    span = np.arange(90, 111)
+    expected = n * _adu_pmf(span.astype(np.float64), 0.02, 1.2, 1.0, 100.0)
+    counts = np.bincount(data, minlength=65536)[span]
+    tested = expected >= 10
+    assert np.all(np.abs(counts - expected)[tested] <= 5 * np.sqrt(expected[tested]))
+    assert counts.sum() == n
+
+
 @pytest.mark.parametrize(("sky_e", "read_noise", "gain"), [
     (0.006, 3.5, 1.0),  # 1 ms on the night sky (the dead-time benchmark's frames)
     (200.0, 3.0, 1.0),

@@ -60,6 +60,8 @@ _LUT_BITS = 16
 _POISSON_EXACT_MAX = 1000.0
 _MAX_TABLE_ELEMENTS = 4_000_000
 _CHUNK = 1 << 18  # pixels drawn at a time (a multiple of 4)
+# Bit generators whose raw output is 64 random bits (MT19937's is 32 in a uint64).
+_RAW_64_BITS = (np.random.PCG64, np.random.PCG64DXSM, np.random.Philox, np.random.SFC64)
 
 
 def dark_current(temp_c: float, ref_e_per_s: float = 0.1, ref_temp_c: float = 0.0,
@@ -400,11 +402,14 @@ class _AduTable:
             flag = np.zeros(1 << _LUT_BITS, dtype=bool)
             flag[self.ambiguous] = True
         redraw: list[tuple[np.ndarray, np.ndarray]] = []  # (pixels, their bins)
+        raw = rng.bit_generator.random_raw if isinstance(rng.bit_generator, _RAW_64_BITS) \
+            else None
         # In chunks, so the random bits and the output stay in the CPU cache.
         for start in range(0, n, _CHUNK):
             size = min(_CHUNK, n - start)
             # Four 16-bit bin indices per 64-bit word of the generator.
-            top = rng.bit_generator.random_raw(-(-size // 4)).view(np.uint16)[:size]
+            top = raw(-(-size // 4)).view(np.uint16)[:size] if raw is not None else \
+                rng.integers(0, 1 << _LUT_BITS, size, dtype=np.uint16)
             chunk = out[start:start + size]
             # 'wrap' never applies (top < 2**16 = len(lut)) and skips bounds checks.
             np.take(self.lut, top, out=chunk, mode="wrap")
