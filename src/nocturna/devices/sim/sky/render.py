@@ -21,11 +21,14 @@ Signal model, in electrons per binned pixel:
 Noise is exact: Poisson shot noise on everything, Gaussian read noise, then ADU =
 round(min(e, full well) / gain + bias) clipped to [0, max_adu]. It is also fast: the
 uniform background's ADU distribution (Poisson ⊗ Gaussian, rounded and clipped) is the
-same for every pixel, so it is tabulated once per frame and sampled with one 32-bit
-random number per pixel through a 65,536-entry inverse-CDF table (entries whose value
-is ambiguous fall back to a binary search). Pixels that receive star light or hot-pixel
-current (a small fraction) are drawn directly: Poisson(background + extra) + read noise.
-Above 1000 e⁻ of background the Poisson part of the table is its Gaussian limit.
+same for every pixel, so it is tabulated once per frame and sampled with 16 random
+bits per pixel (four per 64-bit word of the generator) through a 65,536-entry
+inverse-CDF table; the pixels whose bin straddles a step of the CDF (~0.1 %) are
+redrawn exactly inside their bin. Pixels that receive star light or hot-pixel current
+(a small fraction, known from the stamps) add Poisson(extra) electrons to that draw
+(shot noise is additive): at 1 e⁻/ADU as whole ADU, at other gains by drawing the
+pixels that got any afresh (Poisson(background) + electrons + read noise). Above
+1000 e⁻ of background the Poisson part of the table is its Gaussian limit.
 
 Stuttered (charge-shift) frames, :func:`render_stuttered` / :class:`StutteredFrame`:
 several exposure segments on one sensor, the charge shifted toward row 0 between them,
@@ -56,6 +59,9 @@ FWHM_PER_SIGMA = 2.0 * math.sqrt(2.0 * math.log(2.0))
 _LUT_BITS = 16
 _POISSON_EXACT_MAX = 1000.0
 _MAX_TABLE_ELEMENTS = 4_000_000
+_CHUNK = 1 << 18  # pixels drawn at a time (a multiple of 4)
+# Bit generators whose raw output is 64 random bits (MT19937's is 32 in a uint64).
+_RAW_64_BITS = (np.random.PCG64, np.random.PCG64DXSM, np.random.Philox, np.random.SFC64)
 
 
 def dark_current(temp_c: float, ref_e_per_s: float = 0.1, ref_temp_c: float = 0.0,
@@ -238,12 +244,14 @@ def _pixel_profiles(centres: np.ndarray, first: np.ndarray, size: int,
 
 
 def stamp_stars(image: np.ndarray, x: Any, y: Any, flux: Any, fwhm_px: float, *,
-                floor: float = 0.05, max_elements: int = 4_000_000) -> None:
+                floor: float = 0.05, max_elements: int = 4_000_000,
+                touched: list[np.ndarray] | None = None) -> None:
     """Add Gaussian stars of total ``flux`` at (x, y) into ``image`` (2-D float, in place).
 
     The PSF is integrated over each pixel. Each star is stamped in a square box large
     enough that the flux left outside is below ``floor`` (same unit as ``flux``); parts
     of boxes off the image are dropped. Reusable for several shifted copies of a field.
+    ``touched``: if given, the flat indices of the pixels stamped are appended to it.
     """
     if fwhm_px <= 0:
         raise InvalidValueError(f"PSF FWHM must be > 0, got {fwhm_px}")
@@ -264,11 +272,13 @@ def stamp_stars(image: np.ndarray, x: Any, y: Any, flux: Any, fwhm_px: float, *,
         per_chunk = max(1, max_elements // (size * size))
         for start in range(0, group.size, per_chunk):
             sel = group[start:start + per_chunk]
-            _stamp_group(flat, width, height, x[sel], y[sel], flux[sel], sigma, int(r))
+            _stamp_group(flat, width, height, x[sel], y[sel], flux[sel], sigma, int(r),
+                         touched)
 
 
 def _stamp_group(flat: np.ndarray, width: int, height: int, x: np.ndarray, y: np.ndarray,
-                 flux: np.ndarray, sigma: float, radius: int) -> None:
+                 flux: np.ndarray, sigma: float, radius: int,
+                 touched: list[np.ndarray] | None) -> None:
     size = 2 * radius + 1
     x0 = np.rint(x).astype(np.int64) - radius
     y0 = np.rint(y).astype(np.int64) - radius
@@ -282,10 +292,13 @@ def _stamp_group(flat: np.ndarray, width: int, height: int, x: np.ndarray, y: np
     inside_x = (cols >= 0) & (cols < width)
     inside_y = (rows >= 0) & (rows < height)
     if inside_x.all() and inside_y.all():
-        np.add.at(flat, index.reshape(-1), values.reshape(-1))
+        index, values = index.reshape(-1), values.reshape(-1)
     else:
         mask = inside_y[:, :, None] & inside_x[:, None, :]
-        np.add.at(flat, index[mask], values[mask])
+        index, values = index[mask], values[mask]
+    np.add.at(flat, index, values)
+    if touched is not None:
+        touched.append(index)
 
 
 # --- hot pixels ----------------------------------------------------------------------
@@ -336,12 +349,21 @@ def _electron_cdf(edges: np.ndarray, lam: float, read_noise: float) -> np.ndarra
 
 @dataclass(frozen=True)
 class _AduTable:
-    """Inverse-CDF sampler of one discrete ADU distribution."""
+    """Inverse-CDF sampler of one discrete ADU distribution.
+
+    A draw takes 16 random bits as the index of one of 65,536 equal-probability bins.
+    A bin wholly inside one value's CDF step gives that value through the lookup
+    table; a bin that contains a step (about one pixel in a thousand) holds
+    ``sentinel`` instead, and its pixels are redrawn exactly from a fresh uniform
+    number inside the bin.
+    """
 
     values: np.ndarray  # consecutive ADU values, uint16
     cdf: np.ndarray  # P(ADU <= values[i]), last = 1
-    lut: np.ndarray  # value for each top-16-bit bin
+    lut: np.ndarray  # value for each top-16-bit bin (``sentinel`` where ambiguous)
     ambiguous: np.ndarray  # bins that contain a CDF step
+    sentinel: int | None  # a uint16 that is not a value; None: flag bins in a mask
+    saturation: int  # the highest ADU (full well or max_adu)
 
     @classmethod
     def build(cls, lam: float, read_noise: float, gain: float, bias: float,
@@ -355,23 +377,51 @@ class _AduTable:
         cdf = _electron_cdf(gain * (values + 0.5 - bias), lam, read_noise)
         cdf = np.minimum(np.maximum.accumulate(cdf), 1.0)
         cdf[-1] = 1.0
+        # Bin b covers [b, b + 1) / n_bins of probability. It starts in the step of the
+        # first value whose CDF exceeds b / n_bins, i.e. whose scaled CDF rounded up
+        # exceeds b (scaling by a power of two is exact); it holds a step where a
+        # scaled CDF value with a fractional part rounds down to b.
         n_bins = 1 << _LUT_BITS
-        bins = np.arange(n_bins + 1) / n_bins
-        lo = np.searchsorted(cdf, bins[:-1], side="right")
-        hi = np.searchsorted(cdf, bins[1:], side="left")
-        last = values.size - 1
-        lut = values[np.minimum(lo, last)].astype(np.uint16)
-        return cls(values.astype(np.uint16), cdf, lut, np.flatnonzero(lo != hi))
+        scaled = cdf * n_bins
+        starts = np.clip(np.ceil(scaled), 0, n_bins).astype(np.int64)
+        counts = np.diff(starts, prepend=0, append=n_bins)
+        lo = np.repeat(np.arange(values.size + 1), counts)
+        lut = values[np.minimum(lo, values.size - 1)].astype(np.uint16)
+        floor = np.floor(scaled)
+        ambiguous = np.unique(floor[(floor != scaled) & (floor < n_bins)].astype(np.int64))
+        sentinel = 0 if v_lo > 0 else 65535 if v_hi < 65535 else None
+        if sentinel is not None:
+            lut[ambiguous] = sentinel
+        return cls(values.astype(np.uint16), cdf, lut, ambiguous, sentinel, v_sat)
 
-    def sample(self, bits: np.ndarray) -> np.ndarray:
-        """Map uniform 32-bit integers to ADU values."""
-        top = bits >> np.uint32(32 - _LUT_BITS)
-        out = self.lut[top]
-        if self.ambiguous.size:
+    def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        """``n`` independent draws, uint16."""
+        out = np.empty(n, dtype=np.uint16)
+        flag = None
+        if self.sentinel is None and self.ambiguous.size:
             flag = np.zeros(1 << _LUT_BITS, dtype=bool)
             flag[self.ambiguous] = True
-            where = np.flatnonzero(flag[top])
-            u = bits[where] * (1.0 / 2.0**32)
+        redraw: list[tuple[np.ndarray, np.ndarray]] = []  # (pixels, their bins)
+        raw = rng.bit_generator.random_raw if isinstance(rng.bit_generator, _RAW_64_BITS) \
+            else None
+        # In chunks, so the random bits and the output stay in the CPU cache.
+        for start in range(0, n, _CHUNK):
+            size = min(_CHUNK, n - start)
+            # Four 16-bit bin indices per 64-bit word of the generator.
+            top = raw(-(-size // 4)).view(np.uint16)[:size] if raw is not None else \
+                rng.integers(0, 1 << _LUT_BITS, size, dtype=np.uint16)
+            chunk = out[start:start + size]
+            # 'wrap' never applies (top < 2**16 = len(lut)) and skips bounds checks.
+            np.take(self.lut, top, out=chunk, mode="wrap")
+            if not self.ambiguous.size:
+                continue
+            where = np.flatnonzero(chunk == self.sentinel if flag is None else flag[top])
+            if where.size:
+                redraw.append((where + start, top[where]))
+        if redraw:
+            where = np.concatenate([pixels for pixels, _ in redraw])
+            bins = np.concatenate([b for _, b in redraw])
+            u = (bins + rng.random(where.size)) * (1.0 / (1 << _LUT_BITS))
             index = np.searchsorted(self.cdf, u, side="right")
             out[where] = self.values[np.minimum(index, self.values.size - 1)]
         return out
@@ -379,25 +429,37 @@ class _AduTable:
 
 def read_out(background_e: float, extra_e: np.ndarray, *, read_noise_e: float,
              gain_e_per_adu: float, bias_adu: float, full_well_e: float, max_adu: int,
-             rng: np.random.Generator) -> np.ndarray:
+             rng: np.random.Generator, lit: np.ndarray | None = None) -> np.ndarray:
     """Expose and digitise: uniform ``background_e`` plus ``extra_e`` (per pixel) → uint16.
 
     Shot noise (Poisson) on all the charge, read noise (Gaussian), saturation at
-    ``full_well_e``, ADU clipped to [0, ``max_adu``].
+    ``full_well_e``, ADU clipped to [0, ``max_adu``]. ``lit``: flat indices (sorted,
+    unique) of every pixel where ``extra_e`` may be non-zero, if known (saves a scan
+    of the frame); pixels outside it must hold 0.
     """
     shape = extra_e.shape
     table = _AduTable.build(background_e, read_noise_e, gain_e_per_adu, bias_adu,
                             full_well_e, max_adu)
-    bits = rng.integers(0, 1 << 32, size=extra_e.size, dtype=np.uint32)
-    out = table.sample(bits)
+    out = table.sample(extra_e.size, rng)
     extra = extra_e.reshape(-1)
-    lit = np.flatnonzero(extra)
+    if lit is None:
+        lit = np.flatnonzero(extra)
     if lit.size:
-        lam = background_e + extra[lit].astype(np.float64)
-        electrons = rng.poisson(lam).astype(np.float64)
-        if read_noise_e > 0:
-            electrons += read_noise_e * rng.standard_normal(lit.size)
-        out[lit] = _electrons_to_adu(electrons, gain_e_per_adu, bias_adu, full_well_e, max_adu)
+        # Shot noise is additive: the lit pixels' charge is their background draw plus
+        # Poisson(extra) electrons. Where none arrived, the background draw stands.
+        photons = rng.poisson(extra[lit].astype(np.float64))
+        hit = np.flatnonzero(photons)
+        pixels, photons = lit[hit], photons[hit]
+        if gain_e_per_adu == 1.0 and table.values[0] > 0:
+            # At 1 e⁻/ADU, whole electrons add whole ADU: round(E + k) = round(E) + k,
+            # saturated as the background (the table never clips at 0 here).
+            out[pixels] = np.minimum(out[pixels] + photons, table.saturation)
+        elif pixels.size:
+            electrons = (rng.poisson(background_e, pixels.size) + photons).astype(np.float64)
+            if read_noise_e > 0:
+                electrons += read_noise_e * rng.standard_normal(pixels.size)
+            out[pixels] = _electrons_to_adu(electrons, gain_e_per_adu, bias_adu, full_well_e,
+                                            max_adu)
     return out.reshape(shape)
 
 
@@ -424,11 +486,13 @@ def _empty_stars() -> PlacedStars:
 
 
 def _collect_charge(spec: FrameSpec, extra: np.ndarray, catalog: StarCatalog | None,
-                    timings: dict[str, float]) -> tuple[PlacedStars, WCS, WCS]:
+                    timings: dict[str, float], touched: list[np.ndarray] | None = None,
+                    ) -> tuple[PlacedStars, WCS, WCS]:
     """Add the non-uniform charge of ``spec`` (stars, hot pixels) into ``extra``.
 
     ``extra`` has the subframe's shape. Returns the stars whose centre falls on it and
-    the (full, subframe) WCS. Times the stages into ``timings``.
+    the (full, subframe) WCS. Times the stages into ``timings``. ``touched``: if given,
+    the flat indices of the pixels that received charge are appended to it.
     """
     full_wcs, wcs = spec_wcs(spec)
     sx, sy, nx, ny = spec.subframe
@@ -449,7 +513,7 @@ def _collect_charge(spec: FrameSpec, extra: np.ndarray, catalog: StarCatalog | N
                                  central_obstruction=spec.central_obstruction) * spec.exposure_s
         timings["catalog"] = timings.get("catalog", 0.0) + _time.perf_counter() - t0
         t0 = _time.perf_counter()
-        stamp_stars(extra, x, y, flux, fwhm)
+        stamp_stars(extra, x, y, flux, fwhm, touched=touched)
         on = (x >= -0.5) & (x < nx - 0.5) & (y >= -0.5) & (y < ny - 0.5)
         stars = PlacedStars(found.ra_deg[on], found.dec_deg[on], found.mag[on],
                             found.source_id[on], x[on], y[on], flux[on])
@@ -462,7 +526,10 @@ def _collect_charge(spec: FrameSpec, extra: np.ndarray, catalog: StarCatalog | N
         bx, by = hx // spec.binning - sx, hy // spec.binning - sy
         on = (bx >= 0) & (bx < nx) & (by >= 0) & (by < ny)
         charge = (factor[on] - 1.0) * spec.dark_current_e_per_s * spec.exposure_s
-        np.add.at(extra.reshape(-1), by[on] * nx + bx[on], charge.astype(np.float32))
+        index = by[on] * nx + bx[on]
+        np.add.at(extra.reshape(-1), index, charge.astype(np.float32))
+        if touched is not None:
+            touched.append(index)
     timings["hot_pixels"] = timings.get("hot_pixels", 0.0) + _time.perf_counter() - t0
     return stars, full_wcs, wcs
 
@@ -473,12 +540,27 @@ def _background_e(spec: FrameSpec) -> float:
     return (sky_rate + spec.dark_current_e_per_s) * spec.exposure_s * spec.binning**2
 
 
+def _lit_pixels(extra: np.ndarray, touched: list[np.ndarray]) -> np.ndarray:
+    """Sorted flat indices of the pixels that received charge (``touched``).
+
+    When the footprints cover much of the frame (defocused or crowded), scanning
+    ``extra`` for non-zero pixels is cheaper than sorting the footprints.
+    """
+    count = sum(index.size for index in touched)
+    if count > extra.size // 8:
+        return np.flatnonzero(extra.reshape(-1))
+    if not count:
+        return np.zeros(0, dtype=np.int64)
+    index = np.sort(np.concatenate(touched))
+    return index[np.concatenate(([True], index[1:] != index[:-1]))]
+
+
 def _digitise(spec: FrameSpec, background_e: float, extra: np.ndarray,
-              rng: np.random.Generator) -> np.ndarray:
+              rng: np.random.Generator, lit: np.ndarray | None = None) -> np.ndarray:
     return read_out(background_e, extra, read_noise_e=spec.read_noise_e,
                     gain_e_per_adu=spec.gain_e_per_adu, bias_adu=spec.bias_adu,
                     full_well_e=spec.full_well_e * spec.binning**2, max_adu=spec.max_adu,
-                    rng=rng)
+                    rng=rng, lit=lit)
 
 
 def render_frame(spec: FrameSpec, rng: np.random.Generator | int | None = None, *,
@@ -489,10 +571,11 @@ def render_frame(spec: FrameSpec, rng: np.random.Generator | int | None = None, 
     _, _, nx, ny = spec.subframe
     extra = np.zeros((ny, nx), dtype=np.float32)
     timings = {"catalog": 0.0, "stamp": 0.0}
-    stars, full_wcs, wcs = _collect_charge(spec, extra, catalog, timings)
+    touched: list[np.ndarray] = []
+    stars, full_wcs, wcs = _collect_charge(spec, extra, catalog, timings, touched)
     background = _background_e(spec)
     t0 = _time.perf_counter()
-    data = _digitise(spec, background, extra, rng)
+    data = _digitise(spec, background, extra, rng, _lit_pixels(extra, touched))
     timings["noise"] = _time.perf_counter() - t0 + timings.pop("hot_pixels")
     timings["total"] = _time.perf_counter() - t_start
     return RenderedFrame(data=data, wcs=wcs, full_wcs=full_wcs, stars=stars,
