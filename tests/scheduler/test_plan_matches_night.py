@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from nocturna.core.storage import Storage
+from nocturna.observatory.overheads import unit_overheads
 from nocturna.runtime.runner import run
 from nocturna.scheduler import Scheduler
 from unit_helpers import unit_config
@@ -25,7 +26,7 @@ LOOPS_ON = {"pointing": {"enabled": True}, "autofocus": {"enabled": True},
 def test_planned_and_taken_light_frames_agree_within_ten_percent(tmp_path):
     config = unit_config(tmp_path, cameras=[DEMO_VIEW_CAMERA],
                          focusers=[{"name": "foc0", "driver": "sim"}], observatory=LOOPS_ON)
-    scheduler = Scheduler.from_config(config.model)
+    scheduler = Scheduler.from_config(config.model, overheads=unit_overheads(config.model))
     window = scheduler.night_of(NIGHT)
     blocks = scheduler.plan(NIGHT)
     planned = sum(b.frames for b in blocks)

@@ -12,6 +12,7 @@ from astropy.coordinates import AltAz, SkyCoord, get_body
 from astropy.time import Time
 
 from nocturna.core.astro import site_location
+from nocturna.observatory.overheads import unit_overheads
 from nocturna.scheduler import Field, Observation, Scheduler, demo_fields_path, load_fields
 
 OBSTRUCTIONS = [[[60, 60], [60, 130]], [[50, 340], [50, 25]], [[40, 200], [55, 230], [40, 260]]]
@@ -80,7 +81,8 @@ def test_blocks_take_whole_sets_with_their_overheads(obstructed):
 
 def test_the_plan_counts_pointing_and_autofocus_as_the_night_does(make_config):
     config = make_config()
-    scheduler = Scheduler.from_config(config, load_fields(demo_fields_path()))
+    scheduler = Scheduler.from_config(config, load_fields(demo_fields_path()),
+                                      overheads=unit_overheads(config))
     overheads = scheduler.overheads
     assert overheads.pointing_s > 0 and overheads.focus_start_s > overheads.focus_s > 0
     blocks = scheduler.plan(NIGHT)

@@ -102,6 +102,7 @@ def plan(
 ) -> None:
     """Plan a whole night as the unit will observe it: the best field at each free
     moment, set by set, with slews, pointing corrections and autofocus runs."""
+    from nocturna.observatory.overheads import unit_overheads
     from nocturna.scheduler import Scheduler, load_fields
 
     state: CliContext = ctx.obj
@@ -111,7 +112,7 @@ def plan(
         raise InvalidValueError(f"--chart: the folder of {str(chart)!r} does not exist")
     with Console(stderr=True, highlight=False).status("reading the fields") as progress:
         chosen = load_fields(fields) if fields is not None else None
-        scheduler = Scheduler.from_config(config, chosen)
+        scheduler = Scheduler.from_config(config, chosen, overheads=unit_overheads(config))
         progress.update("finding the night: the Sun, Earth orientation (IERS tables)")
         window = scheduler.resolve_night(when if when is not None
                                          else _default_instant(config))

@@ -71,10 +71,12 @@ def build_observatory(config: Config, devices: DeviceSet, storage: Any, *,
     Every component recovers from FAULT by itself if ``observatory.fault_recovery`` is
     enabled, and its state changes are recorded in ``storage`` as telemetry.
     """
+    from nocturna.observatory.overheads import unit_overheads
     from nocturna.scheduler import Scheduler
 
     model = config.model
-    scheduler = Scheduler.from_config(model, unit_fields(config, fields))
+    scheduler = Scheduler.from_config(model, unit_fields(config, fields),
+                                      overheads=unit_overheads(model))
     instruments = {name: build_instrument(devices, config, storage, camera=name)
                    for name in devices.cameras}
     options = {"heartbeat_interval_s": model.observatory.heartbeat_interval.to_value("s"),

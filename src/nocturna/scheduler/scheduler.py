@@ -101,15 +101,16 @@ class Scheduler:
         self._append(list(fields))
 
     @classmethod
-    def from_config(cls, config: NocturnaConfig, fields: Iterable[Field] | None = None
-                    ) -> Scheduler:
+    def from_config(cls, config: NocturnaConfig, fields: Iterable[Field] | None = None,
+                    overheads: Overheads | None = None) -> Scheduler:
         """A scheduler for a whole configuration: its site, scheduler section and fields
-        (``scheduler.fields_file``, else the built-in demo fields)."""
+        (``scheduler.fields_file``, else the built-in demo fields), planning with
+        ``overheads`` (see :func:`nocturna.observatory.overheads.unit_overheads`)."""
         from nocturna.scheduler.settings import configured_fields
 
         chosen = configured_fields(config.scheduler) if fields is None else fields
         return cls(config.site, chosen, config=config.scheduler,
-                   overheads=Overheads.of(config))
+                   overheads=overheads)
 
     # ------------------------------------------------------------------ fields
     @property

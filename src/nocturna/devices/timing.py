@@ -1,0 +1,50 @@
+"""How long configured devices take for the actions a plan must count, without
+building them: a simulated device answers from its model, a real one is unknown (the
+site file's ``scheduler.overhead`` carries its costs)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from nocturna.core.config.models import DeviceConfig
+
+
+def camera_readout(entry: DeviceConfig | None) -> Callable[[int], float]:
+    """``readout(pixels)``: seconds the camera of ``entry`` takes to read that many
+    pixels (0 for a camera that is not simulated)."""
+    if entry is None or entry.driver != "sim":
+        return lambda pixels: 0.0
+    from nocturna.devices.sim.camera import camera_model
+
+    model = camera_model(entry)
+    return model.readout_time_s
+
+
+def camera_size(entry: DeviceConfig | None) -> tuple[int, int] | None:
+    """Width and height in pixels of a simulated camera, else None."""
+    if entry is None or entry.driver != "sim":
+        return None
+    from nocturna.devices.sim.camera import camera_model
+
+    model = camera_model(entry)
+    return model.width, model.height
+
+
+@dataclass(frozen=True)
+class FocuserMotion:
+    """A focuser's travel: its speed and its upper limit in steps."""
+
+    speed_steps_s: float
+    max_step: int
+
+
+def focuser_motion(entry: DeviceConfig | None) -> FocuserMotion:
+    """The travel of the focuser of ``entry``; a real one's moves are not counted
+    (infinitely fast, practically unlimited)."""
+    if entry is None or entry.driver != "sim":
+        return FocuserMotion(1.0e9, 1 << 30)
+    from nocturna.devices.sim.focuser import SimFocuser
+
+    focuser = SimFocuser.from_config(entry)
+    return FocuserMotion(focuser.speed_steps_s, focuser.max_step)
