@@ -123,8 +123,11 @@ class Instrument:
         self.camera = camera
         self.name = name or camera.name
         self.context = context or FrameContext(camera=camera)
+        if spectrograph is not None:  # a header source of every frame, as the wheel is
+            self.context.spectrograph = spectrograph
         self.setup = InstrumentSetup(self.name, filterwheel=self.context.filterwheel,
-                                     focuser=self.context.focuser, spectrograph=spectrograph)
+                                     focuser=self.context.focuser,
+                                     spectrograph=self.context.spectrograph)
         self.storage = storage
         self.data_dir = Path(data_dir)
         self.writer_depth = writer_depth
@@ -394,8 +397,7 @@ class Instrument:
             program=request.program, note=request.note, test_type=request.test_type,
             visit=visit, snap=snap, n_snaps=request.n_snaps, n_shift=request.n_shift,
             row_shift=request.row_shift)
-        description = await self.pipeline.describe(
-            image, readings, identity=identity, extra=await self._spectrograph_cards())
+        description = await self.pipeline.describe(image, readings, identity=identity)
         path = self.image_path(ids.exposure_id)
         frame = TakenFrame(ids.exposure_id, ids.image_id, path, index)
         await writer.submit(self.pipeline.save(path, image.data, description), frame)
@@ -428,19 +430,6 @@ class Instrument:
             with contextlib.suppress(Exception):
                 await camera.abort_exposure()
             raise
-
-    async def _spectrograph_cards(self) -> dict[str, tuple[Any, str]]:
-        if self.spectrograph is None:
-            return {}
-        status = await self.spectrograph.state()
-        cards: dict[str, tuple[Any, str]] = {
-            "SPECTRO": (self.spectrograph.name, "spectrograph"),
-            "GRATING": (status.grating_name or "", "grating / disperser"),
-            "LINSPOS": (float(status.stage_position_mm), "[mm] linear stage position"),
-        }
-        if self.context.filterwheel is None:
-            cards["FILTER"] = (status.filter_name or "", "filter (spectrograph)")
-        return cards
 
     def _written(self, request: SequenceRequest, frame: TakenFrame,
                  written: WrittenImage) -> None:

@@ -37,9 +37,11 @@ class FrameDescription:
     extra: dict[str, tuple[Any, str]]
     identity: FrameIdentity = field(default_factory=FrameIdentity)
     camera: str | None = None  # the camera's device name, for the row
+    defaults: dict[str, tuple[Any, str]] = field(default_factory=dict)
 
     def header(self) -> fits.Header:
-        return h.build_header(self.exposure, *self.sections, extra=self.extra)
+        return h.build_header(self.exposure, *self.sections, extra=self.extra,
+                              defaults=self.defaults)
 
     def row(self) -> FrameRow | None:
         """The frame's database row (None for a frame without an image id)."""
@@ -59,11 +61,13 @@ async def describe(
     identity: FrameIdentity | None = None,
     sections: Sequence[h.CardSource | None] = (),
     extra: dict[str, tuple[Any, str]] | None = None,
+    defaults: dict[str, tuple[Any, str]] | None = None,
 ) -> FrameDescription:
     """Everything the header of ``image`` says: ``readings`` (taken at its start), the
-    camera's settings, the frame's ``identity``, and the caller's ``sections`` and
-    ``extra`` (which win over the identity's cards; no identity: a light frame
-    without ids)."""
+    camera's settings, the frame's ``identity`` (none: a light frame without ids), the
+    caller's ``sections`` and ``extra`` (which win over the rest), and ``defaults``:
+    cards kept only where nothing else gave the keyword (other tools' cards, so they
+    never replace what the pipeline read at the start)."""
     identity = identity or FrameIdentity()
     camera_info = await context.camera.info()
     height, width = image.data.shape[:2]
@@ -106,6 +110,6 @@ async def describe(
     return FrameDescription(
         exposure,
         (site, camera, mount, h.FilterInfo(filter_name) if filter_name else None,
-         readings.focuser, readings.weather, readings.sky, SOFTWARE, *identity.sections(),
-         *sections, wcs),
-        cards, identity, context.camera.name)
+         readings.focuser, readings.spectrograph, readings.weather, readings.sky, SOFTWARE,
+         *identity.sections(), *sections, wcs),
+        cards, identity, context.camera.name, dict(defaults or {}))

@@ -91,13 +91,15 @@ class FramePipeline:
     async def describe(self, image: CameraImage, readings: StartReadings | None = None,
                        *, identity: FrameIdentity | None = None,
                        sections: Sequence[h.CardSource | None] = (),
-                       extra: dict[str, tuple[Any, str]] | None = None) -> FrameDescription:
+                       extra: dict[str, tuple[Any, str]] | None = None,
+                       defaults: dict[str, tuple[Any, str]] | None = None,
+                       ) -> FrameDescription:
         """The header of ``image``, the frame ``identity`` says (``readings``: taken at
-        its start; default: now)."""
+        its start; default: now); see :func:`.describe.describe`."""
         if readings is None:
             readings = await self.read_at_start(image.start_time)
         return await describe(image, self._context(), readings, identity=identity,
-                              sections=sections, extra=extra)
+                              sections=sections, extra=extra, defaults=defaults)
 
     def _context(self) -> FrameContext:
         if self.context is None:

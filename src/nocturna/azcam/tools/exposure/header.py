@@ -1,6 +1,7 @@
 """The header of an azcam image: the frame pipeline's description (the header sources
-read at the start, the shot's identity: ids, type, group, title) plus the other tools'
-cards and azcam's own (EXPREQ, DARKTIME, FILENAME, FILETYPE, PAUSED, comparison lamps, FLUSHARR)."""
+read at the start, the shot's identity: ids, type, group, title), azcam's own cards
+(EXPREQ, DARKTIME, FILENAME, FILETYPE, PAUSED, comparison lamps, FLUSHARR), then the
+other tools' cards the pipeline does not write (TELRA, TELFOCUS, CAMTEMP, LAMPS, …)."""
 
 from __future__ import annotations
 
@@ -21,11 +22,11 @@ async def describe(pipeline: FramePipeline, shot: Shot,
     """The header of ``shot``'s image (read out, header sources read at its start)."""
     assert shot.image is not None and shot.readout is not None
     assert shot.readings is not None
-    extra = await tool_cards(header_sources)
-    extra.update(clean_cards(shot.cards))
+    extra = clean_cards(shot.cards)
     extra.update(azcam_cards(shot))
-    description = await pipeline.describe(shot.image, await shot.readings,
-                                          identity=shot.identity(), extra=extra)
+    description = await pipeline.describe(  # the pipeline's readings win over the tools'
+        shot.image, await shot.readings, identity=shot.identity(), extra=extra,
+        defaults=await tool_cards(header_sources))
     if shot.readout.data_offset is None:  # no single linear WCS describes the file's pixels
         description = description.without_wcs()
     return description
