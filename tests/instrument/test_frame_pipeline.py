@@ -17,7 +17,7 @@ from nocturna.core.errors import InvalidValueError
 from nocturna.core.events import get_event_bus
 from nocturna.devices.sim.weather import SimObservingConditions
 from nocturna.images.fits import read_fits
-from nocturna.instrument.pipeline import FrameRow
+from nocturna.instrument.pipeline import FrameIdentity, FrameRow
 
 
 @pytest.fixture(autouse=True)
@@ -101,7 +101,7 @@ async def test_a_row_that_cannot_be_added_leaves_no_file(tmp_path):
         [exposure_id] = await rig.instrument.take_bias(1)
         taken = rig.instrument.image_id(exposure_id)
         image = await rig.camera.image()
-        description = await pipeline.describe(image, image_type="BIAS")
+        description = await pipeline.describe(image, identity=FrameIdentity("BIAS"))
         other = tmp_path / "other.fits"
         with pytest.raises(InvalidValueError, match="already exists"):
             pipeline.check_free(taken)

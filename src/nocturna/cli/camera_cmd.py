@@ -85,7 +85,7 @@ def expose(
         from nocturna.core.storage import Storage
         from nocturna.images.encoders import encoder_for_path, image_encoder
         from nocturna.instrument.build import frame_context
-        from nocturna.instrument.pipeline import FramePipeline, FrameRow
+        from nocturna.instrument.pipeline import FrameIdentity, FramePipeline
 
         async with device_session(state, simulate=simulate, start=begin,
                                   speed=speed) as devices:
@@ -112,13 +112,12 @@ def expose(
                 readings = asyncio.ensure_future(pipeline.read_at_start())
                 await _show_progress(camera)
                 image = await camera.image()
-                description = await pipeline.describe(
-                    image, await readings, image_type="DARK" if dark else "LIGHT",
-                    observation=h.ObservationInfo(object_name=object_name, image_id=image_id))
-                written = await pipeline.save(
-                    path, image.data, description, overwrite=overwrite,
-                    row=FrameRow(image_id, camera=camera.name, exposure_time_s=image.duration_s,
-                                 start_time=image.start_time))
+                identity = FrameIdentity("DARK" if dark else "LIGHT", image_id,
+                                         object_name)
+                description = await pipeline.describe(image, await readings,
+                                                      identity=identity)
+                written = await pipeline.save(path, image.data, description,
+                                              overwrite=overwrite)
             values = image.data.astype(np.float64)
             console.print(f"wrote {written.path} ({written.size_bytes / 1e6:.1f} MB): "
                           f"{image.data.shape[1]}x{image.data.shape[0]}, median "

@@ -399,6 +399,32 @@ class FocuserInfo:
 
 
 @dataclass(frozen=True, kw_only=True)
+class SpectrographInfo:
+    """The spectrograph in the beam: its grating and linear stage, and (``has_filter``:
+    the camera has no filter wheel of its own) its filter as ``FILTER``."""
+
+    name: str
+    grating: str | None = None  # None while the grating wheel turns
+    stage_position_mm: float
+    has_filter: bool = False
+    filter_name: str | None = None  # None while the filter wheel turns
+
+    def __post_init__(self) -> None:
+        for name in ("name", "grating", "filter_name"):
+            _text(self, name)
+        _number(self, "stage_position_mm", "mm")
+
+    def cards(self) -> list[Card]:
+        return _cards(
+            ("SPECTRO", self.name, "spectrograph"),
+            ("GRATING", self.grating or "", "grating / disperser"),
+            ("LINSPOS", float(self.stage_position_mm), "[mm] linear stage position"),
+            ("FILTER", (self.filter_name or "") if self.has_filter else None,
+             "filter (spectrograph)"),
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
 class ObservationInfo:
     """What the exposure is for: target, field, identifiers, people."""
 
@@ -643,15 +669,18 @@ def build_header(
     exposure: ExposureInfo,
     *sections: CardSource | None,
     extra: Mapping[str, tuple[CardValue, str]] | None = None,
+    defaults: Mapping[str, tuple[CardValue, str]] | None = None,
 ) -> fits.Header:
     """A FITS header: ``DATE`` (now, on the nocturna clock), ``exposure``, each section
-    (``None`` is skipped) in order, then ``extra`` (``{"KEYWORD": (value, comment)}``).
+    (``None`` is skipped) in order, then ``extra`` (``{"KEYWORD": (value, comment)}``),
+    then those ``defaults`` whose keyword no section nor ``extra`` wrote.
 
     A keyword given twice keeps its first position and takes the last value.
     """
     header = fits.Header()
     header["DATE"] = (_iso_ms(get_clock().now()), "[UTC] time this header was made")
     extra_cards = [_check_extra(key, entry) for key, entry in (extra or {}).items()]
+    default_cards = [_check_extra(key, entry) for key, entry in (defaults or {}).items()]
     for source in (exposure, *sections):
         if source is None:
             continue
@@ -661,6 +690,9 @@ def build_header(
             header[card.keyword] = (card.value, card.comment)
     for card in extra_cards:
         header[card.keyword] = (card.value, card.comment)
+    for card in default_cards:
+        if card.keyword not in header:
+            header[card.keyword] = (card.value, card.comment)
     return header
 
 

@@ -20,8 +20,8 @@ from nocturna.images.fits import WrittenImage
 from nocturna.instrument.pipeline import (
     FrameContext,
     FrameDescription,
+    FrameIdentity,
     FramePipeline,
-    FrameRow,
     Optics,
 )
 from nocturna.instrument.pipeline.record import OBSERVATION_ROW_CARD
@@ -34,30 +34,21 @@ async def gather_description(
     image: CameraImage,
     context: FrameContext,
     *,
-    image_type: str = "LIGHT",
-    observation: h.ObservationInfo | None = None,
+    identity: FrameIdentity | None = None,
     sections: Sequence[h.CardSource | None] = (),
     extra: dict[str, tuple[Any, str]] | None = None,
 ) -> FrameDescription:
-    """Everything the header of ``image`` says, the devices read now."""
-    return await FramePipeline(context).describe(image, image_type=image_type,
-                                                 observation=observation,
+    """Everything the header of ``image`` says, the devices read now (``identity``:
+    what the frame is; default: a light frame without ids)."""
+    return await FramePipeline(context).describe(image, identity=identity,
                                                  sections=sections, extra=extra)
 
 
-async def describe_frame(
-    image: CameraImage,
-    context: FrameContext,
-    *,
-    image_type: str = "LIGHT",
-    observation: h.ObservationInfo | None = None,
-    sections: Sequence[h.CardSource | None] = (),
-    extra: dict[str, tuple[Any, str]] | None = None,
-) -> fits.Header:
-    """The FITS header of ``image``; ``sections`` go after the observation's cards."""
-    description = await gather_description(image, context, image_type=image_type,
-                                           observation=observation, sections=sections,
-                                           extra=extra)
+async def describe_frame(image: CameraImage, context: FrameContext, *,
+                         image_type: str = "LIGHT") -> fits.Header:
+    """The FITS header of an ``image_type`` frame without ids, the devices read now."""
+    description = await gather_description(image, context,
+                                           identity=FrameIdentity(image_type))
     return description.header()
 
 
@@ -75,7 +66,9 @@ async def save_frame(
     """Write the frame atomically (checksums, optional Rice) and record it in ``storage``
     (image id: ``image_id``, else the file name up to its first dot)."""
     path = Path(path)
-    row = FrameRow(image_id or path.name.split(".")[0], exposure_time_s=image.duration_s,
-                   start_time=image.start_time, observation_id=observation_id)
+    identity = FrameIdentity(image_id=image_id or path.name.split(".")[0],
+                             observation_id=observation_id)
+    row = identity.row(None, h.ExposureInfo(start=image.start_time,
+                                            exposure_s=image.duration_s))
     pipeline = FramePipeline(None, storage=storage, encoder=FitsEncoder(compress))
     return await pipeline.save(path, image.data, header, row=row, overwrite=overwrite)

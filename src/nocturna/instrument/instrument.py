@@ -48,8 +48,13 @@ from nocturna.images.fits import WrittenImage
 from nocturna.images.wcs import plate_scale_arcsec
 from nocturna.instrument.exposure_ids import ExposureIdSource, next_group_id, split_exposure_id
 from nocturna.instrument.image_types import ImageType, image_type
-from nocturna.instrument.pipeline import FrameContext, FramePipeline, FrameRow, StartReadings
-from nocturna.instrument.pipeline.record import OBSERVATION_ROW_CARD
+from nocturna.instrument.pipeline import (
+    FrameContext,
+    FrameIdentity,
+    FrameObserver,
+    FramePipeline,
+    StartReadings,
+)
 from nocturna.instrument.setup import AvailableSetup, InstrumentSetup
 from nocturna.instrument.writer import FrameWriter
 
@@ -118,8 +123,11 @@ class Instrument:
         self.camera = camera
         self.name = name or camera.name
         self.context = context or FrameContext(camera=camera)
+        if spectrograph is not None:  # a header source of every frame, as the wheel is
+            self.context.spectrograph = spectrograph
         self.setup = InstrumentSetup(self.name, filterwheel=self.context.filterwheel,
-                                     focuser=self.context.focuser, spectrograph=spectrograph)
+                                     focuser=self.context.focuser,
+                                     spectrograph=self.context.spectrograph)
         self.storage = storage
         self.data_dir = Path(data_dir)
         self.writer_depth = writer_depth
@@ -131,8 +139,6 @@ class Instrument:
             self.context, storage=storage, exposure_ids=self.exposure_ids,
             encoder=image_encoder("fits.fz" if compress else image_format))
         self.gate: Callable[[str], None] | None = None  # refuses commands (summary state)
-        # Called with every frame as it is read out, before it is written (e.g. guiding).
-        self.frame_observers: list[Callable[[CameraImage], None]] = []
         self._busy = False
 
     # ------------------------------------------------------------------ plumbing
@@ -143,6 +149,12 @@ class Instrument:
     @property
     def clock(self) -> Clock:
         return self._clock if self._clock is not None else get_clock()
+
+    @property
+    def frame_observers(self) -> list[FrameObserver]:
+        """Called with every frame as it is read out, before it is written (e.g. guiding):
+        the pipeline's, so the azcam exposure tool's frames reach them too."""
+        return self.pipeline.frame_observers
 
     @property
     def compress(self) -> bool:
@@ -181,7 +193,7 @@ class Instrument:
     # --------------------------------------------------------------------- setup
     def image_id(self, exposure_id: int) -> str:
         """The image id (file stem, database key) of one of this instrument's exposures."""
-        return f"{self.name}_{exposure_id}"
+        return self.pipeline.image_id(exposure_id)
 
     async def plate_scale_arcsec(self) -> float:
         """Arcseconds per unbinned pixel: the camera's pixels behind the configured optics."""
@@ -374,33 +386,21 @@ class Instrument:
 
     async def _take_frame(self, request: SequenceRequest, writer: FrameWriter[WrittenImage],
                           index: int, visit: int, snap: int) -> TakenFrame:
-        exposure_id = await self.pipeline.next_exposure_id()
-        day_obs, number = split_exposure_id(exposure_id)
-        image_id = self.image_id(exposure_id)
-        progress = {"index": index, "total": request.total, "exposure_id": exposure_id,
+        ids = await self.pipeline.reserve_ids()
+        progress = {"index": index, "total": request.total, "exposure_id": ids.exposure_id,
                     "image_type": request.kind.name, "group_id": request.group_id}
         image, readings = await self._expose(request, progress)
-        for observer in list(self.frame_observers):
-            observer(image)
-        sequence = h.SequenceInfo(
-            exposure_id=exposure_id, group_id=request.group_id, day_obs=day_obs,
-            sequence_number=number, reason=request.reason, program=request.program,
-            note=request.note, test_type=request.test_type, visit=visit, snap=snap,
-            n_snaps=request.n_snaps, n_shift=request.n_shift, row_shift=request.row_shift)
-        observation = h.ObservationInfo(object_name=request.title, image_id=image_id) \
-            if request.title else h.ObservationInfo(image_id=image_id)
-        extra = await self._spectrograph_cards()
-        if request.observation_id is not None:
-            extra[OBSERVATION_ROW_CARD] = (request.observation_id,
-                                           "database row of the observation")
-        description = await self.pipeline.describe(
-            image, readings, image_type=request.kind.name, observation=observation,
-            sections=[sequence], extra=extra)
-        path = self.image_path(exposure_id)
-        frame = TakenFrame(exposure_id, image_id, path, index)
-        row = FrameRow(image_id, camera=self.camera.name, exposure_time_s=image.duration_s,
-                       start_time=image.start_time, observation_id=request.observation_id)
-        await writer.submit(self.pipeline.save(path, image.data, description, row=row), frame)
+        self.pipeline.observe(image)
+        identity = FrameIdentity.of_exposure(
+            ids, request.kind.name, request.group_id, title=request.title,
+            observation_id=request.observation_id, reason=request.reason,
+            program=request.program, note=request.note, test_type=request.test_type,
+            visit=visit, snap=snap, n_snaps=request.n_snaps, n_shift=request.n_shift,
+            row_shift=request.row_shift)
+        description = await self.pipeline.describe(image, readings, identity=identity)
+        path = self.image_path(ids.exposure_id)
+        frame = TakenFrame(ids.exposure_id, ids.image_id, path, index)
+        await writer.submit(self.pipeline.save(path, image.data, description), frame)
         return frame
 
     async def _expose(self, request: SequenceRequest,
@@ -430,19 +430,6 @@ class Instrument:
             with contextlib.suppress(Exception):
                 await camera.abort_exposure()
             raise
-
-    async def _spectrograph_cards(self) -> dict[str, tuple[Any, str]]:
-        if self.spectrograph is None:
-            return {}
-        status = await self.spectrograph.state()
-        cards: dict[str, tuple[Any, str]] = {
-            "SPECTRO": (self.spectrograph.name, "spectrograph"),
-            "GRATING": (status.grating_name or "", "grating / disperser"),
-            "LINSPOS": (float(status.stage_position_mm), "[mm] linear stage position"),
-        }
-        if self.context.filterwheel is None:
-            cards["FILTER"] = (status.filter_name or "", "filter (spectrograph)")
-        return cards
 
     def _written(self, request: SequenceRequest, frame: TakenFrame,
                  written: WrittenImage) -> None:

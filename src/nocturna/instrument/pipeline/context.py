@@ -1,5 +1,6 @@
-"""What a frame's header describes besides the image: the devices around the camera,
-the site, the optics and the names of the telescope and the instrument."""
+"""What a frame's header describes besides the image: the devices around the camera
+(mount, focuser, filter wheel, spectrograph, weather station), the site, the optics and
+the names of the telescope and the instrument."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from nocturna.devices.conditions import ObservingConditions
 from nocturna.devices.filterwheel import FilterWheel
 from nocturna.devices.focuser import Focuser
 from nocturna.devices.mount import Mount
+from nocturna.devices.spectrograph import Spectrograph
 
 DEFAULT_FOCAL_LENGTH_MM = 85.0
 
@@ -61,6 +63,7 @@ class FrameContext:
     mount: Mount | None = None
     focuser: Focuser | None = None
     filterwheel: FilterWheel | None = None
+    spectrograph: Spectrograph | None = None
     unit_name: str | None = None
     weather: ObservingConditions | None = None
     telescope_name: str | None = None

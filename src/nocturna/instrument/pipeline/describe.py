@@ -1,16 +1,17 @@
 """The header of one frame: the readings at its start plus the image's own facts.
 
 :func:`describe` puts together the sections (site, time, camera, mount, filter,
-focuser, weather, sidereal time and Moon, software, observation, the caller's sections,
-WCS) without building the header: building costs a few ms of pure Python, so the
-pipeline does it in its worker thread (:meth:`FrameDescription.header`).
+focuser, weather, spectrograph, sidereal time and Moon, software, the frame's
+identity (observation, sequence), the caller's sections, WCS) without building the
+header: building costs a few ms of pure Python, so the pipeline does it in its worker
+thread (:meth:`FrameDescription.header`).
 """
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from astropy.io import fits
@@ -20,6 +21,8 @@ from nocturna.devices.camera import CameraImage
 from nocturna.images import header as h
 from nocturna.images.wcs import frame_wcs, plate_scale_arcsec
 from nocturna.instrument.pipeline.context import FrameContext
+from nocturna.instrument.pipeline.identity import FrameIdentity
+from nocturna.instrument.pipeline.record import FrameRow
 from nocturna.instrument.pipeline.sources import StartReadings, known
 
 SOFTWARE = h.SoftwareInfo("nocturna", __version__)
@@ -27,14 +30,22 @@ SOFTWARE = h.SoftwareInfo("nocturna", __version__)
 
 @dataclass(frozen=True)
 class FrameDescription:
-    """The header of a frame, gathered but not yet built."""
+    """The header of a frame, gathered but not yet built, and what its row says."""
 
     exposure: h.ExposureInfo
     sections: tuple[h.CardSource | None, ...]
     extra: dict[str, tuple[Any, str]]
+    identity: FrameIdentity = field(default_factory=FrameIdentity)
+    camera: str | None = None  # the camera's device name, for the row
+    defaults: dict[str, tuple[Any, str]] = field(default_factory=dict)
 
     def header(self) -> fits.Header:
-        return h.build_header(self.exposure, *self.sections, extra=self.extra)
+        return h.build_header(self.exposure, *self.sections, extra=self.extra,
+                              defaults=self.defaults)
+
+    def row(self) -> FrameRow | None:
+        """The frame's database row (None for a frame without an image id)."""
+        return self.identity.row(self.camera, self.exposure)
 
     def without_wcs(self) -> FrameDescription:
         """The same header without a WCS (for pixels no single linear WCS describes)."""
@@ -47,17 +58,21 @@ async def describe(
     context: FrameContext,
     readings: StartReadings,
     *,
-    image_type: str = "LIGHT",
-    observation: h.ObservationInfo | None = None,
+    identity: FrameIdentity | None = None,
     sections: Sequence[h.CardSource | None] = (),
     extra: dict[str, tuple[Any, str]] | None = None,
+    defaults: dict[str, tuple[Any, str]] | None = None,
 ) -> FrameDescription:
     """Everything the header of ``image`` says: ``readings`` (taken at its start), the
-    camera's settings, and the caller's ``observation``, ``sections`` and ``extra``."""
+    camera's settings, the frame's ``identity`` (none: a light frame without ids), the
+    caller's ``sections`` and ``extra`` (which win over the rest), and ``defaults``:
+    cards kept only where nothing else gave the keyword (other tools' cards, so they
+    never replace what the pipeline read at the start)."""
+    identity = identity or FrameIdentity()
     camera_info = await context.camera.info()
     height, width = image.data.shape[:2]
     exposure = h.ExposureInfo(start=image.start_time, exposure_s=image.duration_s,
-                              image_type=image_type)
+                              image_type=identity.image_type)
     site = None
     if context.site is not None:
         s = context.site
@@ -89,12 +104,12 @@ async def describe(
             start_x=image.start_x, start_y=image.start_y, num_x=width, num_y=height,
             rotation_deg=context.optics.rotation_deg)
         wcs = h.WcsInfo(sub, source="mount")
-    cards = dict(extra or {})
+    cards = {**identity.cards(), **(extra or {})}
     if context.unit_name:
         cards.setdefault("UNIT", (context.unit_name, "nocturna unit"))
     return FrameDescription(
         exposure,
         (site, camera, mount, h.FilterInfo(filter_name) if filter_name else None,
-         readings.focuser, readings.weather, readings.sky, SOFTWARE, observation, *sections,
-         wcs),
-        cards)
+         readings.focuser, readings.spectrograph, readings.weather, readings.sky, SOFTWARE,
+         *identity.sections(), *sections, wcs),
+        cards, identity, context.camera.name, dict(defaults or {}))

@@ -4,13 +4,19 @@ file and database row.
 One :class:`FramePipeline` serves one camera; the instrument's sequences, the azcam
 exposure tool and ``nocturna camera expose`` all take their frames through it:
 
-1. :meth:`FramePipeline.next_exposure_id` reserves the exposure id (storage);
+1. :meth:`FramePipeline.reserve_ids` reserves the exposure id (storage) and names the
+   image after it;
 2. :meth:`FramePipeline.read_at_start` reads the header sources as the shutter opens;
-3. :meth:`FramePipeline.describe` gathers the header (built later, off the loop);
-4. :meth:`FramePipeline.save` builds the header, has the encoder write the file
-   atomically, then adds the row, all in one worker thread. A row that cannot be added
-   (the image id is taken) removes the file it was about to describe, so there is never
-   a file of the pipeline's without its row, nor a row without its file.
+3. :meth:`FramePipeline.observe` hands the read-out image to the frame observers
+   (guiding, tracking) before it is written;
+4. :meth:`FramePipeline.describe` gathers the header from the readings and the frame's
+   :class:`~nocturna.instrument.pipeline.identity.FrameIdentity` (built later, off the
+   loop);
+5. :meth:`FramePipeline.save` builds the header, has the encoder write the file
+   atomically, then adds the row the identity gives, all in one worker thread. A row
+   that cannot be added (the image id is taken) removes the file it was about to
+   describe, so there is never a file of the pipeline's without its row, nor a row
+   without its file.
 
 :meth:`FramePipeline.check_free` refuses an image id or a path that is taken, before
 anything moves.
@@ -21,7 +27,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -36,26 +41,19 @@ from nocturna.images.fits import WrittenImage
 from nocturna.instrument.exposure_ids import ExposureIdSource
 from nocturna.instrument.pipeline.context import FrameContext
 from nocturna.instrument.pipeline.describe import FrameDescription, describe
-from nocturna.instrument.pipeline.record import row_values
+from nocturna.instrument.pipeline.identity import ExposureIds, FrameIdentity
+from nocturna.instrument.pipeline.record import FrameRow, row_values
 from nocturna.instrument.pipeline.sources import StartReadings, read_at_start
 
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class FrameRow:
-    """What the database row says besides the file and its header."""
-
-    image_id: str
-    camera: str | None = None  # default: the header's CAMERA (else INSTRUME)
-    image_type: str | None = None  # default: the header's IMAGETYP
-    exposure_time_s: float | None = None  # default: EXPTIME
-    start_time: datetime | None = None  # default: DATE-OBS
-    observation_id: int | None = None
+FrameObserver = Callable[[CameraImage], None]
 
 
 class FramePipeline:
-    """Exposure ids, header sources, encoders and database rows of one camera."""
+    """Exposure ids, header sources, frame observers, encoders and database rows of one
+    camera."""
 
     def __init__(self, context: FrameContext | None, *, storage: Any | None = None,
                  exposure_ids: ExposureIdSource | None = None,
@@ -64,27 +62,44 @@ class FramePipeline:
         self.storage = storage
         self.exposure_ids = exposure_ids
         self.encoder: Encoder = encoder or FitsEncoder()
+        # Given every frame as it is read out, before it is written (guiding, tracking).
+        self.frame_observers: list[FrameObserver] = []
 
-    async def next_exposure_id(self) -> int:
-        """Reserve the next exposure id of the current observing day."""
+    async def reserve_ids(self) -> ExposureIds:
+        """Reserve the next exposure id of the current observing day, and its image id."""
         if self.exposure_ids is None:
             raise InvalidValueError("this frame pipeline has no exposure ids (no storage)")
-        return await self.exposure_ids.next_id()
+        exposure_id = await self.exposure_ids.next_id()
+        return ExposureIds(exposure_id, self.image_id(exposure_id))
+
+    def image_id(self, exposure_id: int) -> str:
+        """The image id (file stem, database key) of one of this pipeline's exposures:
+        the exposure ids' stream (the instrument's name) and the exposure id."""
+        if self.exposure_ids is None:
+            raise InvalidValueError("this frame pipeline has no exposure ids (no storage)")
+        return f"{self.exposure_ids.stream}_{exposure_id}"
+
+    def observe(self, image: CameraImage) -> None:
+        """Hand a frame just read out to every frame observer."""
+        for observer in list(self.frame_observers):
+            observer(image)
 
     async def read_at_start(self, when: datetime | None = None) -> StartReadings:
         """The header sources (mount, filter, focuser, weather, sky) read now."""
         return await read_at_start(self._context(), when)
 
     async def describe(self, image: CameraImage, readings: StartReadings | None = None,
-                       *, image_type: str = "LIGHT",
-                       observation: h.ObservationInfo | None = None,
+                       *, identity: FrameIdentity | None = None,
                        sections: Sequence[h.CardSource | None] = (),
-                       extra: dict[str, tuple[Any, str]] | None = None) -> FrameDescription:
-        """The header of ``image`` (``readings``: taken at its start; default: now)."""
+                       extra: dict[str, tuple[Any, str]] | None = None,
+                       defaults: dict[str, tuple[Any, str]] | None = None,
+                       ) -> FrameDescription:
+        """The header of ``image``, the frame ``identity`` says (``readings``: taken at
+        its start; default: now); see :func:`.describe.describe`."""
         if readings is None:
             readings = await self.read_at_start(image.start_time)
-        return await describe(image, self._context(), readings, image_type=image_type,
-                              observation=observation, sections=sections, extra=extra)
+        return await describe(image, self._context(), readings, identity=identity,
+                              sections=sections, extra=extra, defaults=defaults)
 
     def _context(self) -> FrameContext:
         if self.context is None:
@@ -107,8 +122,9 @@ class FramePipeline:
                    overwrite: bool = False,
                    adjust: Callable[[fits.Header], None] | None = None,
                    keep: Callable[[], bool] | None = None) -> WrittenImage:
-        """Write ``pixels`` with ``header`` to ``path`` and add ``row`` (see the module
-        docstring), in one worker thread. ``adjust`` edits the built header first;
+        """Write ``pixels`` with ``header`` to ``path`` and add ``row`` (default: the one
+        a :class:`FrameDescription` gives; see the module docstring), in one worker
+        thread. ``adjust`` edits the built header first;
         ``keep`` is asked once the file is written: False (an abort meanwhile) removes
         it, adds no row and raises :class:`OperationCancelledError`."""
         return await asyncio.to_thread(self.save_now, Path(path), pixels, header, row=row,
@@ -122,7 +138,8 @@ class FramePipeline:
                  keep: Callable[[], bool] | None = None) -> WrittenImage:
         """:meth:`save` in the calling thread."""
         built = isinstance(header, FrameDescription)
-        if built:
+        if isinstance(header, FrameDescription):
+            row = row or header.row()
             header = header.header()
         if adjust is not None:
             adjust(header)

@@ -6,6 +6,7 @@ rebuilt from the file's header after a crash (:mod:`nocturna.runtime.reconcile`)
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,19 @@ from astropy.io import fits
 from nocturna.core.clock import parse_instant
 from nocturna.core.errors import InvalidValueError
 from nocturna.images import header as h
+
+
+@dataclass(frozen=True)
+class FrameRow:
+    """What the database row says besides the file and its header."""
+
+    image_id: str
+    camera: str | None = None  # default: the header's CAMERA (else INSTRUME)
+    image_type: str | None = None  # default: the header's IMAGETYP
+    exposure_time_s: float | None = None  # default: EXPTIME
+    start_time: datetime | None = None  # default: DATE-OBS
+    observation_id: int | None = None
+
 
 OBSERVATION_ROW_CARD = "OBSROWID"
 """Header card with the database row of the frame's observation (a crash between the

@@ -1,7 +1,7 @@
 """Header sources: what the devices and the sky say at the start of an exposure.
 
-:func:`read_at_start` reads the mount, filter wheel, focuser and weather station at
-once, and the sidereal time and the Moon (:mod:`nocturna.images.sky`), as the
+:func:`read_at_start` reads the mount, filter wheel, focuser, spectrograph and
+weather station at once, and the sidereal time and the Moon (:mod:`nocturna.images.sky`), as the
 shutter opens; the header says where the telescope pointed and what the weather was
 during the exposure, not after it. A weather station that does not answer costs the
 weather cards, never the frame.
@@ -29,6 +29,7 @@ from nocturna.devices.conditions import ObservingConditions
 from nocturna.devices.filterwheel import FilterWheel
 from nocturna.devices.focuser import Focuser
 from nocturna.devices.mount import Mount
+from nocturna.devices.spectrograph import Spectrograph
 from nocturna.images import header as h
 from nocturna.images.sky import sky_at_site
 from nocturna.instrument.pipeline.context import FrameContext, Optics
@@ -46,6 +47,7 @@ class StartReadings:
     mount: h.MountInfo | None = None
     filter_name: str | None = None
     focuser: h.FocuserInfo | None = None
+    spectrograph: h.SpectrographInfo | None = None
     weather: h.WeatherInfo | None = None
     sky: h.SkyInfo | None = None
 
@@ -53,12 +55,13 @@ class StartReadings:
 async def read_at_start(context: FrameContext, when: datetime | None = None) -> StartReadings:
     """Read every header source of ``context`` now (``when``: the clock's now)."""
     when = when or get_clock().now()
-    mount, filter_name, focuser, weather = await asyncio.gather(
+    mount, filter_name, focuser, spectrograph, weather = await asyncio.gather(
         _mount_section(context.mount, context.optics, context.telescope_name),
         _filter_name(context.filterwheel), _focuser_section(context.focuser),
+        _spectrograph_section(context.spectrograph, has_wheel=context.filterwheel is not None),
         _weather_section(context.weather))
     sky = await _sky_section(context, when, mount)
-    return StartReadings(when, mount, filter_name, focuser, weather, sky)
+    return StartReadings(when, mount, filter_name, focuser, spectrograph, weather, sky)
 
 
 async def _mount_section(mount: Mount | None, optics: Optics,
@@ -92,6 +95,16 @@ async def _focuser_section(focuser: Focuser | None) -> h.FocuserInfo | None:
         return None
     status = await focuser.state()
     return h.FocuserInfo(position=status.position, temperature_c=known(status.temperature_c))
+
+
+async def _spectrograph_section(spectrograph: Spectrograph | None, *,
+                                has_wheel: bool) -> h.SpectrographInfo | None:
+    if spectrograph is None or not spectrograph.connected:
+        return None
+    status = await spectrograph.state()
+    return h.SpectrographInfo(name=spectrograph.name, grating=status.grating_name,
+                              stage_position_mm=status.stage_position_mm,
+                              has_filter=not has_wheel, filter_name=status.filter_name)
 
 
 _WEATHER_READINGS = ("temperature_c", "humidity_pct", "pressure_hpa", "dew_point_c",

@@ -1,6 +1,7 @@
 """The header of an azcam image: the frame pipeline's description (the header sources
-read at the start, the exposure id, the title) plus the other tools' cards and azcam's
-own (EXPREQ, DARKTIME, FILENAME, FILETYPE, PAUSED, comparison lamps, FLUSHARR)."""
+read at the start, the shot's identity: ids, type, group, title), azcam's own cards
+(EXPREQ, DARKTIME, FILENAME, FILETYPE, PAUSED, comparison lamps, FLUSHARR), then the
+other tools' cards the pipeline does not write (TELRA, TELFOCUS, CAMTEMP, LAMPS, …)."""
 
 from __future__ import annotations
 
@@ -12,8 +13,6 @@ from astropy.io import fits
 
 from nocturna.azcam.tools.exposure.flags import FLUSH_MEANING
 from nocturna.azcam.tools.exposure.shot import Shot
-from nocturna.images import header as h
-from nocturna.instrument.exposure_ids import split_exposure_id
 from nocturna.instrument.pipeline import FrameDescription, FramePipeline
 from nocturna.instrument.pipeline.sources import HeaderSource, clean_cards, tool_cards
 
@@ -23,19 +22,11 @@ async def describe(pipeline: FramePipeline, shot: Shot,
     """The header of ``shot``'s image (read out, header sources read at its start)."""
     assert shot.image is not None and shot.readout is not None
     assert shot.readings is not None
-    extra = await tool_cards(header_sources)
-    extra.update(clean_cards(shot.cards))
+    extra = clean_cards(shot.cards)
     extra.update(azcam_cards(shot))
-    sections = []
-    if shot.exposure_id is not None:
-        day_obs, number = split_exposure_id(shot.exposure_id)
-        sections.append(h.SequenceInfo(exposure_id=shot.exposure_id, group_id=shot.group_id,
-                                       day_obs=day_obs, sequence_number=number))
-    description = await pipeline.describe(
-        shot.image, await shot.readings, image_type=shot.kind.name,
-        observation=h.ObservationInfo(object_name=shot.title or None,
-                                      image_id=shot.image_id),
-        sections=sections, extra=extra)
+    description = await pipeline.describe(  # the pipeline's readings win over the tools'
+        shot.image, await shot.readings, identity=shot.identity(), extra=extra,
+        defaults=await tool_cards(header_sources))
     if shot.readout.data_offset is None:  # no single linear WCS describes the file's pixels
         description = description.without_wcs()
     return description

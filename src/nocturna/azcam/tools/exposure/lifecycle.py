@@ -306,8 +306,7 @@ class ExposureLifecycle(FrameWriting):
             0.0, timeout_s=self.instrument.exposure_timeout_s))
         image = await self.camera.image()
         shot.raise_if_aborted()
-        for observer in list(self.instrument.frame_observers):
-            observer(image)
+        self.instrument.pipeline.observe(image)
         await self._lay_out(shot, image)
         shot.raise_if_aborted()
 

@@ -16,7 +16,7 @@ from nocturna.core.errors import OperationCancelledError
 from nocturna.devices.camera import CameraImage
 from nocturna.images.fits import WrittenImage
 from nocturna.instrument.image_types import ImageType
-from nocturna.instrument.pipeline import StartReadings
+from nocturna.instrument.pipeline import ExposureIds, FrameIdentity, StartReadings
 
 T = TypeVar("T")
 
@@ -40,8 +40,7 @@ class Shot:
     row_bin: int
     group_id: str
     flush: int | None
-    exposure_id: int | None = None
-    image_id: str | None = None
+    ids: ExposureIds | None = None  # reserved for a kept image (a test image has none)
     lamps: list[str] = field(default_factory=list)
     stack: AsyncExitStack = field(default_factory=AsyncExitStack)
     step: str = "begin"  # the step running or expected next
@@ -59,6 +58,15 @@ class Shot:
     readout: Readout | None = None
     written: WrittenImage | None = None
     cards: dict[str, tuple[Any, str]] = field(default_factory=dict)  # from the caller
+
+    @property
+    def exposure_id(self) -> int | None:
+        return self.ids.exposure_id if self.ids is not None else None
+
+    def identity(self) -> FrameIdentity:
+        """What the image is, as its header and database row say it."""
+        return FrameIdentity.of_exposure(self.ids, self.kind.name, self.group_id,
+                                         title=self.title)
 
     # ------------------------------------------------------------- the timer
     def open_time(self, now: float) -> float:

@@ -17,7 +17,6 @@ from nocturna.azcam.tools.exposure.header import describe, wcs_shift
 from nocturna.azcam.tools.exposure.settings import ExposureSettings
 from nocturna.azcam.tools.exposure.shot import Shot
 from nocturna.devices.camera import CameraImage
-from nocturna.instrument.pipeline import FrameRow
 from nocturna.instrument.pipeline.sources import HeaderSource
 
 log = logging.getLogger(__name__)
@@ -42,8 +41,7 @@ class FrameWriting(ExposureSettings, ReadoutFormat):
     async def _reserve_ids(self, shot: Shot) -> None:
         """The exposure id and image id of a kept image (a test image has none)."""
         if not shot.test:
-            shot.exposure_id = await self.instrument.pipeline.next_exposure_id()
-            shot.image_id = self.instrument.image_id(shot.exposure_id)
+            shot.ids = await self.instrument.pipeline.reserve_ids()
 
     async def _lay_out(self, shot: Shot, image: CameraImage) -> None:
         """``image`` as the raw amplifier data of ``shot``'s region, off the event loop."""
@@ -68,15 +66,8 @@ class FrameWriting(ExposureSettings, ReadoutFormat):
         assert shot.image is not None and shot.readout is not None
         self.flag = ExposureFlag.WRITING
         description = await describe(self.instrument.pipeline, shot, self.header_sources)
-        row = None
-        if not shot.test:
-            assert shot.image_id is not None
-            row = FrameRow(shot.image_id, camera=self.camera.name,  # image type: IMAGETYP
-                           exposure_time_s=shot.image.duration_s,
-                           start_time=shot.image.start_time)
-        shot.written = await self.instrument.pipeline.save(
-            shot.path, shot.readout, description, row=row,
-            encoder=self._encoder(shot.filetype),
+        shot.written = await self.instrument.pipeline.save(  # the row: shot.identity()'s
+            shot.path, shot.readout, description, encoder=self._encoder(shot.filetype),
             overwrite=shot.test or self.filenames.overwrite, adjust=wcs_shift(shot),
             keep=lambda: not shot.aborted)
         if not shot.test:
