@@ -28,6 +28,7 @@ from astropy.io import fits
 from nocturna.core.clock import get_clock, parse_instant
 from nocturna.core.errors import InvalidValueError
 from nocturna.core.units import is_quantity
+from nocturna.images.cards import HeaderCards
 from nocturna.images.wcs import plate_scale_arcsec, tan_wcs
 
 if TYPE_CHECKING:
@@ -665,20 +666,21 @@ def _check_extra(key: str, entry: Any) -> Card:
     return Card(keyword, value, comment)
 
 
-def build_header(
+def header_cards(
     exposure: ExposureInfo,
     *sections: CardSource | None,
     extra: Mapping[str, tuple[CardValue, str]] | None = None,
     defaults: Mapping[str, tuple[CardValue, str]] | None = None,
-) -> fits.Header:
-    """A FITS header: ``DATE`` (now, on the nocturna clock), ``exposure``, each section
-    (``None`` is skipped) in order, then ``extra`` (``{"KEYWORD": (value, comment)}``),
-    then those ``defaults`` whose keyword no section nor ``extra`` wrote.
+) -> HeaderCards:
+    """The cards of a FITS header: ``DATE`` (now, on the nocturna clock), ``exposure``,
+    each section (``None`` is skipped) in order, then ``extra``
+    (``{"KEYWORD": (value, comment)}``), then those ``defaults`` whose keyword no
+    section nor ``extra`` wrote.
 
     A keyword given twice keeps its first position and takes the last value.
     """
-    header = fits.Header()
-    header["DATE"] = (_iso_ms(get_clock().now()), "[UTC] time this header was made")
+    header = HeaderCards()
+    header.set("DATE", _iso_ms(get_clock().now()), "[UTC] time this header was made")
     extra_cards = [_check_extra(key, entry) for key, entry in (extra or {}).items()]
     default_cards = [_check_extra(key, entry) for key, entry in (defaults or {}).items()]
     for source in (exposure, *sections):
@@ -687,17 +689,29 @@ def build_header(
         if not isinstance(source, CardSource):
             raise InvalidValueError(f"header section {source!r} has no cards() method")
         for card in source.cards():
-            header[card.keyword] = (card.value, card.comment)
+            header.set(card.keyword, card.value, card.comment)
     for card in extra_cards:
-        header[card.keyword] = (card.value, card.comment)
+        header.set(card.keyword, card.value, card.comment)
     for card in default_cards:
         if card.keyword not in header:
-            header[card.keyword] = (card.value, card.comment)
+            header.set(card.keyword, card.value, card.comment)
     return header
 
 
-def header_values(header: fits.Header) -> dict[str, CardValue]:
+def build_header(
+    exposure: ExposureInfo,
+    *sections: CardSource | None,
+    extra: Mapping[str, tuple[CardValue, str]] | None = None,
+    defaults: Mapping[str, tuple[CardValue, str]] | None = None,
+) -> fits.Header:
+    """:func:`header_cards` as an astropy Header."""
+    return header_cards(exposure, *sections, extra=extra, defaults=defaults).to_fits()
+
+
+def header_values(header: fits.Header | HeaderCards) -> dict[str, CardValue]:
     """Keyword → value of a header, for a database row (no COMMENT/HISTORY/blank cards)."""
+    if isinstance(header, HeaderCards):
+        return header.values()
     skip = {"", "COMMENT", "HISTORY"}
     return {card.keyword: card.value for card in header.cards
             if card.keyword not in skip and isinstance(card.value, str | int | float | bool)}
