@@ -29,7 +29,7 @@ from nocturna.core.clock import get_clock, parse_instant
 from nocturna.core.errors import InvalidValueError
 from nocturna.core.units import is_quantity
 from nocturna.images.cards import HeaderCards
-from nocturna.images.wcs import plate_scale_arcsec, tan_wcs
+from nocturna.images.wcs import plate_scale_arcsec, tan_wcs, wcs_cards
 
 if TYPE_CHECKING:
     from astropy.wcs import WCS
@@ -606,9 +606,8 @@ class WcsInfo:
                                     f"{', '.join(sorted(WCS_SOURCES))}, got {self.source!r}")
 
     def cards(self) -> list[Card]:
-        header = self.wcs.to_header()
-        return [*(Card(card.keyword, card.value, card.comment or "world coordinate system")
-                  for card in header.cards),
+        return [*(Card(keyword, value, comment or "world coordinate system")
+                  for keyword, value, comment in wcs_cards(self.wcs)),
                 Card(WCS_SOURCE_CARD, self.source, "WCS from: mount (pointing) or solve")]
 
 
