@@ -49,8 +49,8 @@ from astropy.io.fits.verify import VerifyWarning
 from nocturna.azcam.detector import Readout
 from nocturna.core.atomic import atomic_write_bytes
 from nocturna.core.errors import InvalidValueError
-from nocturna.images.fits import WrittenImage
 from nocturna.images.cards import HeaderCards
+from nocturna.images.fits import WrittenImage
 from nocturna.images.header import Card
 
 log = logging.getLogger(__name__)

@@ -8,11 +8,12 @@ spectrograph (filter, grating, linear stage). Every sequence method (``take_bias
    and their values — so a bad call moves nothing;
 2. applies the setup (``filter=``, ``grating=``, ``linear_stage=``);
 3. for each frame: awaits ``checkpoint(message)`` (which may cancel by raising),
-   takes an exposure id (the first frame reserves the whole sequence's), exposes (the header sources are read as it starts), reads
-   out, gathers the header (IMAGETYP, EXPID, GROUPID, REASON, PROGRAM, NOTE, TESTTYPE,
-   …) and hands the frame to a background writer, so the next exposure starts while
-   the last one is written and recorded. Ids, header, file and row come from the
-   frame pipeline (:mod:`nocturna.instrument.pipeline`);
+   takes an exposure id (reserved a few frames ahead, :mod:`.exposure_ids`), exposes
+   (the header sources are read as it starts), reads out, gathers the header
+   (IMAGETYP, EXPID, GROUPID, REASON, PROGRAM, NOTE, TESTTYPE, …) and hands the frame
+   to a background writer, so the next exposure starts while the last one is written
+   and recorded. Ids, header, file and row come from the frame pipeline
+   (:mod:`nocturna.instrument.pipeline`);
 4. returns the exposure ids. When the sequence stops early (checkpoint, error,
    cancellation), the frames already taken are still written and recorded.
 
