@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Iterator, Mapping
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
@@ -66,15 +67,24 @@ def card_image(keyword: str, value: CardValue, comment: str = "") -> str:
     return _format(keyword, value, comment)[0]
 
 
+@lru_cache(maxsize=4096)
+def _plain_start(keyword: str, comment: str) -> tuple[str, str] | None:
+    """The text before and after the value of a plain card (None: not plain); the same
+    keywords and comments recur in every frame's header."""
+    if _PLAIN_KEYWORD.match(keyword) and keyword not in _NOT_PLAIN and \
+            _PRINTABLE.match(comment):
+        return f"{keyword:8}= ", f" / {comment}" if comment else ""
+    return None
+
+
 def _format(keyword: str, value: Any, comment: str) -> tuple[str, str, Any]:
     """(image, keyword, value) of a card; keyword and value as astropy reads them back
     (astropy takes a string like ``'AXIS.1: 2'`` for a record-valued card)."""
-    if _PLAIN_KEYWORD.match(keyword) and keyword not in _NOT_PLAIN and \
-            isinstance(comment, str) and _PRINTABLE.match(comment):
+    around = _plain_start(keyword, comment) if type(comment) is str else None
+    if around is not None:
         field = _plain_value(value)
         if field is not None:
-            image = f"{keyword:8}= {field} / {comment}" if comment else \
-                f"{keyword:8}= {field}"
+            image = f"{around[0]}{field}{around[1]}"
             if len(image) <= CARD_LENGTH:
                 if type(value) is str:
                     value = value.rstrip()  # astropy drops trailing blanks when read

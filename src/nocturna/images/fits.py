@@ -59,7 +59,8 @@ _STRUCTURAL = {"SIMPLE", "XTENSION", "BITPIX", "NAXIS", "EXTEND", "PCOUNT", "GCO
                "ZIMAGE", "ZSIMPLE", "ZTENSION", "ZBITPIX", "ZNAXIS", "ZEXTEND", "ZPCOUNT",
                "ZGCOUNT", "ZCMPTYPE", "ZQUANTIZ", "ZDITHER0", "ZBLANK", "ZSCALE", "ZZERO",
                "ZBLOCKED", "EXTNAME", "TFIELDS"}
-_STRUCTURAL_INDEXED = re.compile(r"^(NAXIS|ZNAXIS|ZTILE|ZNAME|ZVAL|TTYPE|TFORM)\d+$")
+_LAYOUT_KEYWORD = re.compile(  # those, and the numbered ones
+    rf"^(?:{'|'.join(sorted(_STRUCTURAL))}|(?:NAXIS|ZNAXIS|ZTILE|ZNAME|ZVAL|TTYPE|TFORM)\d+)$")
 
 
 class CorruptImageError(StorageError):
@@ -101,7 +102,7 @@ def _check_data(data: object, compress: bool) -> np.ndarray:
 
 
 def _is_layout(keyword: str) -> bool:
-    return keyword in _STRUCTURAL or _STRUCTURAL_INDEXED.match(keyword) is not None
+    return _LAYOUT_KEYWORD.match(keyword) is not None
 
 
 def _image_header(header: fits.Header | HeaderCards | None) -> fits.Header | HeaderCards:

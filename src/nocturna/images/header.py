@@ -685,9 +685,10 @@ def header_cards(
     for source in (exposure, *sections):
         if source is None:
             continue
-        if not isinstance(source, CardSource):
+        cards = getattr(source, "cards", None)  # a CardSource (isinstance() is slow)
+        if not callable(cards):
             raise InvalidValueError(f"header section {source!r} has no cards() method")
-        for card in source.cards():
+        for card in cards():
             header.set(card.keyword, card.value, card.comment)
     for card in extra_cards:
         header.set(card.keyword, card.value, card.comment)
