@@ -61,9 +61,9 @@ def frame_wcs(ra_deg: float, dec_deg: float, *, scale_arcsec: float, width: int,
     full.wcs.crpix = [width / (2.0 * binning) + 0.5, height / (2.0 * binning) + 0.5]
     nx = num_x if num_x is not None else bw - start_x
     ny = num_y if num_y is not None else bh - start_y
-    sub = full.deepcopy()
+    sub = tan_wcs(ra_deg, dec_deg, scale_arcsec=scale_arcsec * binning, width=nx,
+                  height=ny, rotation_deg=rotation_deg)  # cheaper than full.deepcopy()
     sub.wcs.crpix = [full.wcs.crpix[0] - start_x, full.wcs.crpix[1] - start_y]
-    sub.pixel_shape = (nx, ny)
     return full, sub
 
 
