@@ -363,7 +363,7 @@ class Instrument:
             self.writer_depth, on_done=lambda written, frame: self._written(request, frame,
                                                                             written))
         outcome = "finished"
-        self.exposure_ids.expect(request.total)  # one reservation for the whole sequence
+        self.exposure_ids.expect(request.total)  # ids reserved a few frames ahead
         try:
             index = 0
             for visit in range(1, request.n + 1):
