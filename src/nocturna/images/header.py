@@ -2,9 +2,11 @@
 
 Each section is a frozen dataclass that checks its fields when it is made (a bad value
 raises :class:`~nocturna.core.errors.InvalidValueError` naming ``Section.field``) and
-knows its own cards (:meth:`cards`). :func:`build_header` writes the sections in the
-order given, then ``extra`` cards. Anything with a ``cards() -> list[Card]`` method is
-a section, so later code (a rotator, the weather, plate-solve results) adds cards by
+knows its own cards (:meth:`cards`). :func:`header_cards` writes the sections in the
+order given, then ``extra`` cards, as :class:`~nocturna.images.cards.HeaderCards` (card
+text laid out without astropy: what the frame pipeline writes); :func:`build_header`
+gives the same as an astropy Header. Anything with a ``cards() -> list[Card]`` method
+is a section, so later code (a rotator, the weather, plate-solve results) adds cards by
 passing its own section or ``extra``, without editing this module.
 
 Units: angles in degrees (hour angle in hours), temperatures in °C, lengths as named
