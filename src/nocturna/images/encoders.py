@@ -4,8 +4,8 @@ An :class:`Encoder` is the last stage of the frame pipeline
 (:mod:`nocturna.instrument.pipeline`): it writes one file atomically, with checksums,
 and says what it wrote (:class:`~nocturna.images.fits.WrittenImage`). The header comes
 as an astropy ``Header`` or as :class:`~nocturna.images.cards.HeaderCards` (what the
-pipeline builds: cards laid out without astropy). The pipeline
-does not care which one it is given:
+pipeline builds: cards laid out without astropy). The pipeline does not care which
+encoder it is given:
 
 * :class:`FitsEncoder`: a camera image as one FITS HDU, plain (``.fits``) or
   Rice-compressed (``.fits.fz``, lossless for integer pixels);

@@ -14,11 +14,10 @@ Plain files are serialised here: astropy lays out the header (or, for a
 :class:`~nocturna.images.cards.HeaderCards`, this module does, card by card as astropy
 would), then the pixels are converted once, straight into the output buffer, and the
 checksums are computed with numpy (astropy's writer makes several copies, which cost
-more than the disk). Reading
-checks the checksums the way the convention defines them (the ones' complement sum of
-each HDU is -0) and decodes the layouts nocturna writes directly; anything else (tile
-compression, scaled or BLANK-flagged data) goes through astropy. The times in the
-checksum comments come from the nocturna clock.
+more than the disk). Reading checks the checksums the way the convention defines them
+(the ones' complement sum of each HDU is -0) and decodes the layouts nocturna writes
+directly; anything else (tile compression, scaled or BLANK-flagged data) goes through
+astropy. The times in the checksum comments come from the nocturna clock.
 
 The functions block (serialising, hashing, disk I/O); async code calls
 :func:`write_fits_async` / :func:`read_fits_async`, which run them in a worker thread.
