@@ -4,19 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import math
 import os
 import re
 import threading
+import warnings
 from pathlib import Path
 
 import numpy as np
 import pytest
 from astropy.io import fits
+from astropy.io.fits.verify import VerifyWarning
 
 from nocturna.core import atomic
 from nocturna.core.clock import SimClock, use_clock
 from nocturna.core.errors import InvalidValueError, StorageError
 from nocturna.images import fits as nfits
+from nocturna.images.cards import HeaderCards
 from nocturna.images.fits import (
     CorruptImageError,
     encode_checksum,
@@ -25,6 +29,7 @@ from nocturna.images.fits import (
     write_fits,
     write_fits_async,
 )
+from nocturna.images.header import header_values
 
 INTEGER_TYPES = [np.uint8, np.int8, np.int16, np.uint16, np.int32, np.uint32]
 
@@ -343,3 +348,54 @@ async def test_event_loop_keeps_running_during_async_write(tmp_path, monkeypatch
     assert ticks == 3 and not task.done()
     release.set()
     assert (await task).path.exists()
+
+
+def _exposure_cards() -> HeaderCards:
+    """The cards of a realistic frame header: every section, a WCS, a long string."""
+    from nocturna.images import header as h
+
+    mount = h.MountInfo(telescope="Sim 0.25 m", focal_length_mm=1000.0, target_ra_deg=10.6847,
+                        target_dec_deg=41.269, ra_deg=10.69, dec_deg=41.27, hour_angle_h=-1.25,
+                        altitude_deg=61.5, azimuth_deg=40.0, airmass=1.1380123456789012,
+                        pier_side="west")
+    camera = h.CameraInfo(name="SimCam", binning_x=2, gain=100, offset=50, ccd_temp_c=-10.2,
+                          pixel_size_x_um=3.76, readout_mode="High", electrons_per_adu=0.25)
+    return h.header_cards(
+        h.ExposureInfo(start="2026-12-15T04:00:00.123456Z", exposure_s=30.0),
+        h.SiteInfo(name="Demo", latitude_deg=19.54, longitude_deg=-155.58, elevation_m=3400),
+        camera, mount, h.FilterInfo("R"), h.ObservationInfo(object_name="M31", observer="Ada"),
+        h.SequenceInfo(exposure_id=2026121400001, group_id="g", day_obs=20261214,
+                       sequence_number=1, note="it's a note: " + "x" * 50),
+        h.pointing_wcs(mount, camera, width=600, height=400, rotation_deg=12.0),
+        extra={"NAXIS": (3, "a layout keyword: the writer's wins"), "FLAG": (True, "a bool")})
+
+
+@pytest.mark.parametrize("dtype", [*INTEGER_TYPES, np.int64, np.uint64, np.float32,
+                                   np.float64], ids=lambda t: np.dtype(t).name)
+@pytest.mark.parametrize("shape", [(7, 9), (64, 80), (2, 5, 3)], ids=str)
+def test_header_cards_write_the_same_file_as_an_astropy_header(tmp_path, dtype, shape):
+    data = np.arange(math.prod(shape)).reshape(shape).astype(dtype)
+    with use_clock(SimClock("2030-01-02T03:04:05Z", speed=0)), warnings.catch_warnings():
+        warnings.simplefilter("ignore", VerifyWarning)  # NOTE's comment is cut, both ways
+        cards = _exposure_cards()
+        by_astropy = write_fits(tmp_path / "astropy.fits", data, cards.to_fits(),
+                                check_header=False)  # as the frame pipeline wrote them
+        by_cards = write_fits(tmp_path / "cards.fits", data, cards)
+    assert (tmp_path / "cards.fits").read_bytes() == (tmp_path / "astropy.fits").read_bytes()
+    assert isinstance(by_cards.header, HeaderCards)
+    assert by_cards.header.values() == header_values(by_astropy.header)
+    assert by_cards.checksum == by_astropy.checksum
+    pixels, header = read_fits(tmp_path / "cards.fits", require_checksum=True)
+    assert np.array_equal(pixels, data)
+    assert header_values(header) == by_cards.header.values()  # what the row stores
+
+
+def test_header_cards_are_written_compressed_through_astropy(tmp_path):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", VerifyWarning)
+        cards = _exposure_cards()
+        cards["NOTE"] = "short"
+    written = write_fits(tmp_path / "a.fits.fz", _frame(), cards, compress=True)
+    _, header = read_fits(tmp_path / "a.fits.fz")
+    assert isinstance(written.header, fits.Header)
+    assert header["OBJECT"] == "M31" and header["NOTE"] == cards["NOTE"]

@@ -9,6 +9,7 @@ import astropy.units as u
 import numpy as np
 import pytest
 from astropy.time import Time
+from astropy.utils.exceptions import AstropyWarning
 from astropy.wcs import WCS
 from astropy.wcs.utils import proj_plane_pixel_scales
 
@@ -29,6 +30,7 @@ from nocturna.images.header import (
     pointing_wcs,
     sexagesimal,
 )
+from nocturna.images.wcs import frame_wcs, tan_wcs, wcs_cards
 
 START = datetime(2026, 12, 15, 4, 0, 0, 123456, tzinfo=UTC)
 
@@ -261,3 +263,34 @@ def test_header_values_give_a_plain_mapping_for_storage():
     values = header_values(_full_header())
     assert values["OBJECT"] == "M31" and values["EXPTIME"] == 30.0
     assert all(isinstance(v, str | int | float | bool) for v in values.values())
+
+
+def _astropy_wcs_cards(wcs: WCS) -> list[tuple]:
+    return [(card.keyword, card.value, card.comment) for card in wcs.to_header().cards]
+
+
+def test_wcs_cards_are_what_astropy_writes_for_any_pointing():
+    rng = np.random.default_rng(5)
+    for _ in range(100):
+        _, wcs = frame_wcs(rng.uniform(0, 360), rng.uniform(-90, 90),
+                           scale_arcsec=rng.uniform(0.1, 60), width=int(rng.integers(8, 9000)),
+                           height=int(rng.integers(8, 9000)), binning=int(rng.integers(1, 4)),
+                           start_x=int(rng.integers(0, 4)), rotation_deg=rng.uniform(-180, 180))
+        cards = wcs_cards(wcs)
+        assert cards == _astropy_wcs_cards(wcs)
+        assert [type(value) for _, value, _ in cards] == \
+            [type(value) for _, value, _ in _astropy_wcs_cards(wcs)]
+
+
+def test_wcs_cards_with_times_and_distortion_are_astropys():
+    timed = tan_wcs(10.0, 20.0, scale_arcsec=1.0, width=100, height=100)
+    timed.wcs.dateobs = "2026-12-15T04:00:00"
+    sip = WCS({"CTYPE1": "RA---TAN-SIP", "CTYPE2": "DEC--TAN-SIP", "CRVAL1": 10.0,
+               "CRVAL2": 20.0, "CRPIX1": 50.0, "CRPIX2": 50.0, "CD1_1": -1e-4, "CD2_2": 1e-4,
+               "A_ORDER": 2, "B_ORDER": 2, "A_2_0": 1e-6, "B_0_2": 2e-6})
+    assert wcs_cards(timed) == _astropy_wcs_cards(timed)
+    assert ("DATE-OBS", "2026-12-15T04:00:00") in [card[:2] for card in wcs_cards(timed)]
+    with pytest.warns(AstropyWarning, match="non-standard WCS keywords were excluded"):
+        cards = wcs_cards(sip)  # astropy's own: it leaves SIP out and says so
+    with pytest.warns(AstropyWarning):
+        assert cards == _astropy_wcs_cards(sip)

@@ -17,7 +17,11 @@ from nocturna.core.errors import InvalidOperationError, InvalidValueError, Stora
 from nocturna.core.events import get_event_bus
 from nocturna.core.storage import Storage
 from nocturna.images.fits import read_fits
-from nocturna.instrument.exposure_ids import observing_day, split_exposure_id
+from nocturna.instrument.exposure_ids import (
+    RESERVE_AHEAD,
+    observing_day,
+    split_exposure_id,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -84,6 +88,48 @@ async def test_exposure_ids_continue_across_a_restart(tmp_path) -> None:
     after = await second.instrument.take_bias(1)
     second.storage.close()
     assert after == [before[-1] + 1]
+
+
+async def test_a_sequence_reserves_its_numbers_ahead_and_uses_them_all(rig) -> None:
+    reserved: list[int] = []
+
+    async def checkpoint(message: str) -> None:
+        reserved.append(rig.storage.last_exposure_number("cam0", DAY_OBS))
+
+    ids = await rig.instrument.take_bias(RESERVE_AHEAD + 2, checkpoint=checkpoint)
+    assert ids == [DAY_OBS * 100_000 + n for n in range(1, RESERVE_AHEAD + 3)]
+    # before frame 1 nothing; then a block of RESERVE_AHEAD; then the last two
+    assert reserved == [0, *[RESERVE_AHEAD] * RESERVE_AHEAD, RESERVE_AHEAD + 2]
+    assert rig.storage.last_exposure_number("cam0", DAY_OBS) == RESERVE_AHEAD + 2
+
+
+async def test_numbers_reserved_ahead_are_never_shared(rig, tmp_path) -> None:
+    other = Storage.open(data_dir=tmp_path / "data")  # another process on the same database
+    taken_by_other: list[int] = []
+
+    async def checkpoint(message: str) -> None:
+        if message.startswith("bias 2 "):
+            taken_by_other.extend(other.reserve_exposure_numbers("cam0", DAY_OBS))
+
+    try:
+        ids = await rig.instrument.take_bias(RESERVE_AHEAD + 3, checkpoint=checkpoint)
+    finally:
+        other.close()
+    numbers = [split_exposure_id(i)[1] for i in ids]
+    assert taken_by_other == [RESERVE_AHEAD + 1]
+    assert numbers == [*range(1, RESERVE_AHEAD + 1), *range(RESERVE_AHEAD + 2,
+                                                            RESERVE_AHEAD + 5)]
+
+
+async def test_a_stopped_sequence_drops_the_numbers_it_did_not_use(rig) -> None:
+    async def checkpoint(message: str) -> None:
+        if message.startswith("bias 3 "):
+            raise RuntimeError("operator stop")
+
+    with pytest.raises(RuntimeError, match="operator stop"):
+        await rig.instrument.take_bias(25, checkpoint=checkpoint)
+    (next_id,) = await rig.instrument.take_bias(1)
+    assert split_exposure_id(next_id)[1] == RESERVE_AHEAD + 1  # a gap, never a repeat
 
 
 async def test_frames_of_one_call_share_a_generated_group_id(rig, clock) -> None:

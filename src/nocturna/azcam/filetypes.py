@@ -49,6 +49,7 @@ from astropy.io.fits.verify import VerifyWarning
 from nocturna.azcam.detector import Readout
 from nocturna.core.atomic import atomic_write_bytes
 from nocturna.core.errors import InvalidValueError
+from nocturna.images.cards import HeaderCards
 from nocturna.images.fits import WrittenImage
 from nocturna.images.header import Card
 
@@ -104,9 +105,11 @@ class WrittenFile:
 # --- encoding ----------------------------------------------------------------------
 
 
-def _clean(header: fits.Header | None) -> fits.Header:
+def _clean(header: fits.Header | HeaderCards | None) -> fits.Header:
     if header is None:
         return fits.Header()
+    if isinstance(header, HeaderCards):
+        header = header.to_fits()
     if not isinstance(header, fits.Header):
         raise InvalidValueError(f"header: expected an astropy.io.fits.Header, got {header!r}")
     clean = header.copy()
@@ -212,8 +215,8 @@ class ReadoutEncoder:
     def suffix(self) -> str:
         return "." + self.filetype.extension + (".fz" if self.compressed else "")
 
-    def write(self, path: Path, pixels: Any, header: fits.Header, *, overwrite: bool = False,
-              check_header: bool = True) -> WrittenImage:
+    def write(self, path: Path, pixels: Any, header: fits.Header | HeaderCards, *,
+              overwrite: bool = False, check_header: bool = True) -> WrittenImage:
         """Encode the readout ``pixels`` and write them to ``path`` atomically.
 
         An existing ``path`` is refused (:class:`InvalidValueError` naming it) unless

@@ -2,8 +2,10 @@
 
 An :class:`Encoder` is the last stage of the frame pipeline
 (:mod:`nocturna.instrument.pipeline`): it writes one file atomically, with checksums,
-and says what it wrote (:class:`~nocturna.images.fits.WrittenImage`). The pipeline
-does not care which one it is given:
+and says what it wrote (:class:`~nocturna.images.fits.WrittenImage`). The header comes
+as an astropy ``Header`` or as :class:`~nocturna.images.cards.HeaderCards` (what the
+pipeline builds: cards laid out without astropy). The pipeline does not care which
+encoder it is given:
 
 * :class:`FitsEncoder`: a camera image as one FITS HDU, plain (``.fits``) or
   Rice-compressed (``.fits.fz``, lossless for integer pixels);
@@ -23,6 +25,7 @@ from typing import Any, Protocol
 from astropy.io import fits
 
 from nocturna.core.errors import InvalidValueError
+from nocturna.images.cards import HeaderCards
 from nocturna.images.fits import WrittenImage, write_fits
 
 IMAGE_FORMATS = ("fits", "fits.fz")
@@ -39,8 +42,8 @@ class Encoder(Protocol):
     def suffix(self) -> str:
         """The file name ending, with its dot (``.fits``, ``.fits.fz``, ``.bin``)."""
 
-    def write(self, path: Path, pixels: Any, header: fits.Header, *, overwrite: bool = False,
-              check_header: bool = True) -> WrittenImage: ...
+    def write(self, path: Path, pixels: Any, header: fits.Header | HeaderCards, *,
+              overwrite: bool = False, check_header: bool = True) -> WrittenImage: ...
 
 
 @dataclass(frozen=True)
@@ -57,8 +60,8 @@ class FitsEncoder:
     def suffix(self) -> str:
         return ".fits.fz" if self.compress else ".fits"
 
-    def write(self, path: Path, pixels: Any, header: fits.Header, *, overwrite: bool = False,
-              check_header: bool = True) -> WrittenImage:
+    def write(self, path: Path, pixels: Any, header: fits.Header | HeaderCards, *,
+              overwrite: bool = False, check_header: bool = True) -> WrittenImage:
         return write_fits(path, pixels, header, compress=self.compress, overwrite=overwrite,
                           check_header=check_header)
 

@@ -10,13 +10,14 @@
   process: an empty primary HDU and the image in a ``CompImageHDU``. Rice is lossless
   for integer pixels, which are the only ones it is used for.
 
-Plain files are serialised here: astropy lays out the header, then the pixels are
-converted once, straight into the output buffer, and the checksums are computed with
-numpy (astropy's writer makes several copies, which cost more than the disk). Reading
-checks the checksums the way the convention defines them (the ones' complement sum of
-each HDU is -0) and decodes the layouts nocturna writes directly; anything else (tile
-compression, scaled or BLANK-flagged data) goes through astropy. The times in the
-checksum comments come from the nocturna clock.
+Plain files are serialised here: astropy lays out the header (or, for a
+:class:`~nocturna.images.cards.HeaderCards`, this module does, card by card as astropy
+would), then the pixels are converted once, straight into the output buffer, and the
+checksums are computed with numpy (astropy's writer makes several copies, which cost
+more than the disk). Reading checks the checksums the way the convention defines them
+(the ones' complement sum of each HDU is -0) and decodes the layouts nocturna writes
+directly; anything else (tile compression, scaled or BLANK-flagged data) goes through
+astropy. The times in the checksum comments come from the nocturna clock.
 
 The functions block (serialising, hashing, disk I/O); async code calls
 :func:`write_fits_async` / :func:`read_fits_async`, which run them in a worker thread.
@@ -45,11 +46,11 @@ from astropy.io.fits.verify import VerifyError, VerifyWarning
 from nocturna.core.atomic import atomic_write_bytes, is_temporary_file
 from nocturna.core.clock import get_clock
 from nocturna.core.errors import InvalidValueError, StorageError
+from nocturna.images.cards import CARD_LENGTH, HeaderCards, card_image
 
 log = logging.getLogger(__name__)
 
 COMPRESSED_SUFFIX = ".fz"
-CARD_LENGTH = 80
 FITS_BLOCK = 2880
 # Keywords that describe the data layout, not the exposure: the writer sets them.
 _STRUCTURAL = {"SIMPLE", "XTENSION", "BITPIX", "NAXIS", "EXTEND", "PCOUNT", "GCOUNT",
@@ -57,7 +58,8 @@ _STRUCTURAL = {"SIMPLE", "XTENSION", "BITPIX", "NAXIS", "EXTEND", "PCOUNT", "GCO
                "ZIMAGE", "ZSIMPLE", "ZTENSION", "ZBITPIX", "ZNAXIS", "ZEXTEND", "ZPCOUNT",
                "ZGCOUNT", "ZCMPTYPE", "ZQUANTIZ", "ZDITHER0", "ZBLANK", "ZSCALE", "ZZERO",
                "ZBLOCKED", "EXTNAME", "TFIELDS"}
-_STRUCTURAL_INDEXED = re.compile(r"^(NAXIS|ZNAXIS|ZTILE|ZNAME|ZVAL|TTYPE|TFORM)\d+$")
+_LAYOUT_KEYWORD = re.compile(  # those, and the numbered ones
+    rf"^(?:{'|'.join(sorted(_STRUCTURAL))}|(?:NAXIS|ZNAXIS|ZTILE|ZNAME|ZVAL|TTYPE|TFORM)\d+)$")
 
 
 class CorruptImageError(StorageError):
@@ -71,7 +73,7 @@ class WrittenImage:
     path: Path
     size_bytes: int
     checksum: str  # SHA-256 of the whole file, hex
-    header: fits.Header  # the image HDU's header as written
+    header: fits.Header | HeaderCards  # the image HDU's header as written (the kind given)
     compressed: bool
 
 
@@ -98,17 +100,25 @@ def _check_data(data: object, compress: bool) -> np.ndarray:
     return array
 
 
-def _image_header(header: fits.Header | None) -> fits.Header:
-    """A copy of ``header`` without the layout keywords the writer sets itself."""
+def _is_layout(keyword: str) -> bool:
+    return _LAYOUT_KEYWORD.match(keyword) is not None
+
+
+def _image_header(header: fits.Header | HeaderCards | None) -> fits.Header | HeaderCards:
+    """``header`` (or a copy) without the layout keywords the writer sets itself."""
     if header is None:
         return fits.Header()
-    if not isinstance(header, fits.Header):
-        raise InvalidValueError(f"header must be an astropy.io.fits.Header, got {header!r}")
-    layout = [keyword for keyword in {card.keyword for card in header.cards}
-              if keyword in _STRUCTURAL or _STRUCTURAL_INDEXED.match(keyword)]
+    if isinstance(header, HeaderCards):
+        layout = [keyword for keyword in header if _is_layout(keyword)]
+    elif isinstance(header, fits.Header):
+        layout = [keyword for keyword in {card.keyword for card in header.cards}
+                  if _is_layout(keyword)]
+    else:
+        raise InvalidValueError(f"header must be an astropy.io.fits.Header or HeaderCards, "
+                                f"got {header!r}")
     if not layout:
         return header  # the HDU the writer builds takes a copy of it
-    clean = header.copy(strip=False)
+    clean = header.copy() if isinstance(header, HeaderCards) else header.copy(strip=False)
     for keyword in layout:
         del clean[keyword]
     return clean
@@ -273,6 +283,48 @@ def _encode_plain(array: np.ndarray, header: fits.Header,
     return buffer, written
 
 
+def _encode_cards(array: np.ndarray, cards: HeaderCards,
+                  allocate: Callable[[int], memoryview] | None = None
+                  ) -> tuple[memoryview, HeaderCards]:
+    """One primary HDU of ``cards`` laid out as :func:`_encode_plain` lays out the same
+    cards through astropy, without building astropy cards."""
+    bitpix, bzero = _LAYOUT[(array.dtype.kind, array.dtype.itemsize)]
+    written = HeaderCards([("SIMPLE", True, "conforms to FITS standard"),
+                           ("BITPIX", bitpix, "array data type"),
+                           ("NAXIS", array.ndim, "number of array dimensions")])
+    for axis, length in enumerate(reversed(array.shape), start=1):
+        written.set(f"NAXIS{axis}", length, "")
+    written.update(cards)
+    if bzero is not None:
+        written.set("BSCALE", 1, "")
+        written.set("BZERO", bzero, "")
+    stamp = _iso_now()
+    checksum_comment = f"HDU checksum updated {stamp}"
+    datasum_comment = f"data unit checksum updated {stamp}"
+    body = "".join(written.images())
+    header_size = -(-(len(body) + 3 * CARD_LENGTH) // FITS_BLOCK) * FITS_BLOCK  # + 3 cards
+    data_size = -(-array.nbytes // FITS_BLOCK) * FITS_BLOCK
+    total = header_size + data_size
+    buffer = memoryview(bytearray(total)) if allocate is None else allocate(total)
+    _store(array, buffer, header_size)
+    buffer[header_size + array.nbytes :] = bytes(data_size - array.nbytes)  # zero padding
+    datasum = str(fits_sum32(buffer, header_size, data_size))
+
+    datasum_card = card_image("DATASUM", datasum, datasum_comment)
+    end_width = header_size - len(body) - 2 * CARD_LENGTH  # END, then blanks to the block
+
+    def header_text(checksum: str) -> bytes:
+        checksum_card = card_image("CHECKSUM", checksum, checksum_comment)
+        return f"{body}{checksum_card}{datasum_card}{'END':{end_width}}".encode("ascii")
+
+    checksum = encode_checksum(~_ones_complement_add(fits_sum32(header_text("0" * 16)),
+                                                     int(datasum)))
+    buffer[:header_size] = header_text(checksum)
+    written.set("CHECKSUM", checksum, checksum_comment)
+    written.set("DATASUM", datasum, datasum_comment)
+    return buffer, written
+
+
 def _splice_card(text: str, card: fits.Card) -> str:
     """``text`` (a serialised header) with the one-line card of ``card.keyword`` replaced."""
     prefix = f"{card.keyword:<8}="
@@ -298,13 +350,25 @@ def _iso_now() -> str:
     return get_clock().now().strftime("%Y-%m-%dT%H:%M:%S")
 
 
+def _encode(array: np.ndarray, header: fits.Header | HeaderCards, compress: bool,
+            allocate: Callable[[int], memoryview] | None = None, check_header: bool = True
+            ) -> tuple[memoryview, fits.Header | HeaderCards]:
+    if isinstance(header, HeaderCards):
+        if not compress:
+            return _encode_cards(array, header, allocate)
+        header = header.to_fits()
+    return _encode_rice(array, header) if compress else \
+        _encode_plain(array, header, allocate, check_header=check_header)
+
+
 def encode_fits(
-    data: np.ndarray, header: fits.Header | None = None, *, compress: bool = False
-) -> tuple[memoryview, fits.Header]:
-    """The bytes of a FITS file (with CHECKSUM/DATASUM) and the image header written."""
+    data: np.ndarray, header: fits.Header | HeaderCards | None = None, *,
+    compress: bool = False
+) -> tuple[memoryview, fits.Header | HeaderCards]:
+    """The bytes of a FITS file (with CHECKSUM/DATASUM) and the image header written
+    (a :class:`HeaderCards` if ``header`` is one and the file is not compressed)."""
     array = _check_data(data, compress)
-    clean = _image_header(header)
-    return _encode_rice(array, clean) if compress else _encode_plain(array, clean)
+    return _encode(array, _image_header(header), compress)
 
 
 class _Sha256:
@@ -334,7 +398,7 @@ class _Sha256:
 def write_fits(
     path: str | PathLike[str],
     data: np.ndarray,
-    header: fits.Header | None = None,
+    header: fits.Header | HeaderCards | None = None,
     *,
     compress: bool = False,
     overwrite: bool = False,
@@ -348,15 +412,18 @@ def write_fits(
     writer's; ``header`` itself is not modified. ``check_header=False`` skips the FITS
     verification of every card (about 2 ms) for headers made by
     :func:`nocturna.images.header.build_header`, which checks each value itself.
+
+    A :class:`~nocturna.images.cards.HeaderCards` header (its cards are checked as
+    they are made) is laid out without astropy in a plain file, the same bytes as the
+    equivalent ``fits.Header`` gives; :attr:`WrittenImage.header` is then a
+    ``HeaderCards`` too.
     """
     path = Path(path)
     _check_path(path, compress, overwrite)
     array = _check_data(data, compress)
     clean = _image_header(header)
     with _buffers.borrow() as allocate:
-        encoded, written_header = (_encode_rice(array, clean) if compress
-                                   else _encode_plain(array, clean, allocate,
-                                                      check_header=check_header))
+        encoded, written_header = _encode(array, clean, compress, allocate, check_header)
         sha256 = _Sha256(encoded)  # hashes while the disk writes (both release the GIL)
         try:
             atomic_write_bytes(path, encoded, overwrite=overwrite)

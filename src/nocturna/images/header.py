@@ -2,9 +2,11 @@
 
 Each section is a frozen dataclass that checks its fields when it is made (a bad value
 raises :class:`~nocturna.core.errors.InvalidValueError` naming ``Section.field``) and
-knows its own cards (:meth:`cards`). :func:`build_header` writes the sections in the
-order given, then ``extra`` cards. Anything with a ``cards() -> list[Card]`` method is
-a section, so later code (a rotator, the weather, plate-solve results) adds cards by
+knows its own cards (:meth:`cards`). :func:`header_cards` writes the sections in the
+order given, then ``extra`` cards, as :class:`~nocturna.images.cards.HeaderCards` (card
+text laid out without astropy: what the frame pipeline writes); :func:`build_header`
+gives the same as an astropy Header. Anything with a ``cards() -> list[Card]`` method
+is a section, so later code (a rotator, the weather, plate-solve results) adds cards by
 passing its own section or ``extra``, without editing this module.
 
 Units: angles in degrees (hour angle in hours), temperatures in °C, lengths as named
@@ -28,7 +30,8 @@ from astropy.io import fits
 from nocturna.core.clock import get_clock, parse_instant
 from nocturna.core.errors import InvalidValueError
 from nocturna.core.units import is_quantity
-from nocturna.images.wcs import plate_scale_arcsec, tan_wcs
+from nocturna.images.cards import HeaderCards
+from nocturna.images.wcs import plate_scale_arcsec, tan_wcs, wcs_cards
 
 if TYPE_CHECKING:
     from astropy.wcs import WCS
@@ -605,9 +608,8 @@ class WcsInfo:
                                     f"{', '.join(sorted(WCS_SOURCES))}, got {self.source!r}")
 
     def cards(self) -> list[Card]:
-        header = self.wcs.to_header()
-        return [*(Card(card.keyword, card.value, card.comment or "world coordinate system")
-                  for card in header.cards),
+        return [*(Card(keyword, value, comment or "world coordinate system")
+                  for keyword, value, comment in wcs_cards(self.wcs)),
                 Card(WCS_SOURCE_CARD, self.source, "WCS from: mount (pointing) or solve")]
 
 
@@ -665,39 +667,53 @@ def _check_extra(key: str, entry: Any) -> Card:
     return Card(keyword, value, comment)
 
 
+def header_cards(
+    exposure: ExposureInfo,
+    *sections: CardSource | None,
+    extra: Mapping[str, tuple[CardValue, str]] | None = None,
+    defaults: Mapping[str, tuple[CardValue, str]] | None = None,
+) -> HeaderCards:
+    """The cards of a FITS header: ``DATE`` (now, on the nocturna clock), ``exposure``,
+    each section (``None`` is skipped) in order, then ``extra``
+    (``{"KEYWORD": (value, comment)}``), then those ``defaults`` whose keyword no
+    section nor ``extra`` wrote.
+
+    A keyword given twice keeps its first position and takes the last value.
+    """
+    header = HeaderCards()
+    header.set("DATE", _iso_ms(get_clock().now()), "[UTC] time this header was made")
+    extra_cards = [_check_extra(key, entry) for key, entry in (extra or {}).items()]
+    default_cards = [_check_extra(key, entry) for key, entry in (defaults or {}).items()]
+    for source in (exposure, *sections):
+        if source is None:
+            continue
+        cards = getattr(source, "cards", None)  # a CardSource (isinstance() is slow)
+        if not callable(cards):
+            raise InvalidValueError(f"header section {source!r} has no cards() method")
+        for card in cards():
+            header.set(card.keyword, card.value, card.comment)
+    for card in extra_cards:
+        header.set(card.keyword, card.value, card.comment)
+    for card in default_cards:
+        if card.keyword not in header:
+            header.set(card.keyword, card.value, card.comment)
+    return header
+
+
 def build_header(
     exposure: ExposureInfo,
     *sections: CardSource | None,
     extra: Mapping[str, tuple[CardValue, str]] | None = None,
     defaults: Mapping[str, tuple[CardValue, str]] | None = None,
 ) -> fits.Header:
-    """A FITS header: ``DATE`` (now, on the nocturna clock), ``exposure``, each section
-    (``None`` is skipped) in order, then ``extra`` (``{"KEYWORD": (value, comment)}``),
-    then those ``defaults`` whose keyword no section nor ``extra`` wrote.
-
-    A keyword given twice keeps its first position and takes the last value.
-    """
-    header = fits.Header()
-    header["DATE"] = (_iso_ms(get_clock().now()), "[UTC] time this header was made")
-    extra_cards = [_check_extra(key, entry) for key, entry in (extra or {}).items()]
-    default_cards = [_check_extra(key, entry) for key, entry in (defaults or {}).items()]
-    for source in (exposure, *sections):
-        if source is None:
-            continue
-        if not isinstance(source, CardSource):
-            raise InvalidValueError(f"header section {source!r} has no cards() method")
-        for card in source.cards():
-            header[card.keyword] = (card.value, card.comment)
-    for card in extra_cards:
-        header[card.keyword] = (card.value, card.comment)
-    for card in default_cards:
-        if card.keyword not in header:
-            header[card.keyword] = (card.value, card.comment)
-    return header
+    """:func:`header_cards` as an astropy Header."""
+    return header_cards(exposure, *sections, extra=extra, defaults=defaults).to_fits()
 
 
-def header_values(header: fits.Header) -> dict[str, CardValue]:
+def header_values(header: fits.Header | HeaderCards) -> dict[str, CardValue]:
     """Keyword → value of a header, for a database row (no COMMENT/HISTORY/blank cards)."""
+    if isinstance(header, HeaderCards):
+        return header.values()
     skip = {"", "COMMENT", "HISTORY"}
     return {card.keyword: card.value for card in header.cards
             if card.keyword not in skip and isinstance(card.value, str | int | float | bool)}

@@ -6,6 +6,12 @@ began: the local time minus 12 hours, so a night never straddles two days. Seque
 numbers come from storage (:meth:`Storage.reserve_exposure_numbers`), so they never
 repeat within a day, even across restarts or between processes sharing a database.
 
+A sequence that knows how many frames it will take says so (:meth:`ExposureIdSource.
+expect`): its ids are then reserved up to :data:`RESERVE_AHEAD` at a time, so most
+frames get theirs without a database round trip between exposures. Numbers a sequence
+reserved but did not use (it stopped early) are dropped: a gap of at most
+``RESERVE_AHEAD - 1``.
+
 A group id ties the frames of one sequence call together: the clock's time in TAI, ISO
 format with microseconds, strictly increasing within the process.
 """
@@ -23,6 +29,8 @@ from nocturna.core.errors import InvalidValueError
 
 SEQUENCE_DIGITS = 5
 MAX_SEQUENCE_NUMBER = 10**SEQUENCE_DIGITS - 1
+RESERVE_AHEAD = 10
+"""Most exposure numbers a sequence reserves in one transaction."""
 
 
 def make_exposure_id(day_obs: int, sequence_number: int) -> int:
@@ -52,6 +60,9 @@ class ExposureIdSource:
         self.stream = stream
         self.timezone = timezone
         self._clock = clock
+        self._expected = 0  # ids still to come in the announced sequence
+        self._day_obs = 0  # the observing day of the numbers reserved ahead
+        self._ahead: range = range(0)  # numbers reserved ahead, not yet handed out
 
     @property
     def clock(self) -> Clock:
@@ -61,12 +72,26 @@ class ExposureIdSource:
         """The observing day (``YYYYMMDD``) of ``when`` (default: now)."""
         return day_obs_number(observing_day(when or self.clock.now(), self.timezone))
 
+    def expect(self, count: int) -> None:
+        """The next ``count`` ids are for one sequence: reserve them several at a time.
+        ``0`` ends the sequence and drops the numbers reserved and not used."""
+        if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+            raise InvalidValueError(f"expected exposure count must be an integer >= 0, "
+                                    f"got {count!r}")
+        self._expected = count
+        self._ahead = range(0)
+
     async def next_id(self, when: datetime | None = None) -> int:
         """Reserve the next exposure id of the observing day of ``when`` (default: now)."""
         day_obs = self.day_obs(when)
-        numbers = await asyncio.to_thread(self._reserve, self.stream, day_obs, 1,
-                                          limit=MAX_SEQUENCE_NUMBER)
-        return make_exposure_id(day_obs, numbers[0])
+        if not self._ahead or day_obs != self._day_obs:
+            count = min(max(1, self._expected), RESERVE_AHEAD)
+            self._ahead = await asyncio.to_thread(self._reserve, self.stream, day_obs, count,
+                                                  limit=MAX_SEQUENCE_NUMBER)
+            self._day_obs = day_obs
+        number, self._ahead = self._ahead[0], self._ahead[1:]
+        self._expected = max(0, self._expected - 1)
+        return make_exposure_id(day_obs, number)
 
 
 _group_lock = threading.Lock()

@@ -8,11 +8,12 @@ spectrograph (filter, grating, linear stage). Every sequence method (``take_bias
    and their values — so a bad call moves nothing;
 2. applies the setup (``filter=``, ``grating=``, ``linear_stage=``);
 3. for each frame: awaits ``checkpoint(message)`` (which may cancel by raising),
-   reserves an exposure id, exposes (the header sources are read as it starts), reads
-   out, gathers the header (IMAGETYP, EXPID, GROUPID, REASON, PROGRAM, NOTE, TESTTYPE,
-   …) and hands the frame to a background writer, so the next exposure starts while
-   the last one is written and recorded. Ids, header, file and row come from the
-   frame pipeline (:mod:`nocturna.instrument.pipeline`);
+   takes an exposure id (reserved a few frames ahead, :mod:`.exposure_ids`), exposes
+   (the header sources are read as it starts), reads out, gathers the header
+   (IMAGETYP, EXPID, GROUPID, REASON, PROGRAM, NOTE, TESTTYPE, …) and hands the frame
+   to a background writer, so the next exposure starts while the last one is written
+   and recorded. Ids, header, file and row come from the frame pipeline
+   (:mod:`nocturna.instrument.pipeline`);
 4. returns the exposure ids. When the sequence stops early (checkpoint, error,
    cancellation), the frames already taken are still written and recorded.
 
@@ -362,6 +363,7 @@ class Instrument:
             self.writer_depth, on_done=lambda written, frame: self._written(request, frame,
                                                                             written))
         outcome = "finished"
+        self.exposure_ids.expect(request.total)  # ids reserved a few frames ahead
         try:
             index = 0
             for visit in range(1, request.n + 1):
@@ -380,6 +382,8 @@ class Instrument:
                           group_id=request.group_id, taken=len(writer.results),
                           reason=str(exc) or type(exc).__name__)
             raise
+        finally:
+            self.exposure_ids.expect(0)
         self._publish("sequence", phase=outcome, image_type=kind, total=request.total,
                       group_id=request.group_id, taken=len(taken))
         return [frame.exposure_id for frame in taken]

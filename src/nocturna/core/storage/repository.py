@@ -46,6 +46,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects import postgresql, sqlite
 
 from nocturna.core.errors import InvalidValueError, StorageError
+from nocturna.core.serialize import from_plain
 from nocturna.core.storage import inputs
 from nocturna.core.storage.engine import (
     create_storage_engine,
@@ -295,7 +296,21 @@ class Storage:
             "created_at": inputs.when(created_at, "created_at"),
         }
         image_id, observation_id = values["image_id"], values["observation_id"]
-        with self._writing(f"add exposure {image_id!r}") as connection:
+        operation = f"add exposure {image_id!r}"
+        with self._guard(operation):
+            try:
+                with write_transaction(self.engine) as connection:
+                    row_id = connection.execute(_ADD_EXPOSURE, values).scalar_one()
+            except sa_exc.IntegrityError:
+                self._check_new_exposure(operation, image_id, observation_id)
+                raise  # neither: the database's own reason
+        return ExposureRecord(id=row_id, **{**values, "header": from_plain(values["header"])})
+
+    def _check_new_exposure(self, operation: str, image_id: str,
+                            observation_id: int | None) -> None:
+        """Why an exposure row was refused: its image id is taken, or its observation
+        is unknown (the database says only which constraint failed)."""
+        with self._reading(operation) as connection:
             if connection.scalar(select(exists().where(exposures.c.image_id == image_id))):
                 raise InvalidValueError(f"an exposure with image id {image_id!r} already exists")
             if observation_id is not None and not connection.scalar(
@@ -304,8 +319,6 @@ class Storage:
                 raise InvalidValueError(
                     f"unknown observation id {observation_id} for exposure {image_id!r}"
                 )
-            row = _insert(connection, exposures, values)
-        return ExposureRecord(**row._mapping)
 
     def get_exposure(self, image_id: str) -> ExposureRecord | None:
         """The exposure with ``image_id``, or None."""
@@ -518,6 +531,9 @@ class Storage:
 
 
 # -- helpers ---------------------------------------------------------------------
+
+_ADD_EXPOSURE = insert(exposures).returning(exposures.c.id)
+"""One exposure row from a dict of every column but ``id`` (compiled once, cached)."""
 
 
 def _reason(exc: sa_exc.SQLAlchemyError) -> str:

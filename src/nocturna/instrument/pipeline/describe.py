@@ -40,7 +40,11 @@ class FrameDescription:
     defaults: dict[str, tuple[Any, str]] = field(default_factory=dict)
 
     def header(self) -> fits.Header:
-        return h.build_header(self.exposure, *self.sections, extra=self.extra,
+        return self.cards().to_fits()
+
+    def cards(self) -> h.HeaderCards:
+        """The header's cards, laid out without astropy (what the pipeline writes)."""
+        return h.header_cards(self.exposure, *self.sections, extra=self.extra,
                               defaults=self.defaults)
 
     def row(self) -> FrameRow | None:

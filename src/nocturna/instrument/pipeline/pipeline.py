@@ -140,7 +140,8 @@ class FramePipeline:
         built = isinstance(header, FrameDescription)
         if isinstance(header, FrameDescription):
             row = row or header.row()
-            header = header.header()
+            # cards the encoder lays out itself, unless ``adjust`` wants a Header
+            header = header.header() if adjust is not None else header.cards()
         if adjust is not None:
             adjust(header)
         existed = overwrite and path.exists()
