@@ -19,7 +19,6 @@ from nocturna.devices.sim.weather import SimObservingConditions
 from nocturna.images.fits import read_fits
 from nocturna.instrument.pipeline import FrameIdentity, FrameRow
 
-
 pytestmark = pytest.mark.virtual_time
 
 

@@ -12,7 +12,6 @@ from nocturna.core.clock import VirtualClock, use_clock
 from nocturna.core.errors import InvalidOperationError
 from nocturna.instrument.instrument import instrument_components
 
-
 pytestmark = pytest.mark.virtual_time
 
 

@@ -23,7 +23,6 @@ from nocturna.instrument.exposure_ids import (
     split_exposure_id,
 )
 
-
 pytestmark = pytest.mark.virtual_time
 
 
