@@ -665,7 +665,7 @@ async def test_parameters_use_azcam_names(rig):
     assert rig.tool.send_image is False
 
 
-async def test_exposure_flags_are_azcams():  # async: the module's clock fixture is
+async def test_exposure_flags_are_azcams():  # async: the autouse clock needs the loop
     assert {flag.name: int(flag) for flag in ExposureFlag} == {
         "NONE": 0, "EXPOSING": 1, "ABORT": 2, "PAUSE": 3, "RESUME": 4, "READ": 5,
         "PAUSED": 6, "READOUT": 7, "SETUP": 8, "WRITING": 9, "GUIDEERROR": 10, "ERROR": 11}
