@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable, Mapping
+
 import pytest
+
+from nocturna.core.virtualtime import VirtualTimeLoop
 
 _TEST_SETTINGS = ("NOCTURNA_TEST_PG", "NOCTURNA_AZCAM_PYTHON")  # for the tests, not nocturna
 
@@ -24,3 +29,18 @@ def _nocturna_logs_reach_caplog(monkeypatch: pytest.MonkeyPatch) -> None:
     import logging
 
     monkeypatch.setattr(logging.getLogger("nocturna"), "propagate", True)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "virtual_time: run the async test (and its async fixtures) on a "
+        "VirtualTimeLoop: asyncio time jumps when nothing can run, so no real-time race "
+        "depends on the machine's load (give it a VirtualClock in an async fixture)")
+
+
+def pytest_asyncio_loop_factories(config: pytest.Config, item: pytest.Item
+                                  ) -> Mapping[str, Callable[[], asyncio.AbstractEventLoop]]:
+    """The event loop of an async test: virtual time where marked ``virtual_time``."""
+    if item.get_closest_marker("virtual_time") is not None:
+        return {"virtual": VirtualTimeLoop}
+    return {"asyncio": asyncio.new_event_loop}

@@ -20,7 +20,9 @@ loop nocturna's servers and CLI run (uvloop when installed): their transports di
 
 
 def pytest_asyncio_loop_factories(config: pytest.Config, item: pytest.Item
-                                  ) -> Mapping[str, Callable[[], asyncio.AbstractEventLoop]]:
+                                  ) -> Mapping[str, Callable[[], asyncio.AbstractEventLoop]] | None:
+    if item.get_closest_marker("virtual_time") is not None:
+        return None  # the root conftest's virtual-time loop
     loops = event_loops()
     return loops if item.path.name in _ON_EVERY_LOOP else {"asyncio": loops["asyncio"]}
 

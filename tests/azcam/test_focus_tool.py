@@ -9,7 +9,7 @@ import pytest
 
 from nocturna.azcam.remote import remote_methods
 from nocturna.azcam.tools.focus import FocusTool
-from nocturna.core.clock import SimClock, use_clock
+from nocturna.core.clock import VirtualClock, use_clock
 from nocturna.core.config import Config
 from nocturna.core.errors import (
     InvalidOperationError,
@@ -32,10 +32,12 @@ PERFECT = {"pointing_error_ra_arcsec": 0.0, "pointing_error_dec_arcsec": 0.0,
            "drift_dec_arcsec_per_min": 0.0}
 
 
+pytestmark = pytest.mark.virtual_time  # time moves only when nothing can run
+
+
 @pytest.fixture(autouse=True)
-def clock():
-    clock = SimClock(NIGHT, speed=100)
-    with use_clock(clock):
+async def clock():
+    with use_clock(VirtualClock(NIGHT)) as clock:
         yield clock
 
 
@@ -90,7 +92,7 @@ def bright_stars(image, n_shift, row_shift):
 
 
 async def moved_off(focuser, position, limit_s=30.0):
-    """Wait (real time, bounded) until the focuser leaves ``position``."""
+    """Wait (bounded) until the focuser leaves ``position``."""
     async with asyncio.timeout(limit_s):
         while (await focuser.state()).position == position:
             await asyncio.sleep(0.01)

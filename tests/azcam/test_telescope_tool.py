@@ -8,7 +8,7 @@ import pytest
 
 from nocturna.azcam.remote import remote_methods
 from nocturna.azcam.tools.telescope import TelescopeTool, parse_dec_deg, parse_ra_hours
-from nocturna.core.clock import SimClock, use_clock
+from nocturna.core.clock import VirtualClock, use_clock
 from nocturna.core.errors import (
     InvalidOperationError,
     InvalidValueError,
@@ -24,15 +24,17 @@ PERFECT = {"pointing_error_ra_arcsec": 0.0, "pointing_error_dec_arcsec": 0.0,
            "drift_dec_arcsec_per_min": 0.0}
 
 
-@pytest.fixture(autouse=True)
-def clock():
-    clock = SimClock(NIGHT, speed=2000)
-    with use_clock(clock):
+pytestmark = pytest.mark.virtual_time  # time moves only when nothing can run
+
+
+@pytest.fixture
+async def clock():
+    with use_clock(VirtualClock(NIGHT)) as clock:
         yield clock
 
 
 @pytest.fixture
-async def mount():
+async def mount(clock):
     mount = SimMount(latitude_deg=19.54, longitude_deg=-155.58, elevation_m=3400, **PERFECT)
     await mount.connect()
     return mount
@@ -47,7 +49,7 @@ async def ready(mount):
 
 
 @pytest.fixture
-async def focuser():
+async def focuser(clock):
     focuser = SimFocuser("tfoc", position=20_000, temp_comp_steps_per_c=None)
     await focuser.connect()
     return focuser

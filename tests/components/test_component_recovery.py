@@ -16,7 +16,7 @@ from nocturna.components import (
     RecoveryPolicy,
     SummaryState,
 )
-from nocturna.core.clock import SimClock, use_clock
+from nocturna.core.clock import VirtualClock, use_clock
 from nocturna.core.config import Config
 from nocturna.core.errors import (
     ConfigError,
@@ -378,11 +378,13 @@ def test_bad_fault_recovery_settings_are_errors_naming_the_key(overrides, fragme
 
 # ------------------------------------------------------------------ the unit
 @pytest.fixture
-def midnight():
-    with use_clock(SimClock(MIDNIGHT, speed=100.0)) as clock:
+async def midnight():
+    """A virtual clock at midnight (the unit tests below are marked ``virtual_time``)."""
+    with use_clock(VirtualClock(MIDNIGHT)) as clock:
         yield clock
 
 
+@pytest.mark.virtual_time
 async def test_a_unit_gives_every_component_the_configured_policy(tmp_path, midnight):
     unit = make_unit(unit_config(tmp_path, observatory={"fault_recovery": {
         "first_retry": "1 min", "max_retry": "15 min"}}))
@@ -393,6 +395,7 @@ async def test_a_unit_gives_every_component_the_configured_policy(tmp_path, midn
         await close_unit(unit)
 
 
+@pytest.mark.virtual_time
 async def test_a_unit_with_recovery_off_leaves_fault_alone(tmp_path, midnight):
     unit = make_unit(unit_config(tmp_path, observatory={
         "fault_recovery": {"enabled": False}}))
@@ -402,6 +405,7 @@ async def test_a_unit_with_recovery_off_leaves_fault_alone(tmp_path, midnight):
         await close_unit(unit)
 
 
+@pytest.mark.virtual_time
 async def test_a_unit_records_component_state_changes_as_telemetry(tmp_path, midnight):
     unit = make_unit(unit_config(tmp_path, observatory={"fault_recovery": {
         "first_retry": "5 s"}}))
@@ -410,7 +414,7 @@ async def test_a_unit_records_component_state_changes_as_telemetry(tmp_path, mid
         focuser = unit.components["foc0"]
         with unit.events.subscribe("component.recovered") as recovered:
             await focuser.fault("test glitch")
-            async with asyncio.timeout(REAL_LIMIT_S):
+            async with asyncio.timeout(60):  # virtual seconds: the retry is due after 5
                 await recovered.get()
         rows = sorted((r for r in unit.storage.list_telemetry("component.state")
                        if r.data["component"] == "foc0"), key=lambda r: r.id)
@@ -429,6 +433,7 @@ async def test_a_unit_records_component_state_changes_as_telemetry(tmp_path, mid
     assert (first_step.time - fault_row.time).total_seconds() == pytest.approx(5, abs=0.5)
 
 
+@pytest.mark.virtual_time
 async def test_a_unit_goes_on_when_recording_a_state_change_fails(tmp_path, midnight):
     unit = make_unit(unit_config(tmp_path))
 

@@ -1,4 +1,4 @@
-"""A small simulated instrument for the instrument tests (fast sensor, running clock)."""
+"""A small simulated instrument for the instrument tests (small sensor, seeded noise)."""
 
 from __future__ import annotations
 

@@ -12,18 +12,19 @@ import pytest
 from instrument_helpers import NIGHT, header_of, make_rig
 
 from nocturna import __version__
-from nocturna.core.clock import SimClock, use_clock
+from nocturna.core.clock import VirtualClock, use_clock
 from nocturna.core.errors import InvalidValueError
 from nocturna.core.events import get_event_bus
 from nocturna.devices.sim.weather import SimObservingConditions
 from nocturna.images.fits import read_fits
 from nocturna.instrument.pipeline import FrameIdentity, FrameRow
 
+pytestmark = pytest.mark.virtual_time
+
 
 @pytest.fixture(autouse=True)
-def clock():
-    clock = SimClock(NIGHT, speed=2000)
-    with use_clock(clock):
+async def clock():
+    with use_clock(VirtualClock(NIGHT)) as clock:
         yield clock
 
 

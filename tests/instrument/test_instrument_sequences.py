@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from instrument_helpers import DAY_OBS, NIGHT, header_of, make_rig
 
-from nocturna.core.clock import SimClock, use_clock
+from nocturna.core.clock import VirtualClock, use_clock
 from nocturna.core.errors import InvalidOperationError, InvalidValueError, StorageError
 from nocturna.core.events import get_event_bus
 from nocturna.core.storage import Storage
@@ -23,11 +23,12 @@ from nocturna.instrument.exposure_ids import (
     split_exposure_id,
 )
 
+pytestmark = pytest.mark.virtual_time
+
 
 @pytest.fixture(autouse=True)
-def clock():
-    clock = SimClock(NIGHT, speed=2000)  # simulated time runs 2000x real time
-    with use_clock(clock):
+async def clock():
+    with use_clock(VirtualClock(NIGHT)) as clock:
         yield clock
 
 

@@ -22,7 +22,7 @@ from nocturna.azcam.tools.exposure.header import azcam_cards
 from nocturna.azcam.tools.instrument import InstrumentTool, SimLamp
 from nocturna.azcam.tools.telescope import TelescopeTool
 from nocturna.azcam.tools.tempcon import TempConTool
-from nocturna.core.clock import SimClock, use_clock
+from nocturna.core.clock import VirtualClock, use_clock
 from nocturna.instrument.pipeline.sources import tool_cards
 
 # One amplifier, no prescan or overscan: the azcam file holds the camera's pixels as they
@@ -38,10 +38,12 @@ ROW_DIFFERS = {"id", "image_id", "start_time", "path", "size_bytes", "checksum",
                "created_at", "header"}
 
 
+pytestmark = pytest.mark.virtual_time  # the two frames seconds apart, whatever the load
+
+
 @pytest.fixture(autouse=True)
-def clock():
-    clock = SimClock(NIGHT, speed=2000)
-    with use_clock(clock):
+async def clock():
+    with use_clock(VirtualClock(NIGHT)) as clock:
         yield clock
 
 

@@ -6,7 +6,9 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from nocturna.core.clock import SimClock, use_clock
+import pytest
+
+from nocturna.core.clock import SimClock, VirtualClock, use_clock
 from nocturna.observatory.closedloops import FOCUS_RETRY_S, focus_due
 from unit_helpers import MIDNIGHT, close_unit, make_unit, unit_config
 
@@ -70,9 +72,10 @@ async def test_no_focus_when_autofocus_is_off_or_has_no_hook(tmp_path):
             await close_unit(unit)
 
 
+@pytest.mark.virtual_time
 async def test_the_unit_focuses_and_records_it(tmp_path):
     # 03:00 in Hawaii, 13:00 UTC: the UTC date is the 15th, the observing day the 14th
-    with use_clock(SimClock("2026-12-15T13:00:00Z", speed=500.0)):
+    with use_clock(VirtualClock("2026-12-15T13:00:00Z")):
         config = unit_config(tmp_path, observatory={"autofocus": {"enabled": True}},
                              focusers=[{"name": "foc0", "driver": "sim", "position": 27000}])
         unit = make_unit(config)

@@ -10,10 +10,12 @@ import pytest
 from astropy.io import fits
 from loop_helpers import field_overhead, loop_config
 
-from nocturna.core.clock import SimClock, use_clock
+from nocturna.core.clock import VirtualClock, use_clock
 from nocturna.core.skyoffsets import angular_separation_arcsec
 from nocturna.scheduler import Field, Observation
 from unit_helpers import MIDNIGHT, close_unit, make_unit
+
+pytestmark = pytest.mark.virtual_time  # a solve takes no simulated time, whatever the load
 
 INJECTED = {"pointing_error_ra_arcsec": 1080.0, "pointing_error_dec_arcsec": 1440.0,
             "pointing_scatter_arcsec": 5.0, "pointing_seed": 11}  # 1800″ = 0.5°
@@ -37,7 +39,7 @@ def true_error(unit) -> float:
 
 
 async def test_half_a_degree_error_is_corrected_and_recorded(tmp_path):
-    with use_clock(SimClock(MIDNIGHT, speed=200.0)):
+    with use_clock(VirtualClock(MIDNIGHT)):
         unit = await pointed_unit(tmp_path)
         try:
             before = true_error(unit)
@@ -66,7 +68,7 @@ async def test_half_a_degree_error_is_corrected_and_recorded(tmp_path):
 
 
 async def test_a_mount_that_cannot_sync_is_offset_instead(tmp_path, monkeypatch):
-    with use_clock(SimClock(MIDNIGHT, speed=200.0)):
+    with use_clock(VirtualClock(MIDNIGHT)):
         unit = await pointed_unit(tmp_path)
         try:
             info = await unit.mount.info()
@@ -85,7 +87,7 @@ async def test_a_mount_that_cannot_sync_is_offset_instead(tmp_path, monkeypatch)
 
 async def test_pointing_gives_up_after_max_iterations(tmp_path):
     wild = {"pointing_scatter_arcsec": 120.0, "pointing_seed": 3}
-    with use_clock(SimClock(MIDNIGHT, speed=200.0)):
+    with use_clock(VirtualClock(MIDNIGHT)):
         unit = await pointed_unit(tmp_path, mount=wild, tolerance="2 arcsec", max_iterations=2)
         try:
             result = await unit.correct_pointing()
@@ -98,7 +100,7 @@ async def test_pointing_gives_up_after_max_iterations(tmp_path):
 
 
 async def test_a_missing_solver_ends_the_loop_with_the_reason(tmp_path):
-    with use_clock(SimClock(MIDNIGHT, speed=200.0)):
+    with use_clock(VirtualClock(MIDNIGHT)):
         unit = await pointed_unit(tmp_path, solver={"program": "no-such-solve-field"})
         try:
             camera = unit.instrument.camera

@@ -6,13 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from nocturna.core.clock import SimClock, use_clock
+from nocturna.core.clock import VirtualClock, use_clock
 from nocturna.devices.sim.scenario import load_scenario
 from nocturna.states.safety import SafetySupervisor
 from nocturna.states.table import StateSpec, load_state_table
 from unit_helpers import MIDNIGHT, close_unit, make_unit, unit_config
 
 RAIN = [{"sky": "rain"}]
+
+pytestmark = pytest.mark.virtual_time  # time moves only when nothing can run
 
 
 async def started(tmp_path: Path, *, scenario=None, **extra):
@@ -22,8 +24,8 @@ async def started(tmp_path: Path, *, scenario=None, **extra):
 
 
 @pytest.fixture
-def midnight():
-    with use_clock(SimClock(MIDNIGHT, speed=100.0)) as clock:
+async def midnight():
+    with use_clock(VirtualClock(MIDNIGHT)) as clock:
         yield clock
 
 
@@ -70,7 +72,7 @@ async def test_a_safety_monitor_that_cannot_be_read_counts_as_unsafe(tmp_path, m
 
 
 async def test_the_sun_check_uses_the_state_limit(tmp_path):
-    with use_clock(SimClock("2026-12-15T04:20:00Z", speed=1.0)):  # Sun about -8°
+    with use_clock(VirtualClock("2026-12-15T04:20:00Z")):  # Sun about -8°
         unit = await started(tmp_path)
         try:
             safety = SafetySupervisor(unit)
@@ -82,7 +84,7 @@ async def test_the_sun_check_uses_the_state_limit(tmp_path):
 
 
 async def test_daylight_fails_the_sun_check(tmp_path):
-    with use_clock(SimClock("2026-12-15T03:30:00Z", speed=1.0)):  # Sun at +2.7°
+    with use_clock(VirtualClock("2026-12-15T03:30:00Z")):  # Sun at +2.7°
         unit = await started(tmp_path)
         try:
             (reason,) = SafetySupervisor(unit).sun("flat")

@@ -72,6 +72,13 @@ def precession_matrix(t: float) -> Matrix:
     return _day_matrix(math.floor(t / _DAY_S))
 
 
+def prepare_day(t: float, longitude_deg: float) -> None:
+    """Ask astropy now for the tables of the UTC day of ``t`` (the first use in a process
+    costs seconds: imports, Earth orientation data), so later calls are plain arithmetic."""
+    local_sidereal_deg(t, longitude_deg)
+    precession_matrix(t)
+
+
 def _vector(ra_deg: float, dec_deg: float) -> tuple[float, float, float]:
     ra, dec = math.radians(ra_deg), math.radians(dec_deg)
     return (math.cos(dec) * math.cos(ra), math.cos(dec) * math.sin(ra), math.sin(dec))

@@ -43,6 +43,7 @@ return when the motion has ended (on the clock).
 
 from __future__ import annotations
 
+import asyncio
 import math
 import random
 from dataclasses import dataclass
@@ -67,6 +68,7 @@ from nocturna.devices.sim.equatorial import (
     hadec_to_altaz,
     j2000_to_apparent,
     local_sidereal_deg,
+    prepare_day,
     signed_angle,
 )
 from nocturna.devices.sim.motion import Motion, check_angle, instant, short_delta, wrap
@@ -294,6 +296,11 @@ class SimMount(Mount):
             raise InvalidValueError(f"site latitude {latitude_deg!r}° is not in [-90, 90]")
         if not -180 <= longitude_deg <= 360:
             raise InvalidValueError(f"site longitude {longitude_deg!r}° is not in [-180, 360]")
+
+    async def _connect(self) -> None:
+        # astropy's first use costs seconds: paid here, in a worker thread, rather than by
+        # the first state() on the event loop (which would stall a server's other devices)
+        await asyncio.to_thread(prepare_day, self.clock.timestamp(), self.longitude_deg)
 
     # ------------------------------------------------------------ geometry
     def _lst(self, t: float) -> float:
