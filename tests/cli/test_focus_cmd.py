@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from nocturna.cli.focus_cmd import _dark_start
+from datetime import UTC, datetime
+
 from nocturna.cli.main import main
+from nocturna.cli.night_start import simulated_start
 from nocturna.core.astro import site_location
 from nocturna.core.config import Config
 from nocturna.core.storage import Storage
@@ -97,6 +99,6 @@ def test_a_camera_without_a_focuser_is_a_clear_error(capsys, tmp_path):
 
 def test_the_simulated_start_is_at_night():
     config = Config.load(environ={})
-    start = _dark_start(config)
+    start = simulated_start(config.model.site, datetime.now(UTC)).instant
     sun = SunAltitudes(site_location(config.model.site)).at(start)
     assert sun <= config.model.site.twilight.observe.to_value("deg") + 0.1

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import typer
@@ -14,10 +13,10 @@ from rich.table import Table
 from nocturna.cli.context import CliContext
 from nocturna.cli.coordinates import parse_dec_deg, parse_ra_hours
 from nocturna.cli.output import console
-from nocturna.cli.session import instrument_session, parse_start, point_mount
+from nocturna.cli.session import default_start, instrument_session, parse_start, point_mount
 from nocturna.core.clock import get_clock
 from nocturna.core.config import Config
-from nocturna.core.errors import ConfigError, InvalidValueError, NocturnaError
+from nocturna.core.errors import InvalidValueError, NocturnaError
 from nocturna.core.events import get_event_bus
 from nocturna.devices.factory import DeviceSet
 from nocturna.devices.types import ShutterState
@@ -46,27 +45,6 @@ def _settings(config: Config, *, coarse: bool, exptime: float | None, span: int 
         if not named:
             raise
         raise InvalidValueError(f"{'/'.join(named)}: {exc}") from None
-
-
-def _dark_start(config: Config) -> datetime:
-    """The simulated start: the configured one, else now if the sky is dark, else the
-    next evening's astronomical twilight (``site.twilight.observe``)."""
-    from nocturna.core.astro import site_location
-    from nocturna.observatory.sun import SunAltitudes
-
-    if config.model.clock.start is not None:
-        return config.model.clock.start
-    site = config.model.site
-    sun = SunAltitudes(site_location(site))
-    dark = site.twilight.observe.to_value("deg")
-    now = datetime.now(UTC)
-    if sun.at(now) <= dark:
-        return now
-    evening = sun.crossing(dark, now, rising=False)
-    if evening is None:
-        raise ConfigError(f"site {site.name!r}: the Sun does not set below {dark:+g}° in the "
-                          "next two days; give --start")
-    return evening
 
 
 async def _open_to_the_sky(devices: DeviceSet) -> None:
@@ -142,7 +120,9 @@ def focus(
         "--simulate", help="Simulate every device: at night (the next one unless --start), "
         "dome and cover opened, the mount at the zenith unless --ra/--dec.")] = False,
     start: Annotated[str | None, typer.Option(
-        metavar="TIME", help="Simulated start, ISO 8601 UTC.")] = None,
+        metavar="TIME", help=(
+            "Simulated start, ISO 8601 UTC (default: now if the sky is dark, else the "
+            "first moment it is)."))] = None,
     speed: Annotated[float | None, typer.Option(
         min=0.001, help=f"Simulated clock speed (default: {SIMULATED_SPEED:g} with --simulate).")] =
     None,
@@ -161,8 +141,8 @@ def focus(
     config = state.config()
     settings = _settings(config, coarse=coarse, exptime=exptime, span=span, step=step,
                          no_plot=no_plot)
-    if simulate and begin is None:
-        begin = _dark_start(config)
+    if simulate:  # dark now, else the next dark moment (said on stderr)
+        begin = default_start(state, simulate=True, start=begin)
     if speed is None:
         speed = SIMULATED_SPEED if simulate else config.model.clock.speed
 
