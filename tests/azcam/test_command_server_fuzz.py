@@ -34,6 +34,7 @@ class ServerThread:
         self.ready.set()
         self.loop.run_forever()
         self.loop.run_until_complete(self.server.close())
+        self.loop.close()
 
     def __enter__(self) -> ServerThread:
         self.thread.start()

@@ -33,15 +33,17 @@ class FakeServer:
         self.server: asyncio.Server | None = None
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        header = await reader.readexactly(HEADER_BYTES)
-        size = int(header.split()[0])
-        body = await reader.readexactly(size) if self.read_all else b""
-        self.received.append(header + body)
-        if self.reply is None:
-            await asyncio.sleep(30)  # never answers
-        writer.write(self.reply)
-        await writer.drain()
-        writer.close()
+        try:
+            header = await reader.readexactly(HEADER_BYTES)
+            size = int(header.split()[0])
+            body = await reader.readexactly(size) if self.read_all else b""
+            self.received.append(header + body)
+            if self.reply is None:
+                await asyncio.sleep(30)  # never answers (cancelled when the loop closes)
+            writer.write(self.reply)
+            await writer.drain()
+        finally:
+            writer.close()
 
     async def __aenter__(self) -> FakeServer:
         self.server = await asyncio.start_server(self.handle, "127.0.0.1", 0)
