@@ -46,14 +46,16 @@ async def test_an_image_sent_in_small_pieces_lands_whole_in_one_buffer():
     body = imagebytes_reply(image)
 
     async def handler(reader, writer):
-        await read_request(reader)
-        writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/imagebytes\r\n"
-                     b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n")
-        for start in range(0, len(body), 4093):  # pieces that straddle everything
-            writer.write(body[start:start + 4093])
-            await writer.drain()
-        await asyncio.sleep(1)  # keeps the connection open: the length ends the body
-        writer.close()
+        try:
+            await read_request(reader)
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/imagebytes\r\n"
+                         b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n")
+            for start in range(0, len(body), 4093):  # pieces that straddle everything
+                writer.write(body[start:start + 4093])
+                await writer.drain()
+            await asyncio.sleep(1)  # keeps the connection open: the length ends the body
+        finally:  # also when the loop closes first and cancels the handler
+            writer.close()
 
     server, port = await serve(handler)
     async with server:
