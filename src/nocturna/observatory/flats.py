@@ -140,7 +140,7 @@ async def twilight_flats(unit: Observatory) -> int:
     filters = await _filters_by_need(unit, flat_filters(unit, cfg.filters), bias, morning)
     kept_total = 0
     for filter_name in filters:
-        if not dark <= unit.sun_altitude() < bright:
+        if not dark <= unit.sun_altitude() < bright or unit.operator.stops_work:
             break
         kept_total += await _flats_in_filter(unit, filter_name, bias, morning)
     log.info("%s twilight flats: %d frames kept", "morning" if morning else "evening",
@@ -179,7 +179,8 @@ async def _flats_in_filter(unit: Observatory, filter_name: str | None, bias: flo
     saturation = 0.9 * ((await camera.info()).max_adu - bias)
     lead_s = 0.0  # from deciding an exposure time to the shutter opening
     kept = 0
-    while kept < cfg.count and dark <= unit.sun_altitude() < bright:
+    while kept < cfg.count and dark <= unit.sun_altitude() < bright \
+            and not unit.operator.stops_work:  # an operator's pause: after this frame
         if trend.rate is None:
             image = await probe(camera, probe_s)
             level = frame_level(image, bias)

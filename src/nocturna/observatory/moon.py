@@ -53,6 +53,10 @@ class MoonPositions:
             self._days = {day: table}  # one day at a time is all the board needs
         return table
 
+    def ready(self, when: datetime) -> bool:
+        """Whether the table of ``when``'s day is computed (:meth:`at` is then cheap)."""
+        return math.floor(when.timestamp() / _DAY_S) in self._days
+
     def at(self, when: datetime) -> MoonNow:
         """The Moon at ``when`` (interpolated on the ten-minute grid)."""
         t = when.timestamp()

@@ -59,6 +59,11 @@ class OperatorRequests:
         """The unit must park and stay closed (an operator park or the end of the night)."""
         return self.hold == PARK or self.end_night
 
+    @property
+    def stops_work(self) -> bool:
+        """No new work may start (a hold, or the end of the night)."""
+        return self.hold is not None or self.end_night
+
     def changed(self) -> None:
         """Wake everything waiting in :meth:`wait`."""
         event, self._changed = self._changed, None
@@ -98,8 +103,10 @@ class OperatorRequests:
 
     def preempts(self, observation: Any) -> str | None:
         """Why the set of ``observation`` must stop before its next frame (None: go on)."""
-        if self.holds_closed:
-            return "the unit is being parked by an operator"
+        if self.end_night:
+            return "the night was ended by an operator"
+        if self.hold == PARK:
+            return f"parked by {self.held_by or 'an operator'}"
         if self.hold == PAUSE:
             return f"paused by {self.held_by or 'an operator'}"
         target = self.next_target()
