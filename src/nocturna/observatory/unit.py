@@ -42,6 +42,8 @@ class UnitStatus:
     """What the unit is doing now, for the live status line and the dashboard."""
 
     state: str = "sleeping"
+    reason: str | None = None  # why the unit went to this state
+    since: datetime | None = None  # when
     field: str | None = None
     frame: str | None = None  # "3/10"
     sun_alt_deg: float | None = None

@@ -82,41 +82,34 @@ class StatusBoard:
     def __init__(self, unit: Observatory, *, time_base: str = "real") -> None:
         self.unit = unit
         self.time_base = time_base
-        self.state = unit.status.state
-        self.reason: str | None = None
-        self.since: datetime | None = None
         self.refreshes = 0
         self._moon = MoonPositions(unit.location)
         self._next: dict[str, Any] | None = None
         self._next_at: datetime | None = None
         self.snapshot: dict[str, Any] = dict.fromkeys(KEYS)
         self.json_bytes: bytes = json.dumps(self.snapshot).encode()
+        self._states = unit.events.subscribe("unit.state", maxsize=1000)
+
+    def close(self) -> None:
+        """Stop following the unit's state changes."""
+        self._states.close()
 
     # ------------------------------------------------------------ keeping it fresh
     async def keep(self) -> None:
         """Refresh the board (see the module docstring) until cancelled."""
         unit = self.unit
-        states = unit.events.subscribe("unit.state", maxsize=1000)
         last = float("-inf")
         changed: list[Event] = []
         try:
             while True:
-                changed += states.drain()
-                self._note_states(changed)
                 if changed or time.monotonic() - last >= REFRESH_S:
                     last = time.monotonic()
                     await self._refresh_quietly()
-                changed = await _next_event(states, unit.clock.sleep(
+                changed = await _next_event(self._states, unit.clock.sleep(
                     min(30.0, REFRESH_S * unit.clock.speed)))
+                changed += self._states.drain()
         finally:
-            states.close()
-
-    def _note_states(self, events: list[Event]) -> None:
-        """Keep the latest state, its reason and since when."""
-        for event in events:
-            self.state = str(event.data.get("to_state"))
-            self.reason = str(event.data.get("reason") or "")
-            self.since = event.time
+            self.close()
 
     async def _refresh_quietly(self) -> None:
         try:
@@ -137,6 +130,7 @@ class StatusBoard:
     async def build(self) -> dict[str, Any]:
         """A new snapshot of the unit (every key of :data:`KEYS`)."""
         unit = self.unit
+        status = unit.status
         now = unit.clock.now()
         requests = unit.operator
         instrument = unit.instrument
@@ -148,10 +142,10 @@ class StatusBoard:
             "unit": unit.name,
             "time": iso_z(now),
             "time_base": self.time_base,
-            "state": self.state,
-            "reason": self.reason,
-            "since": iso_z(self.since),
-            "paused": self.state == PAUSED or requests.hold is not None,
+            "state": status.state,
+            "reason": status.reason,
+            "since": iso_z(status.since),
+            "paused": status.state == PAUSED or requests.hold is not None,
             "hold": requests.hold,
             "observation": self._observation(),
             "next": self._next_field(now),
@@ -174,7 +168,7 @@ class StatusBoard:
     def _observation(self) -> dict[str, Any] | None:
         unit = self.unit
         observation = unit.current
-        if observation is None or self.state not in ACTIVE_STATES:
+        if observation is None or unit.status.state not in ACTIVE_STATES:
             return None
         frame, of = None, observation.total_frames
         if unit.status.frame:

@@ -334,7 +334,7 @@ class StateMachine:
         who = requests.held_by or "an operator"
         why = "the night was ended by an operator" if requests.end_night \
             else f"parked by {who}" if requests.hold == PARK else f"paused by {who}"
-        why = f"{why}; {reason}" if reason else why
+        why = f"{why}; {reason}" if reason and why not in reason else (reason or why)
         if not requests.holds_closed and self.table.allowed(source, PAUSED):
             return PAUSED, why
         for held in (self.table.on_unsafe, source):
@@ -412,7 +412,7 @@ class StateMachine:
         unit.nightlog.transitions += 1
         if source != target:
             unit.status.progress = None
-        unit.status.state = target
+        unit.status.state, unit.status.reason, unit.status.since = target, reason, now
         log.info("%s → %s: %s", source, target, reason)
         try:
             unit.storage.add_transition(source, target, reason, time=now)
