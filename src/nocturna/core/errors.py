@@ -113,6 +113,19 @@ class UnitBusyError(NocturnaError):
     """Another controller already runs this unit (it holds the data directory's lock)."""
 
 
+class CommandRefused(NocturnaError):
+    """An operator's command was refused; ``category`` says why in one word: ``unsafe``,
+    ``daylight``, ``fault``, ``state`` (not now, in this state) or ``invalid``."""
+
+    CATEGORIES = ("unsafe", "daylight", "fault", "state", "invalid")
+
+    def __init__(self, category: str, message: str) -> None:
+        if category not in self.CATEGORIES:
+            raise ValueError(f"unknown refusal category {category!r}")
+        self.category = category
+        super().__init__(f"refused: {category} ({message})")
+
+
 _BY_NUMBER: dict[int, type[NocturnaError]] = {
     cls.ascom_number: cls
     for cls in (

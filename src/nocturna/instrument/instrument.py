@@ -19,7 +19,8 @@ spectrograph (filter, grating, linear stage). Every sequence method (``take_bias
 
 Progress goes out as ``instrument.progress`` events (phase ``exposing``, ``reading``,
 ``written``; frame ``index`` of ``total``), and ``instrument.sequence`` events when a
-sequence starts and ends.
+sequence starts and ends. :attr:`Instrument.written_observers` are called with a
+:class:`WrittenFrame` as each frame's file and row are done (on the event loop).
 """
 
 from __future__ import annotations
@@ -101,6 +102,24 @@ class TakenFrame:
     index: int
 
 
+@dataclass(frozen=True)
+class WrittenFrame:
+    """A frame of a sequence, written and recorded: what the written observers get."""
+
+    image_id: str
+    path: Path
+    image_type: str
+    exposure_s: float
+    index: int  # in its sequence, from 1
+    total: int
+    title: str | None
+    reason: str | None
+    header: Any  # the image header as written (fits.Header or HeaderCards)
+
+
+WrittenObserver = Callable[[WrittenFrame], None]
+
+
 class Instrument:
     """A camera with its filter wheel, focuser and optional spectrograph."""
 
@@ -140,6 +159,7 @@ class Instrument:
             self.context, storage=storage, exposure_ids=self.exposure_ids,
             encoder=image_encoder("fits.fz" if compress else image_format))
         self.gate: Callable[[str], None] | None = None  # refuses commands (summary state)
+        self.written_observers: list[WrittenObserver] = []
         self._busy = False
 
     # ------------------------------------------------------------------ plumbing
@@ -441,6 +461,12 @@ class Instrument:
                       exposure_id=frame.exposure_id, image_type=request.kind.name,
                       group_id=request.group_id, path=str(written.path),
                       size_bytes=written.size_bytes)
+        if self.written_observers:
+            done = WrittenFrame(frame.image_id, written.path, request.kind.name,
+                                request.exptime, frame.index, request.total, request.title,
+                                request.reason, written.header)
+            for observer in list(self.written_observers):
+                observer(done)
 
 
 def _is_cancel(exc: BaseException) -> bool:

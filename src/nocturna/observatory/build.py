@@ -18,6 +18,7 @@ from nocturna.core.events import EventBus
 from nocturna.devices.factory import DeviceSet
 from nocturna.instrument.build import build_instrument
 from nocturna.instrument.instrument import InstrumentComponent
+from nocturna.observatory.frames import announce_frames
 from nocturna.observatory.unit import Observatory
 
 log = logging.getLogger(__name__)
@@ -69,7 +70,8 @@ def build_observatory(config: Config, devices: DeviceSet, storage: Any, *,
     """The unit of ``config`` around already built ``devices`` (not yet connected).
 
     Every component recovers from FAULT by itself if ``observatory.fault_recovery`` is
-    enabled, and its state changes are recorded in ``storage`` as telemetry.
+    enabled, and its state changes are recorded in ``storage`` as telemetry; every
+    frame written is announced (:mod:`.frames`).
     """
     from nocturna.observatory.overheads import unit_overheads
     from nocturna.scheduler import Scheduler
@@ -85,5 +87,7 @@ def build_observatory(config: Config, devices: DeviceSet, storage: Any, *,
     group = ComponentGroup.for_devices(list(devices), **options)
     components = ComponentGroup([*group, *(InstrumentComponent(i, **options)
                                            for i in instruments.values())])
-    return Observatory(config, devices, storage, scheduler, instruments, components,
+    unit = Observatory(config, devices, storage, scheduler, instruments, components,
                        clock=clock, events=events)
+    announce_frames(unit)
+    return unit

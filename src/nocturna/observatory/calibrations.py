@@ -1,4 +1,5 @@
-"""Morning housekeeping: bias frames, dome flats, darks for the night's exposure times.
+"""Morning housekeeping: bias frames, dome flats, darks for the night's exposure times;
+and the calibration sequences operators ask for (:func:`operator_calibrations`).
 
 Runs with the dome closed and the mount parked, shortest work first (bias, dome flats,
 then darks) so a run that ends early still has the quick calibrations. Darks are taken
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING
 from nocturna.observatory.flats import dome_flats
 
 if TYPE_CHECKING:
+    from nocturna.observatory.operator import CalibrationJob
     from nocturna.observatory.unit import Observatory
 
 log = logging.getLogger(__name__)
@@ -50,4 +52,45 @@ async def housekeeping(unit: Observatory) -> int:
                 unit.nightlog.calibration("DARK", len(ids))
                 taken += len(ids)
     log.info("housekeeping: %d calibration frames", taken)
+    return taken
+
+
+OPERATOR_REASON = "operator calibration"
+"""The REASON card of the frames an operator asked for."""
+
+
+async def calibration_job(unit: Observatory, job: CalibrationJob) -> int:
+    """Take one operator's calibration sequence (dome closed); returns the frames taken."""
+    instrument = unit.instrument
+    note = f"asked by {job.who}" if job.who else None
+    if job.kind == "bias":
+        ids = await instrument.take_bias(job.count, reason=OPERATOR_REASON, note=note)
+        unit.nightlog.calibration("BIAS", len(ids))
+        return len(ids)
+    if job.kind == "dark":
+        ids = await instrument.take_darks(job.exposure_s or 0.0, job.count,
+                                          reason=OPERATOR_REASON, note=note)
+        unit.nightlog.calibration("DARK", len(ids))
+        return len(ids)
+    return await dome_flats(unit, filters=[job.filter], count=job.count,
+                            exptime_s=job.exposure_s, reason=OPERATOR_REASON)
+
+
+async def operator_calibrations(unit: Observatory) -> int:
+    """Take every calibration sequence operators asked for, in order; the frames taken.
+
+    A sequence that fails is logged and the next one goes on: a calibration must never
+    move a parked unit.
+    """
+    queue, taken = unit.operator.calibrations, 0
+    while queue:
+        job = queue.pop(0)
+        unit.status.field = f"calibrations: {job.label}"
+        try:
+            taken += await calibration_job(unit, job)
+        except Exception as exc:
+            log.error("the calibrations %s asked for (%s) failed: %s", job.who or "an operator",
+                      job.label, exc)
+        finally:
+            unit.status.field = None
     return taken

@@ -140,7 +140,7 @@ async def twilight_flats(unit: Observatory) -> int:
     filters = await _filters_by_need(unit, flat_filters(unit, cfg.filters), bias, morning)
     kept_total = 0
     for filter_name in filters:
-        if not dark <= unit.sun_altitude() < bright:
+        if not dark <= unit.sun_altitude() < bright or unit.operator.stops_work:
             break
         kept_total += await _flats_in_filter(unit, filter_name, bias, morning)
     log.info("%s twilight flats: %d frames kept", "morning" if morning else "evening",
@@ -179,7 +179,8 @@ async def _flats_in_filter(unit: Observatory, filter_name: str | None, bias: flo
     saturation = 0.9 * ((await camera.info()).max_adu - bias)
     lead_s = 0.0  # from deciding an exposure time to the shutter opening
     kept = 0
-    while kept < cfg.count and dark <= unit.sun_altitude() < bright:
+    while kept < cfg.count and dark <= unit.sun_altitude() < bright \
+            and not unit.operator.stops_work:  # an operator's pause: after this frame
         if trend.rate is None:
             image = await probe(camera, probe_s)
             level = frame_level(image, bias)
@@ -214,17 +215,24 @@ async def _flats_in_filter(unit: Observatory, filter_name: str | None, bias: flo
                   exptime, level, unit.sun_altitude())
         if abs(level / target - 1.0) <= cfg.tolerance:
             kept += 1
+            unit.report_progress(f"flats {filter_name or 'clear'}", kept, cfg.count)
         else:
             log.info("flat in %s at %.2f s reached %.0f ADU (target %.0f): not counted",
                      filter_name or "clear", exptime, level, target)
     return kept
 
 
-async def dome_flats(unit: Observatory) -> int:
-    """Flats on the cover calibrator's panel (dome closed); returns the frames taken."""
+async def dome_flats(unit: Observatory, *, filters: list[str | None] | None = None,
+                     count: int | None = None, exptime_s: float | None = None,
+                     reason: str = "dome flat") -> int:
+    """Flats on the cover calibrator's panel (dome closed); returns the frames taken.
+
+    By default the configured filters and count at the exposure a probe frame says
+    reaches the target level; an operator's request gives its own.
+    """
     cfg = unit.settings.calibrations.dome_flats
     calibrators = list(unit.devices.cover_calibrators.values())
-    if not cfg.enabled or not calibrators:
+    if not calibrators or (filters is None and not cfg.enabled):
         return 0
     panel = calibrators[0]
     info = await panel.info()
@@ -238,18 +246,20 @@ async def dome_flats(unit: Observatory) -> int:
     instrument, camera = unit.instrument, unit.instrument.camera
     taken = 0
     try:
-        bias = await _bias_level(unit)
+        bias = await _bias_level(unit) if exptime_s is None else 0.0
         hi = cfg.max_exptime.to_value("s")
-        for filter_name in flat_filters(unit, cfg.filters):
+        for filter_name in flat_filters(unit, cfg.filters) if filters is None else filters:
             if filter_name:
                 await instrument.setup_instrument(filter=filter_name)
-            probe_s = 1.0
-            level = frame_level(await probe(camera, probe_s), bias)
-            if level <= 0:
-                log.warning("dome flats in %s: the panel gives no light", filter_name)
-                continue
-            exptime = min(hi, cfg.target_adu / (level / probe_s))
-            ids = await instrument.take_flats(exptime, cfg.count, reason="dome flat",
+            exptime = exptime_s
+            if exptime is None:
+                probe_s = 1.0
+                level = frame_level(await probe(camera, probe_s), bias)
+                if level <= 0:
+                    log.warning("dome flats in %s: the panel gives no light", filter_name)
+                    continue
+                exptime = min(hi, cfg.target_adu / (level / probe_s))
+            ids = await instrument.take_flats(exptime, count or cfg.count, reason=reason,
                                               note=f"panel {brightness}/{info.max_brightness}")
             taken += len(ids)
     finally:

@@ -6,7 +6,10 @@ be below the observing twilight when it ends, the field will still be above the
 horizon, and a German mount that has tracked past the meridian flips first
 (:class:`MeridianFlipNeeded` stops the set; the states re-slew and carry on). With
 tracking correction on, the checkpoint also guides the pointing back onto the first
-frame after the slew (:mod:`nocturna.loops.tracking`).
+frame after the slew (:mod:`nocturna.loops.tracking`). An operator's request stops
+the set before its next frame too (:class:`OperatorPreempted`): a pause, a park, or a
+target of opportunity waiting to go first; the frame in progress is finished and
+written.
 """
 
 from __future__ import annotations
@@ -40,6 +43,11 @@ class MeridianFlipNeeded(ObservationStopped):
 
 class FieldSetting(ObservationStopped):
     """The field would go below the horizon (or twilight would begin) during the frame."""
+
+
+class OperatorPreempted(ObservationStopped):
+    """An operator's request goes before the rest of the set (a pause, a target of
+    opportunity)."""
 
 
 def target_altaz(unit: Observatory, ra_deg: float, dec_deg: float,
@@ -132,6 +140,9 @@ async def take_set(unit: Observatory, observation: Any) -> int:
     tracker = await tracking_corrector(unit)
 
     async def checkpoint(message: str) -> None:
+        why = unit.operator.preempts(observation)
+        if why is not None:
+            raise OperatorPreempted(f"{fld.name} stopped before its next frame: {why}")
         await _check_frame(unit, observation, exptime)
         if tracker is not None:
             await correct_tracking(unit, tracker, fld.name)

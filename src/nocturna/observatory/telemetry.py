@@ -1,8 +1,10 @@
-"""The unit's status as telemetry: where the mount points, the Sun, the state, safety.
+"""The unit's status as telemetry: where the mount points, the Sun, the state, safety;
+and the weather.
 
 Recorded every ``observatory.status_interval`` clock seconds as ``unit.status``
 telemetry (and as the current ``unit.status`` record), so a night can be checked
-afterwards (the mount never pointed below the horizon, when it closed, …).
+afterwards (the mount never pointed below the horizon, when it closed, …), and as
+``weather`` telemetry (the readings and whether they are safe, plotted over the night).
 """
 
 from __future__ import annotations
@@ -32,7 +34,10 @@ async def unit_status(unit: Observatory) -> dict[str, Any]:
 
 
 async def record_unit_status(unit: Observatory) -> None:
-    """Record a status sample every status interval, forever (cancel to stop)."""
+    """Record a status sample and a weather sample every status interval, forever
+    (cancel to stop)."""
+    from nocturna.observatory.weather import read_weather
+
     interval = unit.settings.status_interval.to_value("s")
     while True:
         try:
@@ -41,4 +46,11 @@ async def record_unit_status(unit: Observatory) -> None:
                                        time=unit.clock.now(), current=True)
         except Exception as exc:  # telemetry must never stop the night
             log.warning("could not record the unit status: %s", exc)
+        if unit.devices.weather or unit.devices.safety_monitors:
+            try:
+                weather = await read_weather(unit)
+                unit.storage.add_telemetry("weather", weather.as_dict(), source=unit.name,
+                                           time=unit.clock.now(), current=True)
+            except Exception as exc:
+                log.warning("could not record the weather: %s", exc)
         await unit.clock.sleep(interval)

@@ -29,6 +29,7 @@ from nocturna.core.events import EventBus, get_event_bus
 from nocturna.devices.factory import DeviceSet
 from nocturna.instrument.instrument import Instrument
 from nocturna.observatory.nightlog import NightLog
+from nocturna.observatory.operator import OperatorRequests
 from nocturna.observatory.sun import SunAltitudes
 
 log = logging.getLogger(__name__)
@@ -41,11 +42,16 @@ class UnitStatus:
     """What the unit is doing now, for the live status line and the dashboard."""
 
     state: str = "sleeping"
+    reason: str | None = None  # why the unit went to this state
+    since: datetime | None = None  # when
     field: str | None = None
     frame: str | None = None  # "3/10"
     sun_alt_deg: float | None = None
     safe: bool | None = None
     reasons: list[str] = dataclasses.field(default_factory=list)
+    checks: dict[str, list[str]] = dataclasses.field(default_factory=dict)
+    """The failures of each safety check last run (empty: it passed)."""
+    progress: dict[str, Any] | None = None  # {what, done, of} of the sequence under way
 
     def line(self, now: datetime) -> str:
         sky = "" if self.sun_alt_deg is None else f"Sun {self.sun_alt_deg:+.1f}°"
@@ -93,6 +99,7 @@ class Observatory:
         self._events = events
         self.status = UnitStatus()
         self.nightlog = NightLog()
+        self.operator = OperatorRequests()
         self.observations: dict[str, Any] = {}  # field name → Observation, this night
         self.current: Any | None = None  # the Observation being worked on
         self.current_record_id: int | None = None
@@ -134,6 +141,23 @@ class Observatory:
 
     def publish(self, topic: str, **data: Any) -> None:
         self.events.publish(f"unit.{topic}", self.name, time=self.clock.now(), **data)
+
+    def note_safety(self, safe: bool, reasons: list[str],
+                    checks: dict[str, list[str]] | None = None) -> None:
+        """Keep the latest safety verdict (and the failures of the ``checks`` run);
+        announce it as ``unit.safety`` when it changed."""
+        status = self.status
+        changed = safe != status.safe or reasons != status.reasons
+        status.safe, status.reasons = safe, list(reasons)
+        if checks is not None:
+            status.checks.update(checks)
+        if changed:
+            self.publish("safety", safe=safe, reasons=list(reasons))
+
+    def report_progress(self, what: str, done: int, of: int | None) -> None:
+        """A sequence moved on: ``done`` of ``of`` (``unit.progress``)."""
+        self.status.progress = {"what": what, "done": done, "of": of}
+        self.publish("progress", what=what, done=done, of=of)
 
     def sun_altitude(self, when: datetime | None = None) -> float:
         return self.sun.at(when or self.clock.now())

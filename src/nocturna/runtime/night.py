@@ -26,9 +26,11 @@ from nocturna.observatory.observe import close_open_observations
 from nocturna.observatory.summary import NightSummary, summarize
 from nocturna.observatory.telemetry import record_unit_status
 from nocturna.observatory.unit import Observatory
+from nocturna.runtime.control import UnitControl
 from nocturna.runtime.plan import MORNING, NightPlan, plan_run, weather_source
 from nocturna.runtime.reconcile import reconcile_images
 from nocturna.runtime.resume import resume_night
+from nocturna.runtime.status_board import StatusBoard
 from nocturna.states.machine import StopRequest
 
 log = logging.getLogger(__name__)
@@ -50,10 +52,14 @@ async def run_night(
     on_status: Callable[[Observatory], None] | None = None,
     on_unit: Callable[[Observatory], None] | None = None,
     stop: StopRequest | None = None,
+    on_control: Callable[[UnitControl], None] | None = None,
 ) -> NightSummary:
     """Run the unit through the night; returns the summary (the unit ends parked/closed).
 
     ``stop``: set it to end the run early (the unit parks and closes first).
+    ``on_control``: called with the unit's :class:`~nocturna.runtime.control.UnitControl`
+    (operator commands and the status board, kept fresh meanwhile) once the unit and its
+    state machine exist, before the night starts.
     """
     plan = plan_run(config, start=start, until=until, speed=speed, simulate=simulate, seed=seed)
     clock: Clock | None = None
@@ -69,13 +75,15 @@ async def run_night(
              plan.seed)
     with use_clock(clock) if clock is not None else contextlib.nullcontext():
         return await _run(config, plan, simulate=simulate, fields=fields, weather=weather,
-                          on_status=on_status, on_unit=on_unit, stop=stop)
+                          on_status=on_status, on_unit=on_unit, stop=stop,
+                          on_control=on_control)
 
 
 async def _run(config: Config, plan: NightPlan, *, simulate: bool, fields: str | Path | None,
                weather: str | None, on_status: Callable[[Observatory], None] | None,
                on_unit: Callable[[Observatory], None] | None,
-               stop: StopRequest | None) -> NightSummary:
+               stop: StopRequest | None,
+               on_control: Callable[[UnitControl], None] | None = None) -> NightSummary:
     from nocturna.core.storage import Storage
     from nocturna.devices.factory import build_devices
     from nocturna.observatory.build import build_observatory
@@ -106,6 +114,10 @@ async def _run(config: Config, plan: NightPlan, *, simulate: bool, fields: str |
         machine = StateMachine(unit, until=plan.until, until_morning=plan.until is None,
                                stop=stop)
         tasks = [asyncio.ensure_future(record_unit_status(unit))]
+        if on_control is not None:
+            board = StatusBoard(unit, time_base="virtual" if plan.virtual else "real")
+            tasks.append(asyncio.ensure_future(board.keep()))
+            on_control(UnitControl(unit, machine, board))
         if on_status is not None:
             tasks.append(asyncio.ensure_future(_report(unit, on_status)))
         faults = scenario.faults if scenario is not None else None

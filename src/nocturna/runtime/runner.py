@@ -22,6 +22,7 @@ from nocturna.core.virtualtime import VirtualTimeLoop
 from nocturna.devices.factory import all_simulated
 from nocturna.observatory.summary import NightSummary
 from nocturna.observatory.unit import Observatory
+from nocturna.runtime.control import UnitControl
 from nocturna.runtime.lock import unit_lock
 from nocturna.runtime.night import run_night
 from nocturna.runtime.plan import MORNING
@@ -51,8 +52,12 @@ def run(
     on_status: Callable[[Observatory], None] | None = None,
     on_unit: Callable[[Observatory], None] | None = None,
     signals: bool = True,
+    on_control: Callable[[UnitControl], None] | None = None,
 ) -> RunResult:
-    """Run the night on the right loop, holding the unit's lock (see the module doc)."""
+    """Run the night on the right loop, holding the unit's lock (see the module doc).
+
+    ``on_control`` gets the unit's operator control and status board (in the unit's
+    loop, before the night starts; see :func:`~nocturna.runtime.night.run_night`)."""
     virtual = all_simulated(config, simulate=simulate)
     factory: Callable[[], asyncio.AbstractEventLoop] = VirtualTimeLoop if virtual \
         else loop_factory()
@@ -64,5 +69,5 @@ def run(
             summary = runner.run(run_night(
                 config, simulate=simulate, start=start, until=until, speed=speed, seed=seed,
                 fields=fields, weather=weather, on_status=on_status, on_unit=on_unit,
-                stop=stop))
+                stop=stop, on_control=on_control))
     return RunResult(summary, exit_code(stop), stop.reason if stop.requested else None)

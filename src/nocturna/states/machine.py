@@ -29,6 +29,14 @@ The run ends at ``until`` (the unit first parks and closes if it is not already)
 with ``until_morning``, when the unit goes to sleep after the morning housekeeping, or
 when a :class:`StopRequest` is made (a signal): the unit parks and closes first.
 Cancelling :meth:`StateMachine.run` parks and closes before it returns.
+
+Operators steer the machine through the unit's
+:class:`~nocturna.observatory.operator.OperatorRequests` and :meth:`StateMachine.interrupt`:
+an interrupt ends the running state at once (to ``parking`` it starts parking and
+closing first, as an unsafe verdict does); while an operator holds the unit, a
+transition to a state with checks goes to ``paused`` (a pause) or ``parking`` (an
+operator park, the end of the night) instead. A night ended by an operator ends when
+the unit goes to sleep after its housekeeping.
 """
 
 from __future__ import annotations
@@ -40,6 +48,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from nocturna.observatory.operator import PARK
 from nocturna.states.safety import SafetyReport, SafetySupervisor
 from nocturna.states.table import StateSpec, StateTable, load_state_table
 
@@ -62,6 +71,8 @@ PARK_RETRY_MAX_S = 300.0
 """The longest wait between two tries at parking."""
 SAFE_TO_END = ("sleeping", "parked", "housekeeping")
 """States in which a stopped run may end (the unit is closed in them)."""
+PAUSED = "paused"
+"""The state an operator's pause holds the unit in."""
 
 
 @dataclass
@@ -117,6 +128,8 @@ class StateMachine:
         self._park_retry_s = self.interval_s
         self._instant: datetime | None = None
         self._at_instant = 0
+        self._interrupt: tuple[str, str] | None = None
+        self._interrupted = asyncio.Event()
 
     @property
     def clock(self) -> Any:
@@ -144,8 +157,25 @@ class StateMachine:
         finally:
             self._flush_refusals()
 
+    def interrupt(self, target: str, reason: str) -> bool:
+        """End the running state now and go to ``target`` (an operator's command);
+        False (nothing done) when the table has no such transition from the state."""
+        if self.state == target == self.table.on_unsafe or \
+                not self.table.allowed(self.state, target):
+            return False
+        self._interrupt = (target, reason)
+        self._interrupted.set()
+        return True
+
+    def _take_interrupt(self) -> tuple[str, str] | None:
+        wanted, self._interrupt = self._interrupt, None
+        self._interrupted.clear()
+        return wanted
+
     def _finished(self) -> bool:
         if self.failure is not None:
+            return True
+        if self.unit.operator.end_night and self.state == "sleeping":
             return True
         if self.stop.requested and self.state in SAFE_TO_END:
             return True
@@ -176,13 +206,17 @@ class StateMachine:
 
     async def _run_state(self, spec: StateSpec) -> tuple[str | None, str]:
         """Run the handler with the watcher; the next state and why (None: stop)."""
+        if self._interrupt is not None and not self.table.allowed(spec.name,
+                                                                  self._interrupt[0]):
+            self._take_interrupt()  # meant for the state before, which ended meanwhile
         handler = asyncio.ensure_future(self._call(spec))
         watcher = asyncio.ensure_future(self._watch(spec))
         waiting = {handler, watcher}
-        stopper = None
+        stopper = interrupter = None
         if spec.name != self.table.on_unsafe:  # parking always runs to its end
             stopper = asyncio.ensure_future(self.stop.event.wait())
-            waiting.add(stopper)
+            interrupter = asyncio.ensure_future(self._interrupted.wait())
+            waiting |= {stopper, interrupter}
         try:
             await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
             verdict = None
@@ -190,6 +224,8 @@ class StateMachine:
                 verdict = watcher.result()
             elif stopper is not None and stopper.done() and not handler.done():
                 verdict = (None, f"stop: {self.stop.reason}")
+            elif interrupter is not None and interrupter.done() and not handler.done():
+                verdict = self._take_interrupt()
             if verdict is not None and verdict[0] == self.table.on_unsafe:
                 self.unit.begin_park_and_close()  # before anything else finishes
         finally:
@@ -245,7 +281,7 @@ class StateMachine:
             if not spec.checks:
                 continue
             report = await self.safety.check(spec, checks=WATCHED)
-            self._note(report)
+            self._note(report, [c for c in spec.checks if c in WATCHED])
             if not report.safe:
                 return self.table.on_unsafe, f"unsafe during {spec.name}: {report}"
 
@@ -253,6 +289,7 @@ class StateMachine:
     async def _enter(self, target: str, reason: str) -> None:
         await self._guard_spin()
         source = self.state
+        target, reason = self._held(source, target, reason)
         if target == source == self.table.on_unsafe:  # a failed park is tried again
             await self.clock.sleep(self._park_retry_s)
             self._park_retry_s = min(PARK_RETRY_MAX_S, 2 * self._park_retry_s)
@@ -264,7 +301,7 @@ class StateMachine:
         spec = self.table[target]
         await self._back_off(target)
         report = await self.safety.check(spec)
-        self._note(report)
+        self._note(report, list(spec.checks))
         if report.safe:
             self.refusals.pop(target, None)
         else:
@@ -283,6 +320,27 @@ class StateMachine:
             self._record(source, target, reason)
         self.state = target
         self.unit.status.state = target
+
+    def _held(self, source: str, target: str, reason: str) -> tuple[str, str]:
+        """Where an operator's hold sends a transition to ``target`` (see the module doc):
+        ``paused`` for a pause where the table allows it, else ``parking``, else stay."""
+        requests = self.unit.operator
+        spec = self.table.states.get(target)
+        if requests.hold is None and not requests.end_night:
+            return target, reason
+        if spec is None or not spec.checks or (target == PAUSED
+                                                and not requests.holds_closed):
+            return target, reason
+        who = requests.held_by or "an operator"
+        why = "the night was ended by an operator" if requests.end_night \
+            else f"parked by {who}" if requests.hold == PARK else f"paused by {who}"
+        why = f"{why}; {reason}" if reason and why not in reason else (reason or why)
+        if not requests.holds_closed and self.table.allowed(source, PAUSED):
+            return PAUSED, why
+        for held in (self.table.on_unsafe, source):
+            if self.table.allowed(source, held):
+                return held, why
+        return target, reason
 
     async def _guard_spin(self) -> None:
         """Wait a check interval when too many transitions happened at one instant."""
@@ -338,12 +396,13 @@ class StateMachine:
                 log.info("%s was refused %d times in all since %s: %s", refusal.target,
                          refusal.count, f"{refusal.first:%H:%M:%S}Z", refusal.why)
 
-    def _note(self, report: SafetyReport) -> None:
-        """Keep the latest verdict for the status line and the night log."""
+    def _note(self, report: SafetyReport, ran: list[str]) -> None:
+        """Keep the latest verdict (of the checks that ``ran``) for the status and the
+        night log."""
         unit = self.unit
         self.last_report = report
-        unit.status.safe = report.safe
-        unit.status.reasons = report.reasons
+        unit.note_safety(report.safe, report.reasons,
+                         {name: report.failures.get(name, []) for name in ran})
         if report.weather_unsafe:
             unit.nightlog.unsafe(self.clock.now(), report.failures["weather"])
 
@@ -351,7 +410,9 @@ class StateMachine:
         unit = self.unit
         now = self.clock.now()
         unit.nightlog.transitions += 1
-        unit.status.state = target
+        if source != target:
+            unit.status.progress = None
+        unit.status.state, unit.status.reason, unit.status.since = target, reason, now
         log.info("%s → %s: %s", source, target, reason)
         try:
             unit.storage.add_transition(source, target, reason, time=now)

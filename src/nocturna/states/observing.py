@@ -1,10 +1,11 @@
-"""Observing: take the current observation's next set."""
+"""Observing: take the current observation's next set (an operator's request may stop
+it between two frames)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from nocturna.observatory.observe import FieldSetting, MeridianFlipNeeded
+from nocturna.observatory.observe import FieldSetting, MeridianFlipNeeded, OperatorPreempted
 
 if TYPE_CHECKING:
     from nocturna.observatory.unit import Observatory
@@ -13,6 +14,8 @@ if TYPE_CHECKING:
 async def on_enter(unit: Observatory) -> tuple[str, str]:
     try:
         written = await unit.observe_current()
+    except OperatorPreempted as exc:  # a hold sends "scheduling" on to paused or parking
+        return "scheduling", str(exc)
     except MeridianFlipNeeded as exc:
         unit.nightlog.flips += 1
         return "slewing", str(exc)

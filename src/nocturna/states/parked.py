@@ -1,5 +1,6 @@
-"""Parked: closed. Reopen when it is safe and still dark; housekeeping when the night
-is over.
+"""Parked: closed. Reopen when it is safe and still dark (and no operator holds the
+unit); housekeeping when the night is over or an operator ended it. Calibrations
+operators ask for are taken here.
 
 Safe means what opening needs: the weather, every component ENABLED and alive, and
 free disk space; until then it waits here, checking every safety interval."""
@@ -26,22 +27,34 @@ def night_over(unit: Observatory) -> bool:
 
 
 async def on_enter(unit: Observatory) -> tuple[str, str]:
+    from nocturna.observatory.calibrations import operator_calibrations
+
     safety = SafetySupervisor(unit)
+    requests = unit.operator
     interval = unit.settings.safety.check_interval.to_value("s")
     while True:
+        if requests.end_night:
+            return "housekeeping", "the night was ended by an operator"
         if night_over(unit):
             if unit.nightlog.interrupted is not None:
                 unit.nightlog.safe_again(unit.clock.now())
             if unit.housekeeping_done:
                 return "housekeeping", "day: housekeeping already done"
             return "housekeeping", "night over"
+        if requests.calibrations:
+            await operator_calibrations(unit)
+            continue
         weather = await safety.weather()
         if weather:
             unit.nightlog.unsafe(unit.clock.now(), weather)
-        reasons = weather + safety.components(None) + safety.disk()
-        unit.status.safe, unit.status.reasons = not reasons, reasons
+        components, disk = safety.components(None), safety.disk()
+        reasons = weather + components + disk
+        unit.note_safety(not reasons, reasons,
+                         {"weather": weather, "components": components, "disk": disk})
         if not reasons and unit.is_dark("flat"):
             if unit.nightlog.interrupted is not None:
                 unit.nightlog.safe_again(unit.clock.now())
-            return "ready", "safe and dark: reopening"
-        await unit.clock.sleep(interval)
+            if requests.hold is None:
+                return "ready", "safe and dark: reopening"
+            unit.status.field = f"held ({requests.hold}) by {requests.held_by or 'an operator'}"
+        await requests.wait(unit.clock, interval)

@@ -80,33 +80,9 @@ class SafetySupervisor:
     # ----------------------------------------------------------- the checks
     async def weather(self) -> list[str]:
         """Every safety monitor safe and every station's readings within limits."""
-        devices = self.unit.devices
-        reasons: list[str] = []
-        if not devices.safety_monitors and not devices.weather:
-            return ["no safety monitor or weather station: cannot tell if it is safe"]
-        for monitor in devices.safety_monitors.values():
-            try:
-                status = await monitor.state()
-            except Exception as exc:
-                reasons.append(f"safety monitor {monitor.name} cannot be read ({exc})")
-                continue
-            if not status.is_safe:
-                why = "; ".join(status.reasons) or "reports unsafe"
-                reasons.append(f"{monitor.name}: {why}")
-        limits = self.unit.settings.safety
-        for station in devices.weather.values():
-            try:
-                status = await station.state()
-            except Exception as exc:
-                reasons.append(f"weather station {station.name} cannot be read ({exc})")
-                continue
-            rain, wind = status.rain_rate_mm_h, status.wind_speed_m_s
-            if rain is not None and rain > limits.max_rain_rate_mm_h:
-                reasons.append(f"{station.name}: rain {rain:.1f} mm/h")
-            if wind is not None and wind > limits.max_wind_m_s:
-                reasons.append(f"{station.name}: wind {wind:.1f} m/s is above "
-                               f"{limits.max_wind_m_s:g} m/s")
-        return reasons
+        from nocturna.observatory.weather import read_weather
+
+        return (await read_weather(self.unit)).reasons
 
     def sun(self, limit: str) -> list[str]:
         """The Sun below the ``limit`` twilight altitude."""

@@ -1,14 +1,18 @@
-"""Scheduling: pick the best observation now, wait for dark, or end the night."""
+"""Scheduling: pick the best observation now (an operator's target of opportunity
+first), wait for dark, or end the night."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-from typing import TYPE_CHECKING
+import logging
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from nocturna.states.ready import flats_due
 
 if TYPE_CHECKING:
     from nocturna.observatory.unit import Observatory
+
+log = logging.getLogger(__name__)
 
 NOTHING_UP_WAIT_S = 600.0
 SET_ASIDE_S = 600.0
@@ -19,6 +23,22 @@ is not chosen again for this long."""
 def _set_aside(unit: Observatory, name: str) -> bool:
     since = unit.set_aside.get(name)
     return since is not None and (unit.clock.now() - since).total_seconds() < SET_ASIDE_S
+
+
+def _target_of_opportunity(unit: Observatory, now: datetime) -> Any | None:
+    """The operators' next target of opportunity that can be observed now; those that
+    have set (or whose frames a checkpoint refused) are dropped, loudly."""
+    from nocturna.observatory.observe import above_horizon
+
+    requests = unit.operator
+    while (target := requests.next_target()) is not None:
+        fld = target.field
+        if not _set_aside(unit, fld.name) and above_horizon(unit, fld.ra_deg, fld.dec_deg,
+                                                            now):
+            return target
+        log.warning("target of opportunity %s dropped: it is no longer observable", fld.name)
+        requests.targets.remove(target)
+    return None
 
 
 async def on_enter(unit: Observatory) -> tuple[str, str]:
@@ -37,6 +57,15 @@ async def on_enter(unit: Observatory) -> tuple[str, str]:
             await unit.clock.sleep_until(dark)
         await unit.autofocus()
         return "scheduling", f"dark: the Sun is at {unit.sun_altitude():+.1f}°"
+    target = _target_of_opportunity(unit, now)
+    if target is not None:
+        name = target.field.name
+        unit.current = target
+        unit.status.field = name
+        unit.status.frame = None
+        if unit.on_target == name and await unit.autofocus_due() is None:
+            return "tracking", f"target of opportunity {name}: still on target"
+        return "slewing", f"target of opportunity {name}"
     current = unit.current.field.name if unit.current is not None else None
     for ranked in unit.scheduler.best(unit.clock.now(), current=current):
         if ranked.score <= 0:

@@ -1,4 +1,5 @@
-"""Storage: observations, exposures, telemetry, state transitions and current records.
+"""Storage: observations, exposures, telemetry, state transitions, operator commands and
+current records.
 
 One API (:class:`Storage`) over SQLAlchemy Core, on SQLite by default (a file in the
 data directory, no set-up) or PostgreSQL by URL. Methods are synchronous; async code
@@ -8,6 +9,7 @@ calls them via ``asyncio.to_thread``. See :mod:`.repository` for the details and
 
 from nocturna.core.storage.migrations import MIGRATIONS, Migration, latest_version
 from nocturna.core.storage.records import (
+    CommandRecord,
     CurrentRecord,
     ExposureRecord,
     ObservationRecord,
@@ -20,6 +22,7 @@ from nocturna.core.storage.repository import UNSET, Storage
 __all__ = [
     "MIGRATIONS",
     "UNSET",
+    "CommandRecord",
     "CurrentRecord",
     "ExposureRecord",
     "Migration",

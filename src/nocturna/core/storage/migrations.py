@@ -50,6 +50,10 @@ def _create_exposure_sequences(connection: Connection) -> None:
     schema.exposure_sequences.create(connection)
 
 
+def _create_commands(connection: Connection) -> None:
+    schema.commands.create(connection)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         1,
@@ -60,6 +64,11 @@ MIGRATIONS: tuple[Migration, ...] = (
         2,
         "exposure number sequences per stream and observing day",
         _create_exposure_sequences,
+    ),
+    Migration(
+        3,
+        "operator commands: who sent what, accepted or refused",
+        _create_commands,
     ),
 )
 """Every migration, in order: version i + 1 at index i."""

@@ -61,6 +61,21 @@ class TransitionRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class CommandRecord:
+    """An operator's command to the unit: who sent it, with what, and what came of it."""
+
+    id: int
+    time: datetime
+    operator: str
+    role: str
+    address: str | None
+    command: str
+    args: dict[str, Any]
+    accepted: bool
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
 class CurrentRecord:
     """The latest value of one ``kind`` (one row per kind)."""
 

@@ -56,6 +56,7 @@ from nocturna.core.storage.engine import (
 )
 from nocturna.core.storage.migrations import MIGRATIONS, Migration, migrate
 from nocturna.core.storage.records import (
+    CommandRecord,
     CurrentRecord,
     ExposureRecord,
     ObservationRecord,
@@ -64,6 +65,7 @@ from nocturna.core.storage.records import (
     TransitionRecord,
 )
 from nocturna.core.storage.schema import (
+    commands,
     current,
     exposure_sequences,
     exposures,
@@ -504,6 +506,50 @@ class Storage:
         query = _newest_first(query, transitions.c.time, transitions.c.id, limit)
         with self._reading("list transitions") as connection:
             return [TransitionRecord(**row._mapping) for row in connection.execute(query)]
+
+    # -- operator commands -------------------------------------------------------
+
+    def add_command(
+        self,
+        operator: str,
+        role: str,
+        command: str,
+        args: Mapping[str, Any] | None = None,
+        *,
+        accepted: bool,
+        detail: str = "",
+        address: str | None = None,
+        time: datetime | None = None,
+    ) -> CommandRecord:
+        """Record a command an operator sent, accepted or refused, and what came of it."""
+        if not isinstance(detail, str):
+            raise InvalidValueError(f"command detail must be a string, got {detail!r}")
+        values = {
+            "time": inputs.when(time, "time"),
+            "operator": inputs.name(operator, "operator"),
+            "role": inputs.name(role, "role"),
+            "address": inputs.optional_name(address, "address"),
+            "command": inputs.name(command, "command"),
+            "args": inputs.mapping({} if args is None else args, "command args"),
+            "accepted": bool(accepted),
+            "detail": detail,
+        }
+        with self._writing(f"add command {command!r}") as connection:
+            row = _insert(connection, commands, values)
+        return CommandRecord(**row._mapping)
+
+    def list_commands(
+        self,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int | None = None,
+    ) -> list[CommandRecord]:
+        """Operator commands, newest first; ``since <= time < until``."""
+        query = _time_range(select(commands), commands.c.time, since, until)
+        query = _newest_first(query, commands.c.time, commands.c.id, limit)
+        with self._reading("list commands") as connection:
+            return [CommandRecord(**row._mapping) for row in connection.execute(query)]
 
     # -- plumbing ----------------------------------------------------------------
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     Float,
     ForeignKey,
@@ -112,8 +113,23 @@ exposure_sequences = Table(
     Column("updated_at", UTCDateTime, nullable=False),
 )
 
+commands = Table(
+    "commands",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    Column("time", UTCDateTime, nullable=False),
+    Column("operator", String(NAME_LENGTH), nullable=False),
+    Column("role", String(NAME_LENGTH), nullable=False),
+    Column("address", String(NAME_LENGTH)),
+    Column("command", String(NAME_LENGTH), nullable=False),
+    Column("args", PlainJSON, nullable=False),
+    Column("accepted", Boolean, nullable=False),
+    Column("detail", Text, nullable=False),
+    Index("ix_commands_time", "time"),
+)
+
 VERSION_1_TABLES: tuple[Table, ...] = (observations, exposures, telemetry, transitions, current)
 """The tables migration 1 creates."""
 
-DATA_TABLES: tuple[Table, ...] = (*VERSION_1_TABLES, exposure_sequences)
+DATA_TABLES: tuple[Table, ...] = (*VERSION_1_TABLES, exposure_sequences, commands)
 """Every table except ``schema_version``, in creation order."""
