@@ -12,7 +12,7 @@ import email.policy
 import json
 import socket
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -21,6 +21,8 @@ from aiosmtpd.controller import Controller
 
 WAIT_S = 60.0
 """The longest a test waits for something to arrive (a guard against hanging)."""
+HOLD_S = 600.0
+"""The longest a hanging receiver holds a request (it is released when the test ends)."""
 
 
 class _Collected:
@@ -64,7 +66,7 @@ class WebhookReceiver(_Collected):
                 receiver.requests += 1
                 if receiver.hang:
                     receiver.held += 1
-                    receiver._released.wait(WAIT_S)
+                    receiver._released.wait(HOLD_S)
                     receiver.held -= 1
                 if receiver.requests <= receiver.fail_first:
                     self.send_response(500)
@@ -174,5 +176,3 @@ def refused_port() -> Iterator[int]:
 def kinds(notifications: list[dict[str, Any]]) -> list[str]:
     return [n["kind"] for n in notifications]
 
-
-Check = Callable[[list[Any]], bool]

@@ -7,11 +7,14 @@ waits goes out as one message when the interval is over (or at the end of the ru
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
-from nocturna.notify.channels import Channel
 from nocturna.notify.notification import Message, Notification
 from nocturna.notify.rules import Later
-from nocturna.notify.sender import Sender
+
+if TYPE_CHECKING:
+    from nocturna.notify.channels import Channel
+    from nocturna.notify.sender import Sender
 
 
 class _Pace:

@@ -23,7 +23,6 @@ from nocturna.core.clock import Clock, get_clock
 from nocturna.core.config import Config
 from nocturna.core.config.notifications import NotificationsConfig
 from nocturna.core.events import Event, EventBus, Subscription, get_event_bus
-from nocturna.notify.channels import build_channels
 from nocturna.notify.dispatch import Dispatcher
 from nocturna.notify.notification import Notification
 from nocturna.notify.rules import NightRules
@@ -77,6 +76,8 @@ class Notifier:
         if not self.enabled or self.sender is not None:
             return
         settings = self.settings
+        from nocturna.notify.channels import build_channels  # urllib, smtplib, ssl
+
         self._clock = self.clock  # the run's clock, from now on
         channels = build_channels(settings)
         self.sender = Sender(channels, timeout_s=_seconds(settings.send_timeout),

@@ -8,7 +8,9 @@
   (``unit.parked``): parked and closed confirmed, or NOT confirmed with the failures.
   A park that is not confirmed is told (critical) even outside an episode, once until
   a later park is confirmed, which is told too;
-* ``component.state`` into FAULT → a fault; ``component.recovered`` → its recovery;
+* ``component.state`` into FAULT → a fault, told once until ``component.recovered``
+  (its recovery, told too) or until it is ENABLED again by a request; the failed
+  recovery attempts in between are the same fault;
 * ``unit.disk_low`` → disk low;
 * ``unit.night.failed`` → the error that ended the night (each error once);
 * ``unit.night.summary`` → the night's summary.
@@ -34,6 +36,8 @@ from nocturna.notify.summary_text import summary_text, summary_title
 
 log = logging.getLogger(__name__)
 
+RECOVERY_STEP = "recovery attempt "
+"""How the reasons of a component's own recovery steps begin (nocturna.components)."""
 Emit = Callable[[Notification], None]
 Later = Callable[[datetime, Callable[[], None]], None]
 """``later(when, callback)``: call ``callback`` at ``when`` on the unit's clock."""
@@ -127,7 +131,7 @@ class NightRules:
         self.throttle = Throttle(repeat_window_s, emit, later)
         self._episode: _Episode | None = None
         self._park_unconfirmed = False
-        self._fault_told: dict[str, bool] = {}
+        self._faulted: dict[str, bool] = {}  # component in FAULT → its FAULT was told
         self._failures_told: set[str] = set()
 
     def handle(self, event: Event) -> None:
@@ -237,19 +241,23 @@ class NightRules:
 
     # ------------------------------------------------------------ components
     def _component_state(self, event: Event) -> None:
-        if str(event.data.get("to")) != "fault":
+        name, target = event.source, str(event.data.get("to"))
+        reason = str(event.data.get("reason") or "")
+        if target == "enabled" and not reason.startswith(RECOVERY_STEP):
+            self._faulted.pop(name, None)  # back in service by a request, not by recovery
             return
-        name = event.source
-        reason = event.data.get("reason") or "no reason given"
+        if target != "fault" or name in self._faulted:
+            return  # a failed recovery attempt is the same fault going on
         told = self.throttle.offer(f"component {name}", Notification(
             "fault", "warning", f"{name} FAULT",
             f"{name} went from {str(event.data.get('from', '?')).upper()} to FAULT at "
-            f"{self._at(event.time)}: {reason}", event.time,
+            f"{self._at(event.time)}: {reason or 'no reason given'}", event.time,
             {"component": name, "reason": reason}))
-        self._fault_told[name] = told
+        self._faulted[name] = told
 
     def _recovered(self, event: Event) -> None:
         name = event.source
+        told = self._faulted.pop(name, False)
         attempts = event.data.get("attempts")
         tries = f" after {attempts} recovery attempt{'s' * (attempts != 1)}" \
             if isinstance(attempts, int) else ""
@@ -257,8 +265,7 @@ class NightRules:
         self.throttle.offer(f"component {name}", Notification(
             "recovery", "info", f"{name} recovered",
             f"{name} is {state} again at {self._at(event.time)}{tries}.", event.time,
-            {"component": name, "state": state, "attempts": attempts}),
-            now=self._fault_told.pop(name, False))
+            {"component": name, "state": state, "attempts": attempts}), now=told)
 
 
 def _short(reasons: list[str]) -> str:

@@ -20,10 +20,12 @@ import threading
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from nocturna.notify.channels import Channel
 from nocturna.notify.notification import Message
+
+if TYPE_CHECKING:
+    from nocturna.notify.channels import Channel
 
 log = logging.getLogger(__name__)
 
