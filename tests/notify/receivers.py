@@ -11,6 +11,7 @@ import email
 import email.policy
 import json
 import socket
+import ssl
 import threading
 from collections.abc import Iterator
 from email.message import EmailMessage
@@ -124,19 +125,25 @@ class _BoundController(Controller):
         self._sock = sock
 
     def _create_server(self) -> Any:
-        return self.loop.create_server(self._factory_invoker, sock=self._sock)
+        return self.loop.create_server(self._factory_invoker, sock=self._sock,
+                                       ssl=self.ssl_context)
 
 
 class MailReceiver(_Collected):
     """An SMTP server (aiosmtpd) on a free port of 127.0.0.1, keeping every e-mail.
 
-    ``auth``: require a login with this (user, password)."""
+    ``auth``: require a login with this (user, password). ``tls``: a server SSL
+    context; with ``security`` ``"starttls"`` the server requires STARTTLS (and the
+    login only after it), with ``"ssl"`` it speaks TLS from the start.
+    """
 
-    def __init__(self, auth: tuple[str, str] | None = None) -> None:
+    def __init__(self, auth: tuple[str, str] | None = None, *, tls: ssl.SSLContext | None = None,
+                 security: str = "plain") -> None:
         super().__init__()
         sock = socket.socket()
         sock.bind(("127.0.0.1", 0))
         self.port = sock.getsockname()[1]
+        self.logins: list[str] = []
         options: dict[str, Any] = {}
         if auth is not None:
             def check(server: Any, session: Any, envelope: Any, mechanism: str,
@@ -145,10 +152,16 @@ class MailReceiver(_Collected):
 
                 ok = isinstance(data, LoginPassword) and \
                     (data.login.decode(), data.password.decode()) == auth
-                return AuthResult(success=ok)
+                if ok:
+                    self.logins.append(data.login.decode())
+                return AuthResult(success=ok, handled=False)  # aiosmtpd answers 535
 
-            options = {"authenticator": check, "auth_require_tls": False,
-                       "auth_required": True}
+            options = {"authenticator": check, "auth_required": True,
+                       "auth_require_tls": security == "starttls"}
+        if security == "starttls":
+            options.update(tls_context=tls, require_starttls=True)
+        elif security == "ssl":
+            options["ssl_context"] = tls
         self.controller = _BoundController(_Handler(self), sock, **options)
 
     def __enter__(self) -> MailReceiver:
