@@ -195,3 +195,21 @@ async def test_what_waits_at_the_end_of_the_run_is_sent_when_it_stops(tmp_path):
     payloads = [kinds(item["json"]["notifications"]) for item in hook.items]
     assert payloads == [["night_started"], ["disk_low", "summary"]]
     assert "Only 120 MB free in /data" in hook.items[1]["json"]["notifications"][0]["text"]
+
+
+async def test_a_critical_message_does_not_wait_for_the_interval(tmp_path):
+    with WebhookReceiver() as hook:
+        night = Night(tmp_path, [hook_channel(hook.url)], min_interval="1 h")
+        await night.notifier.start()
+        night.publish("unit.night.started", night="2026-12-14", start=T0)
+        await night.after(60)
+        await night.fault("cam0")  # waits for the hour
+        await night.after(60)
+        night.publish("unit.unsafe", reasons=["weather0: rain 2.0 mm/h"])
+        night.publish("unit.parked", confirmed=False, failures=["could not close the dome"])
+        await night.after(0)
+        sent_at_once = hook.wait_for(2)  # before the hour is over
+        await night.notifier.stop()
+    assert [kinds(item["json"]["notifications"]) for item in sent_at_once] == [
+        ["night_started"], ["fault", "unsafe"]]
+    assert sent_at_once[1]["json"]["level"] == "critical"

@@ -2,6 +2,7 @@
 
 A notification for a channel that sent less than ``min_interval`` ago waits; whatever
 waits goes out as one message when the interval is over (or at the end of the run).
+A critical notification does not wait: it goes out at once, with whatever waited.
 """
 
 from __future__ import annotations
@@ -44,13 +45,14 @@ class Dispatcher:
             if not pace.channel.accepts(notification):
                 continue
             due = None if pace.last_sent is None else pace.last_sent + self.interval
-            if pace.waiting or (due is not None and now < due):
+            held = pace.waiting or (due is not None and now < due)
+            if held and notification.level != "critical":
                 if not pace.waiting:
                     assert due is not None
                     self._later(due, lambda pace=pace, due=due: self._release(pace, due))
                 pace.waiting.append(notification)
                 continue
-            self._send(pace, [notification], now)
+            self._send(pace, [*pace.waiting, notification], now)
 
     def flush(self, now: datetime) -> None:
         """Send everything that waits, now (the end of the run)."""
