@@ -5,7 +5,8 @@ Each channel has its own bounded queue and worker, so a dead or slow receiver ho
 only its own messages. One try at sending runs in a daemon thread and is given
 ``timeout_s``; a failed try is logged and tried again after ``backoff_s``, doubled
 each time (at most :data:`MAX_BACKOFF_S`), ``retries`` times, then given up (logged
-as an error). A full queue drops its oldest message (logged).
+as an error). A queue holds the messages waiting behind the one being sent; when it
+is full it drops its oldest (logged).
 
 :meth:`Sender.close` lets the queues empty for a bounded time, then gives up on what
 is left (logged) and ends the thread.
@@ -134,10 +135,7 @@ class Sender:
                 lane.wake.clear()
                 await lane.wake.wait()
                 continue
-            message = lane.queue[0]
-            await self._deliver(lane, message)
-            if lane.queue and lane.queue[0] is message:
-                lane.queue.popleft()
+            await self._deliver(lane, lane.queue.popleft())  # the queue holds what waits
 
     async def _deliver(self, lane: _Lane, message: Message) -> None:
         channel, wait = lane.channel, self.backoff_s
