@@ -66,6 +66,7 @@ def post_json(url: str, body: bytes, *, timeout_s: float) -> None:
             status = reply.status
             reply.read(65536)
     except urllib.error.HTTPError as exc:
+        exc.close()  # it holds the answer's connection
         raise SendError(f"{host} answered HTTP {exc.code} {exc.reason}") from None
     except (urllib.error.URLError, OSError) as exc:
         reason: Any = getattr(exc, "reason", exc)
