@@ -13,6 +13,7 @@ BELOW: dict[str, set[str]] = {
     "devices": {"core", "images"},
     "components": {"core", "devices"},
     "scheduler": {"core"},
+    "notify": {"core"},
     "instrument": {"core", "images", "devices", "components"},
     "loops": {"core", "images", "devices", "components", "instrument"},
     "observatory": {"core", "images", "devices", "components", "instrument", "loops",
@@ -20,7 +21,7 @@ BELOW: dict[str, set[str]] = {
     "states": {"core", "images", "devices", "components", "instrument", "loops",
                "scheduler", "observatory"},
     "runtime": {"core", "images", "devices", "components", "instrument", "loops",
-                "scheduler", "observatory", "states"},
+                "scheduler", "observatory", "states", "notify"},
 }
 """What each layer may import (the servers and the CLI on top may import any of them)."""
 

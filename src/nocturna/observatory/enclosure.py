@@ -122,6 +122,7 @@ async def _park_and_close(unit: Observatory) -> None:
             failures.append(f"could not {what}: {result}")
     unit.nightlog.closed(unit.clock.now())
     unit.publish("closed", failures=failures)
+    unit.publish("parked", confirmed=not failures, failures=failures)
     if failures:
         raise NocturnaError("; ".join(failures))
 

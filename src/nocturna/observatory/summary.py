@@ -60,11 +60,13 @@ class NightSummary:
 
     def as_dict(self) -> dict[str, Any]:
         """Plain data (times as ISO text), for JSON and the network."""
-        from dataclasses import asdict
+        from dataclasses import fields
 
         from nocturna.core.serialize import to_plain
 
-        data = to_plain(asdict(self))
+        # not dataclasses.asdict: it rebuilds a Counter from its (key, count) pairs,
+        # counting the pairs
+        data = to_plain({f.name: getattr(self, f.name) for f in fields(self)})
         data["efficiency"] = self.efficiency
         data["worst_safety_latency_s"] = self.worst_safety_latency_s
         return data

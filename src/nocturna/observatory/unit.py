@@ -52,6 +52,7 @@ class UnitStatus:
     checks: dict[str, list[str]] = dataclasses.field(default_factory=dict)
     """The failures of each safety check last run (empty: it passed)."""
     progress: dict[str, Any] | None = None  # {what, done, of} of the sequence under way
+    disk_low: bool = False  # below the safety's free-space limit (unit.disk_low told)
 
     def line(self, now: datetime) -> str:
         sky = "" if self.sun_alt_deg is None else f"Sun {self.sun_alt_deg:+.1f}°"

@@ -20,8 +20,11 @@ from pathlib import Path
 
 from nocturna.core.clock import Clock, VirtualClock, get_clock, use_clock
 from nocturna.core.config import Config
+from nocturna.core.dayobs import observing_day
 from nocturna.core.errors import ConfigError
+from nocturna.core.events import get_event_bus
 from nocturna.core.virtualtime import running_virtual_loop
+from nocturna.notify import Notifier
 from nocturna.observatory.observe import close_open_observations
 from nocturna.observatory.summary import NightSummary, summarize
 from nocturna.observatory.telemetry import record_unit_status
@@ -102,7 +105,9 @@ async def _run(config: Config, plan: NightPlan, *, simulate: bool, fields: str |
                             seed=plan.seed if plan.virtual else None)
     storage = Storage.open(config.model.storage.url, data_dir=config.data_dir)
     unit: Observatory | None = None
+    notifier = Notifier.from_config(config)
     try:
+        await notifier.start()
         reconcile_images(storage, config.data_dir)
         unit = build_observatory(config, devices, storage, fields=fields)
         resume_night(unit, clock.now())
@@ -111,6 +116,8 @@ async def _run(config: Config, plan: NightPlan, *, simulate: bool, fields: str |
         await unit.start()
         unit.sun_altitude()  # the day's Sun table
         started = clock.now()
+        _announce(config, "night.started", start=started,
+                  night=observing_day(started, site.timezone).isoformat())
         machine = StateMachine(unit, until=plan.until, until_morning=plan.until is None,
                                stop=stop)
         tasks = [asyncio.ensure_future(record_unit_status(unit))]
@@ -136,7 +143,13 @@ async def _run(config: Config, plan: NightPlan, *, simulate: bool, fields: str |
         summary.failure = machine.failure
         summary.seed = plan.seed
         summary.time_base = plan.time_base
+        if summary.failure:
+            _announce(config, "night.failed", error=summary.failure)
+        _announce(config, "night.summary", summary=summary.as_dict())
         return summary
+    except Exception as exc:
+        _announce(config, "night.failed", error=f"{type(exc).__name__}: {exc}")
+        raise
     finally:
         if unit is not None:
             with contextlib.suppress(Exception):
@@ -144,7 +157,15 @@ async def _run(config: Config, plan: NightPlan, *, simulate: bool, fields: str |
         else:
             with contextlib.suppress(Exception):
                 await devices.disconnect_all()
-        storage.close()
+        try:
+            await notifier.stop()  # flushes for at most notifications.flush_timeout
+        finally:
+            storage.close()
+
+
+def _announce(config: Config, topic: str, **data: object) -> None:
+    """Publish ``unit.<topic>`` for the notifications (and any other listener)."""
+    get_event_bus().publish(f"unit.{topic}", config.model.name, **data)
 
 
 async def _report(unit: Observatory, on_status: Callable[[Observatory], None]) -> None:

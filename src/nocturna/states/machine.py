@@ -283,6 +283,7 @@ class StateMachine:
             report = await self.safety.check(spec, checks=WATCHED)
             self._note(report, [c for c in spec.checks if c in WATCHED])
             if not report.safe:
+                self._announce_unsafe(report)
                 return self.table.on_unsafe, f"unsafe during {spec.name}: {report}"
 
     # ------------------------------------------------------------ transitions
@@ -308,6 +309,7 @@ class StateMachine:
             refused = target
             if self.table.allowed(source, self.table.on_unsafe):
                 target = self.table.on_unsafe
+                self._announce_unsafe(report)
             else:
                 target = source if self.table.allowed(source, source) \
                     else self.table.transitions[source][0]
@@ -405,6 +407,14 @@ class StateMachine:
                          {name: report.failures.get(name, []) for name in ran})
         if report.weather_unsafe:
             unit.nightlog.unsafe(self.clock.now(), report.failures["weather"])
+
+    def _announce_unsafe(self, report: SafetyReport) -> None:
+        """``unit.unsafe``: the unit parks for a safety reason (the Sun rising or setting
+        is routine, not one)."""
+        reasons = [reason for check, reasons in report.failures.items() if check != "sun"
+                   for reason in reasons]
+        if reasons:
+            self.unit.publish("unsafe", reasons=reasons)
 
     def _record(self, source: str | None, target: str, reason: str) -> None:
         unit = self.unit

@@ -152,7 +152,12 @@ class SafetySupervisor:
             free_mb = free_bytes(self.unit.config.data_dir) / 1e6
         except OSError as exc:
             return [f"cannot read the free space of {self.unit.config.data_dir} ({exc})"]
-        if free_mb < minimum_mb or math.isnan(free_mb):
+        low = free_mb < minimum_mb or math.isnan(free_mb)
+        if low and not self.unit.status.disk_low:  # told once, until there is room again
+            self.unit.publish("disk_low", free_mb=None if math.isnan(free_mb) else free_mb,
+                              limit_mb=minimum_mb, path=str(self.unit.config.data_dir))
+        self.unit.status.disk_low = low
+        if low:
             return [f"only {free_mb:.0f} MB free in {self.unit.config.data_dir} "
                     f"(need {minimum_mb:g} MB)"]
         return []

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from nocturna.core.config.local_only import LocalOnly
+from nocturna.core.config.notifications import NotificationsConfig
 from nocturna.core.config.quantity import (
     Altitude,
     Angle,
@@ -406,6 +407,7 @@ class NocturnaConfig(Strict):
     safety_monitors: list[DeviceConfig] = []
     cover_calibrators: list[DeviceConfig] = []
     spectrographs: list[DeviceConfig] = []
+    notifications: NotificationsConfig
 
 
 def validate_tree(tree: dict[str, Any]) -> NocturnaConfig:
