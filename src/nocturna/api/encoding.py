@@ -6,11 +6,12 @@ import dataclasses
 import json
 import math
 from datetime import UTC, datetime
-from typing import Any
-
-from fastapi.responses import Response
+from typing import TYPE_CHECKING, Any
 
 from nocturna.core.serialize import to_plain
+
+if TYPE_CHECKING:
+    from fastapi.responses import Response
 
 
 def iso(value: datetime) -> str:
@@ -43,4 +44,6 @@ def json_bytes(value: Any) -> bytes:
 
 
 def json_response(value: Any, status: int = 200) -> Response:
+    from fastapi.responses import Response
+
     return Response(json_bytes(value), status, media_type="application/json")

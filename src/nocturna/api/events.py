@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
+from nocturna.api.encoding import json_bytes
 from nocturna.core.events import Event, EventBus
-from nocturna.core.serialize import to_plain
+
+log = logging.getLogger(__name__)
 
 LEFT_OUT = ("component.heartbeat",)
 """Topics not sent to SSE clients (too many; the status board carries them)."""
@@ -30,9 +31,8 @@ KEEP_ALIVE_S = 15.0
 
 def encode(topic: str, source: str, time: Any, data: dict[str, Any]) -> bytes:
     """One SSE message."""
-    body = json.dumps(to_plain({"topic": topic, "source": source, "time": time, "data": data}),
-                      separators=(",", ":"), default=str)
-    return f"event: {topic}\ndata: {body}\n\n".encode()
+    body = json_bytes({"topic": topic, "source": source, "time": time, "data": data})
+    return b"event: " + topic.encode() + b"\ndata: " + body + b"\n\n"
 
 
 class Broadcaster:
@@ -52,7 +52,12 @@ class Broadcaster:
         if not self._clients:
             return
         for event in events:
-            self.send(encode(event.topic, event.source, event.time, event.data))
+            try:
+                message = encode(event.topic, event.source, event.time, event.data)
+            except (TypeError, ValueError) as exc:  # data JSON cannot carry: said, skipped
+                log.warning("event %s not sent to SSE clients: %s", event.topic, exc)
+                continue
+            self.send(message)
 
     def send(self, message: bytes) -> None:
         for queue in list(self._clients):

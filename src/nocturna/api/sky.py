@@ -42,7 +42,8 @@ class SkyCharts:
                 self._scheduler = Scheduler.from_config(model, self._unit.scheduler.fields,
                                                         overheads=unit_overheads(model))
                 self._window = self._scheduler.resolve_night(self._started)
-                self._blocks = self._scheduler.plan(self._window.start)
+                self._blocks = self._scheduler.plan(self._window.start) \
+                    if self._scheduler.fields else []
             return self._scheduler, self._window, self._blocks
 
     def plan(self) -> dict[str, Any]:
@@ -92,7 +93,7 @@ class SkyCharts:
         horizon = Horizon.from_site(self._unit.config.model.site)
         azimuths = np.arange(0.0, 360.5, 2.0)
         limits = horizon.min_altitude(azimuths)
-        alt, az = scheduler.altaz(now)
+        alt, az = scheduler.altaz(now) if scheduler.fields else ([], [])
         planned = {block.field.name for block in blocks}
         fields = [{"name": field.name, "alt_deg": round(float(alt[i]), 3),
                    "az_deg": round(float(az[i]), 3), "planned": field.name in planned,
