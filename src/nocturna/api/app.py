@@ -24,7 +24,7 @@ from nocturna.api.access import Viewer
 from nocturna.api.auth import TokenBook
 from nocturna.api.encoding import json_response
 from nocturna.api.events import Broadcaster
-from nocturna.api.link import UnitGoneError, UnitLink
+from nocturna.api.link import UnitGoneError, UnitLink, UnitTimeoutError
 from nocturna.api.sky import SkyCharts
 from nocturna.core.config.local_only import LocalOnlyKeyError
 from nocturna.core.errors import (
@@ -53,14 +53,16 @@ def _errors(app: FastAPI) -> None:
     def answer(status: int, **body: Any) -> Any:
         return lambda request, exc: json_response({"detail": str(exc), **body}, status)
 
-    app.add_exception_handler(
-        CommandRefused, lambda request, exc: json_response(
-            {"detail": str(exc), "reason": exc.category}, 409))  # type: ignore[attr-defined]
+    def refused(request: Request, exc: Exception) -> Response:
+        return json_response({"detail": str(exc), "reason": exc.category}, 409)  # type: ignore[attr-defined]
+
+    app.add_exception_handler(CommandRefused, refused)
+    app.add_exception_handler(UnitGoneError, refused)
     app.add_exception_handler(LocalOnlyKeyError, answer(403))
     app.add_exception_handler(ConfigKeyError, answer(404))
     app.add_exception_handler(ConfigError, answer(422))
     app.add_exception_handler(InvalidValueError, answer(400))
-    app.add_exception_handler(UnitGoneError, answer(503))
+    app.add_exception_handler(UnitTimeoutError, answer(504))
     app.add_exception_handler(StorageError, answer(503))
 
 

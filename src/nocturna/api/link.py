@@ -9,6 +9,7 @@ the unit's loop with :meth:`UnitLink.on_unit`.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,8 +25,17 @@ UNIT_CALL_TIMEOUT_S = 60.0
 second unless the night is over)."""
 
 
+GONE = "refused: state (the night is over: the unit takes no more commands)"
+
+
 class UnitGoneError(NocturnaError):
-    """The night is over (or its loop does not answer): nothing more can be sent."""
+    """The night is over: the unit takes nothing more (HTTP 409, reason ``state``)."""
+
+    category = "state"
+
+
+class UnitTimeoutError(NocturnaError):
+    """The unit's loop did not answer in time (HTTP 504)."""
 
 
 @dataclass
@@ -60,14 +70,19 @@ class UnitLink:
     async def on_unit(self, work: Callable[[], Coroutine[Any, Any, T]]) -> T:
         """Run ``work()`` on the unit's loop and wait for its result here."""
         if self.loop.is_closed():
-            raise UnitGoneError("the night is over: the unit takes no more commands")
+            raise UnitGoneError(GONE)
         try:
             future = asyncio.run_coroutine_threadsafe(work(), self.loop)
         except RuntimeError:
-            raise UnitGoneError("the night is over: the unit takes no more commands") from None
+            raise UnitGoneError(GONE) from None
         try:
-            return await asyncio.wait_for(asyncio.wrap_future(future), self.timeout_s)
+            return await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(future)),
+                                          self.timeout_s)
         except TimeoutError:
             future.cancel()
-            raise UnitGoneError(f"the unit did not answer within {self.timeout_s:.0f} s") \
+            if self.loop.is_closed():
+                raise UnitGoneError(GONE) from None
+            raise UnitTimeoutError(f"the unit did not answer within {self.timeout_s:.0f} s") \
                 from None
+        except concurrent.futures.CancelledError:  # the night ended: its loop cancelled it
+            raise UnitGoneError(GONE) from None
