@@ -250,3 +250,11 @@ def test_sse_carries_transitions_commands_and_frames(night, client):
     assert "component.heartbeat" not in topics
     frame = next(m for m in seen if m["topic"] == "unit.frame")
     assert frame["data"]["image_id"] and frame["time"].endswith("Z")
+
+
+def test_cors_is_off_by_default(client):
+    answer = client.get("/api/status", headers={**AS_VIEWER, "Origin": "http://elsewhere.test"})
+    assert answer.status_code == 200 and "access-control-allow-origin" not in answer.headers
+    preflight = client.options("/api/park", headers={
+        "Origin": "http://elsewhere.test", "Access-Control-Request-Method": "POST"})
+    assert "access-control-allow-origin" not in preflight.headers
