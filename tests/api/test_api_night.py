@@ -60,6 +60,9 @@ def test_the_api_serves_from_its_own_thread_and_loop(night):
 
 def test_every_read_endpoint_answers_during_the_night(night, client):
     frame = until(lambda: _first_frame(client), "a light frame")
+    log_file = night.server.link.log_file  # the unit logs there when the CLI runs it
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    log_file.write_text("".join(f"line {n}\n" for n in range(1, 21)))
     snapshot = status(client)
     assert snapshot["unit"] == night.config.model.name and snapshot["time_base"] == "virtual"
     assert snapshot["state"] and "safety" in snapshot and "components" in snapshot
@@ -84,7 +87,7 @@ def test_every_read_endpoint_answers_during_the_night(night, client):
     assert answers["/api/transitions?limit=5"].json()[0]["to_state"]
     assert answers["/api/telemetry?kind=weather&limit=3"].json()
     assert answers["/api/summary"].json()["light_frames"]
-    assert answers["/api/log?lines=5"].json()["lines"]
+    assert answers["/api/log?lines=5"].json()["lines"] == [f"line {n}" for n in range(16, 21)]
     for path, kind in ((f"/api/frames/{frame['image_id']}/preview.jpg?size=128", "image/jpeg"),
                        (f"/api/frames/{frame['image_id']}/preview.png?stretch=zscale",
                         "image/png"),
