@@ -159,7 +159,7 @@ def test_pause_resume_abort_calibrate_and_config_with_an_operator_token(night, c
     local = client.put("/api/config/api.tokens", json={"value": []}, headers=AS_OPERATOR)
     assert local.status_code == 403 and "api" in local.json()["detail"]
     unknown = client.put("/api/config/no.such.key", json={"value": 1}, headers=AS_OPERATOR)
-    assert unknown.status_code == 404
+    assert unknown.status_code == 422 and "unknown key" in unknown.json()["detail"]
     out_of_range = client.put("/api/config/scheduler.weights.moon", json={"value": -5},
                               headers=AS_OPERATOR)
     assert out_of_range.status_code == 422

@@ -3,7 +3,7 @@
 Accepted → 202 ``{id, command, accepted: true, detail}``; refused by the unit → 409
 ``{detail, reason}`` (reason: unsafe, daylight, fault, state, invalid). A
 configuration set follows the configuration service's rules: a local-only key is 403
-naming it, an unknown key 404, a value out of its range 422; accepted or refused, it
+naming it, an unknown key or a value out of its range 422; accepted or refused, it
 is recorded with who sent it.
 """
 
@@ -101,7 +101,7 @@ async def abort(who: Operator, link: Link, request: Request) -> Response:
 
 
 @router.put("/config/{key}", status_code=202, response_class=Response,
-            responses={**ANSWERS, 404: {}, 422: {}},
+            responses={**ANSWERS, 422: {}},
             summary="Set a configuration key (no local-only key over the network)")
 async def set_config(who: Operator, link: Link, request: Request, key: str,
                      body: ConfigValue) -> Response:
