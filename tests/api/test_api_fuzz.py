@@ -31,23 +31,28 @@ def operations(night):
             if result.ok().path not in ENDLESS]
 
 
+def _fuzz(operation: Any, base_url: str, session: requests.Session,
+          failures: list[Any]) -> None:
+    """Send the operation's generated requests; note every 5xx."""
+
+    @settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=True,
+              phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
+    @given(operation.as_strategy())
+    def run(case: Any) -> None:
+        response = case.call(base_url=base_url, session=session, timeout=60,
+                             headers=AS_OPERATOR)
+        if response.status_code >= 500:
+            failures.append((operation.method, operation.path, response.status_code,
+                             response.text[:300]))
+
+    run()
+
+
 def test_no_generated_request_gets_a_5xx(night, operations):
     assert {"/api/status", "/api/park", "/api/observe", "/api/config/{key}"} <= \
         {op.path for op in operations}
     failures: list[Any] = []
     with requests.Session() as session:
         for operation in operations:
-
-            @settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=True,
-                      phases=[Phase.explicit, Phase.generate],
-                      suppress_health_check=list(HealthCheck))
-            @given(operation.as_strategy())
-            def run(case: Any, operation: Any = operation) -> None:
-                response = case.call(base_url=night.url, session=session, timeout=60,
-                                     headers=AS_OPERATOR)
-                if response.status_code >= 500:
-                    failures.append((operation.method, operation.path, response.status_code,
-                                     response.text[:300]))
-
-            run()
+            _fuzz(operation, night.url, session, failures)
     assert not failures, failures
