@@ -52,12 +52,20 @@ def running(tmp_path):
 
 
 def _until_answers(capsys, url: str) -> str:
+    """The status printed once the unit answers with its components (its first
+    snapshot, before the unit has started, has none yet)."""
+    from nocturna.api.client import UnitClient, UnitUnreachableError
+
     for _ in range(1200):
-        code, out, _ = _cli(capsys, "status", "--url", url, "--token", VIEWER)
-        if code == 0:
-            return out
+        try:
+            if UnitClient(url, VIEWER).status()["components"]:
+                break
+        except UnitUnreachableError:
+            pass
         time.sleep(0.1)
-    raise AssertionError(f"nothing answers at {url}")
+    code, out, err = _cli(capsys, "status", "--url", url, "--token", VIEWER)
+    assert code == 0, err
+    return out
 
 
 def test_status_park_resume_observe_and_end_night_from_the_command_line(
