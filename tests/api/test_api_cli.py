@@ -33,7 +33,7 @@ def running(tmp_path):
         process = subprocess.Popen(
             [sys.executable, "-m", "nocturna.cli.main", "--config", str(tmp_path / "site.yaml"),
              "run", "--simulate", "--start", MIDNIGHT, "--until", "2026-12-15T14:00Z",
-             "--speed", "20", "--api-port", "0"],
+             "--speed", "200", "--api-port", "0"],
             stdout=out, stderr=subprocess.STDOUT, env={**os.environ, "COLUMNS": "200"})
     try:
         url = None
