@@ -24,6 +24,7 @@ from nocturna.api.access import Viewer
 from nocturna.api.auth import TokenBook
 from nocturna.api.encoding import json_response
 from nocturna.api.events import Broadcaster
+from nocturna.api.fastpath import StatusFastPath
 from nocturna.api.link import UnitGoneError, UnitLink, UnitTimeoutError
 from nocturna.api.sky import SkyCharts
 from nocturna.core.config.local_only import LocalOnlyKeyError
@@ -77,6 +78,7 @@ def create_app(link: UnitLink, tokens: TokenBook, *, broadcaster: Broadcaster | 
     app.state.broadcaster = broadcaster or Broadcaster()
     app.state.charts = SkyCharts(link.unit, link.started)
     _errors(app)
+    app.add_middleware(StatusFastPath, tokens=tokens, link=link)  # inside CORS
     if cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=cors_origins,
                            allow_methods=["GET", "POST", "PUT"],
