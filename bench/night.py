@@ -40,7 +40,8 @@ def night(root: Path) -> tuple[float, dict, list, list]:
     summary = root / "summary.json"
     began = time.perf_counter()
     subprocess.run([sys.executable, "-m", "nocturna.cli.main", "--data", str(root / "data"),
-                    "run", "--simulate", "--start", START, "--summary-json", str(summary)],
+                    "run", "--simulate", "--no-api", "--start", START,
+                    "--summary-json", str(summary)],
                    check=True, stdout=subprocess.DEVNULL)
     wall = time.perf_counter() - began
     with sqlite3.connect(root / "data" / "nocturna.sqlite") as db:

@@ -150,7 +150,7 @@ def run_night(root: Path, site: Path, night: int, scenario: dict, kill_after_s: 
     log = root / f"night{night:02d}.log"
     start = START if night == 0 else "continue"
     args = [sys.executable, "-m", "nocturna.cli.main", "--config", str(site), "run",
-            "--simulate", "--start", start, "--weather", str(weather), "--seed",
+            "--simulate", "--no-api", "--start", start, "--weather", str(weather), "--seed",
             str(seed * 1000 + night), "--summary-json", str(summary)]
     with log.open("ab") as out:
         process = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT)

@@ -186,7 +186,7 @@ def test_run_simulate_observes_and_prints_the_summary(capsys, tmp_path):
     from nocturna.core.storage import Storage
 
     code, out, err = run_cli(capsys, "--data", str(tmp_path), "--set", "cameras[0].width=512",
-                             "--set", "cameras[0].height=512", "run", "--simulate",
+                             "--set", "cameras[0].height=512", "run", "--simulate", "--no-api",
                              "--start", "2026-12-15T09:00Z", "--until", "2026-12-15T09:40Z",
                              "--speed", "300")
     assert code == 0, err

@@ -127,7 +127,7 @@ def test_a_data_directory_that_is_a_file_is_exit_2(capsys, tmp_path, below):
     assert blocker.read_text() == "not a directory\n"
 
 
-@pytest.mark.parametrize("command", [["plan"], ["run", "--simulate"]])
+@pytest.mark.parametrize("command", [["plan"], ["run", "--simulate", "--no-api"]])
 def test_an_undecodable_fields_file_is_exit_2(capsys, tmp_path, command):
     fields = tmp_path / "fields.yaml"
     fields.write_bytes(b"- name: M42\n  note: \xcb\xff\xfe\n")

@@ -43,7 +43,7 @@ def night(tmp_path_factory):
     printed = io.StringIO()
     with contextlib.redirect_stdout(printed):
         code = main(["--config", str(site), "--data", str(root / "data"), "run", "--simulate",
-                     "--start", START, "--until", UNTIL])
+                     "--no-api", "--start", START, "--until", UNTIL])
     (root / "summary.txt").write_text(printed.getvalue())
     config = Config.load(site, overrides={"data_dir": str(root / "data")}, environ={})
     storage = Storage.open(data_dir=root / "data")

@@ -32,7 +32,7 @@ def start_run(site: Path, *args: str, log: Path, simulate: bool = True
     ``log``)."""
     with log.open("ab") as out:
         return subprocess.Popen(
-            [sys.executable, "-m", "nocturna.cli.main", "--config", str(site), "run",
+            [sys.executable, "-m", "nocturna.cli.main", "--config", str(site), "run", "--no-api",
              *(["--simulate"] if simulate else []), *args],
             stdout=out, stderr=subprocess.STDOUT, env={**os.environ, "COLUMNS": "200"})
 

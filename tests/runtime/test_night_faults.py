@@ -62,8 +62,8 @@ def test_a_mount_that_never_answers_again_ends_the_night_loudly_with_exit_1(tmp_
                                                                            capsys):
     config = unit_config(tmp_path)
     weather = scenario(tmp_path, [{"kind": "freeze", "device": "mount0", "from": "23:00"}])
-    code = main(["--config", str(tmp_path / "site.yaml"), "run", "--simulate", "--start",
-                 START.isoformat(), "--until", (RAIN + timedelta(hours=4)).isoformat(),
+    code = main(["--config", str(tmp_path / "site.yaml"), "run", "--simulate", "--no-api",
+                 "--start", START.isoformat(), "--until", (RAIN + timedelta(hours=4)).isoformat(),
                  "--weather", weather])
     out, err = capsys.readouterr()
     assert code == 1

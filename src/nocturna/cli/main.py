@@ -51,6 +51,21 @@ COMMANDS: dict[str, CommandSpec] = {
                          "azcam compatibility: serve the azcam command protocol."),
     "imageserver": CommandSpec("nocturna.cli.imageserver_cmd:app",
                                "Image server: receive files from azcam's sendimage clients."),
+    "status": CommandSpec("nocturna.cli.unit_cmd:status",
+                          "Show the running unit's status (state, observation, safety, "
+                          "devices)."),
+    "park": CommandSpec("nocturna.cli.unit_cmd:park",
+                        "Park and close the running unit now (it stays parked until resume)."),
+    "pause": CommandSpec("nocturna.cli.unit_cmd:pause",
+                         "Pause the running unit's night after the frame being exposed."),
+    "resume": CommandSpec("nocturna.cli.unit_cmd:resume",
+                          "Resume a paused or operator-parked night."),
+    "end-night": CommandSpec("nocturna.cli.unit_cmd:end_night",
+                             "End the running unit's night: park, close, calibrations, summary."),
+    "observe": CommandSpec("nocturna.cli.unit_cmd:observe",
+                           "Observe a target now (target of opportunity, observed next)."),
+    "api": CommandSpec("nocturna.cli.api_cmd:app",
+                       "The running unit's HTTP API: make tokens."),
 }
 """Every command: where it lives (imported only when it runs) and its line in --help."""
 

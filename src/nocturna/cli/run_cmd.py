@@ -27,8 +27,11 @@ from nocturna.core.clock import parse_instant
 from nocturna.core.errors import InvalidValueError, NocturnaError
 
 if TYPE_CHECKING:
+    from nocturna.api.server import ApiServer
+    from nocturna.core.config.models import ApiConfig
     from nocturna.observatory.summary import NightSummary
     from nocturna.observatory.unit import Observatory
+    from nocturna.runtime.control import UnitControl
 
 
 def _until(value: str | None) -> str | None:
@@ -71,6 +74,13 @@ def run(
     summary_json: Annotated[Path | None, typer.Option(
         "--summary-json", metavar="FILE",
         help="Also write the night summary as JSON to FILE.")] = None,
+    no_api: Annotated[bool, typer.Option(
+        "--no-api", help="Do not serve the unit's API and dashboard during the run.")] = False,
+    api_host: Annotated[str | None, typer.Option(
+        metavar="HOST", help="Serve the API on this address (default: api.host).")] = None,
+    api_port: Annotated[int | None, typer.Option(
+        min=0, max=65535, help="Serve the API on this port (default: api.port; 0: a free "
+                               "port).")] = None,
 ) -> None:
     """Run the unit through the night (with --simulate: a simulated unit)."""
     from nocturna.runtime.runner import run as run_unit
@@ -85,11 +95,18 @@ def run(
         from nocturna.runtime.plan import weather_source
 
         weather_source(weather)  # a clear error before anything starts
-    display = _StatusDisplay()
-    with display:
-        result = run_unit(
-            config, simulate=simulate, start=begin, until=stop, speed=speed, seed=seed,
-            fields=fields, weather=weather, on_status=display.update, on_unit=display.attach)
+    api = None if no_api or not config.model.api.enabled else \
+        open_api(config.model.api, api_host, api_port)
+    display = _StatusDisplay(api)
+    try:
+        with display:
+            result = run_unit(
+                config, simulate=simulate, start=begin, until=stop, speed=speed, seed=seed,
+                fields=fields, weather=weather, on_status=display.update,
+                on_unit=display.attach, on_control=display.serve if api else None)
+    finally:
+        if api is not None:
+            api.stop()
     summary = result.summary
     print_summary(summary)
     if summary_json is not None:
@@ -107,13 +124,33 @@ def run(
         raise typer.Exit(result.exit_code)
 
 
-class _StatusDisplay:
-    """A live status line on a terminal; state changes as plain lines elsewhere."""
+def open_api(settings: ApiConfig, host: str | None, port: int | None) -> ApiServer:
+    """The API server, its socket bound (refused settings, a busy port: an error before
+    the night starts); it serves once the unit exists."""
+    from nocturna.api.server import ApiServer
 
-    def __init__(self) -> None:
+    try:
+        api = ApiServer(settings, host=host, port=port)
+    except InvalidValueError:
+        raise
+    except NocturnaError as exc:  # the port is taken, the address is not this machine's
+        raise InvalidValueError(f"the API: {exc} (choose another with --api-port or "
+                                "api.port, or run with --no-api)") from None
+    console.print(f"API and dashboard: {api.url}/ (documentation: {api.url}/docs)",
+                  markup=False)
+    return api
+
+
+class _StatusDisplay:
+    """A live status line on a terminal; state changes as plain lines elsewhere. With an
+    API server, it starts serving when the unit's control exists."""
+
+    def __init__(self, api: ApiServer | None = None) -> None:
         self.live = Live(Text(""), console=console, refresh_per_second=4, transient=True) \
             if console.is_terminal else None
         self.subscription = None
+        self.api = api
+        self.unit: Observatory | None = None
 
     def __enter__(self) -> _StatusDisplay:
         if self.live is not None:
@@ -127,7 +164,12 @@ class _StatusDisplay:
             self.live.__exit__(None, None, None)
 
     def attach(self, unit: Observatory) -> None:
+        self.unit = unit
         self.subscription = unit.events.subscribe("unit.state")
+
+    def serve(self, control: UnitControl) -> None:
+        if self.api is not None and self.unit is not None:
+            self.api.attach(self.unit, control)
 
     def update(self, unit: Observatory) -> None:
         if self.subscription is not None:

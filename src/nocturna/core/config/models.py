@@ -380,6 +380,35 @@ class AzcamConfig(Strict):
     imageserver_port: Port  # nocturna imageserver serve
 
 
+class ApiToken(Strict):
+    """One bearer token of the unit's API: its name (recorded with every command it
+    sends), its role and the SHA-256 of the token (the token itself is never stored)."""
+
+    name: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.@-]+$")
+    role: Literal["viewer", "operator"]
+    hash: str = Field(pattern=r"^sha256:[0-9a-f]{64}$")
+
+
+class ApiConfig(Strict):
+    """The unit's HTTP API and dashboard, served while ``nocturna run`` runs."""
+
+    enabled: bool
+    host: str = Field(min_length=1)  # another address than loopback requires tokens
+    port: Annotated[int, within(ge=0, le=65535)]  # 0: a free port, printed at start
+    open_viewer: bool  # viewer role without a token (loopback only)
+    cors_origins: list[str] = []  # [] : no CORS headers
+    tokens: list[ApiToken] = []
+
+    @field_validator("tokens")
+    @classmethod
+    def _unique_names(cls, value: list[ApiToken]) -> list[ApiToken]:
+        names = [token.name for token in value]
+        twice = sorted({name for name in names if names.count(name) > 1})
+        if twice:
+            raise ValueError(f"token names must be unique: {', '.join(twice)} appears twice")
+        return value
+
+
 class NocturnaConfig(Strict):
     """The whole configuration tree."""
 
@@ -408,6 +437,7 @@ class NocturnaConfig(Strict):
     cover_calibrators: list[DeviceConfig] = []
     spectrographs: list[DeviceConfig] = []
     notifications: NotificationsConfig
+    api: Annotated[ApiConfig, LocalOnly("who can reach and command the running unit")]
 
 
 def validate_tree(tree: dict[str, Any]) -> NocturnaConfig:
