@@ -255,7 +255,7 @@ function logEntry(line) {
   }
   if (!record || typeof record !== "object") return { time: null, level: "", message: String(line) };
   return {
-    time: record.clock_time ?? record.time ?? null,
+    time: record.time ?? null, // the log's own (wall) time, as in the file
     level: String(record.level ?? record.levelname ?? "").toLowerCase(),
     message: record.message ?? record.msg ?? JSON.stringify(record),
   };
@@ -304,7 +304,7 @@ function onEvent(event) {
       scheduleStatus();
       break;
     case "log":
-      appendLog(logEntry(data));
+      appendLog(logEntry({ time: event.time, ...data }));
       break;
     case "unit.status":
       scheduleStatus(250);

@@ -14,11 +14,13 @@ export function renderHeader(status) {
 }
 
 export function renderState(status) {
-  const state = status.paused && status.state !== "paused" ? `${status.state} (paused)` : status.state;
   const badge = $("state");
-  badge.textContent = state ?? "–";
-  badge.className = `state-badge ${stateClass(status.paused ? "paused" : status.state)}`;
+  badge.textContent = status.state ?? "–";
+  badge.className = `state-badge ${stateClass(status.state)}`;
   badge.dataset.state = status.state ?? "";
+  const hold = $("hold-badge");
+  hold.textContent = status.hold ? `held by an operator: ${status.hold}` :
+    status.paused && status.state !== "paused" ? "pausing" : "";
   $("reason").textContent = status.reason ?? "";
   const since = parseTime(status.since);
   const now = parseTime(status.time);
