@@ -4,6 +4,7 @@ unit for an operator (and says why not to anyone else)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -65,7 +66,7 @@ def test_a_new_frame_preview_appears(browser, night):
         image = page.locator("#frame-img")
         before = image.get_attribute("data-image-id")
         if before is None:
-            expect(image).to_have_attribute("data-image-id", r".+", timeout=WAIT_MS)
+            expect(image).to_have_attribute("data-image-id", re.compile(".+"), timeout=WAIT_MS)
             before = image.get_attribute("data-image-id")
         expect(image).not_to_have_attribute("data-image-id", before, timeout=WAIT_MS)
         shown = image.get_attribute("data-image-id")
