@@ -66,3 +66,18 @@ def test_refusals_are_said_plainly(page):
     assert "not signed in" in texts[0] and "401" in texts[0]
     assert "'bob' is a viewer" in texts[1] and "operator token" in texts[1] and "403" in texts[1]
     assert texts[2] == "Resume refused (unsafe): refused: unsafe (rain 2.1 mm/h > 0)"
+
+
+def test_parks_are_told_from_the_transitions(page):
+    parks = run(page, "charts.js", """
+        const at = (minute) => new Date(Date.UTC(2026, 11, 15, 9, minute)).toISOString();
+        const tr = (minute, to_state, reason) => ({ time: at(minute), to_state, reason });
+        const start = Date.UTC(2026, 11, 15, 9, 0);
+        return m.parkPeriods([
+          tr(0, "observing", "tracking"),
+          tr(5, "parking", "unsafe: rain 2.1 mm/h"), tr(6, "parked", "parked and closed"),
+          tr(40, "ready", "safe again"), tr(45, "observing", "tracking"),
+          tr(50, "parking", "operator alice: park"),
+        ]).map((p) => [(p.start - start) / 60e3, p.end === null ? null : (p.end - start) / 60e3,
+                       p.reason]);""")
+    assert parks == [[5, 40, "unsafe: rain 2.1 mm/h"], [50, None, "operator alice: park"]]

@@ -16,10 +16,10 @@ function widthOf(container) {
 /** The quantities shown, with the keys the readings may use for each. */
 export const WEATHER_SERIES = [
   { label: "Temperature", unit: "°C", keys: ["temperature_c"], digits: 1 },
-  { label: "Humidity", unit: "%", keys: ["humidity_pct"], min: 0, max: 100, digits: 0, limit: "max_humidity_pct" },
-  { label: "Wind", unit: "m/s", keys: ["wind_m_s", "wind_speed_m_s"], min: 0, digits: 1, limit: "max_wind_m_s" },
-  { label: "Clouds", unit: "%", keys: ["cloud_cover_pct"], min: 0, max: 100, digits: 0, limit: "max_cloud_cover_pct" },
-  { label: "Rain", unit: "mm/h", keys: ["rain_rate_mm_h"], min: 0, digits: 1, limit: "max_rain_rate_mm_h" },
+  { label: "Humidity", unit: "%", keys: ["humidity_pct"], min: 0, max: 100, digits: 0 },
+  { label: "Wind", unit: "m/s", keys: ["wind_m_s", "wind_speed_m_s"], min: 0, digits: 1 },
+  { label: "Clouds", unit: "%", keys: ["cloud_cover_pct"], min: 0, max: 100, digits: 0 },
+  { label: "Rain", unit: "mm/h", keys: ["rain_rate_mm_h"], min: 0, digits: 1 },
 ];
 
 function valueOf(reading, keys) {
@@ -64,9 +64,9 @@ function timeAxis(x, t0, t1, y, height, width) {
 
 /**
  * Draw the weather strips into `container`.
- * rows: [{time, data: {temperature_c, ..., safe}}]; limits: optional {max_wind_m_s, ...}.
+ * rows: [{time, data: {temperature_c, ..., safe}}] (the unit's weather telemetry).
  */
-export function drawWeather(container, rows, limits = {}) {
+export function drawWeather(container, rows) {
   const points = rows
     .map((row) => ({ t: parseTime(row.time), ...(row.data ?? row), safe: (row.data ?? row).safe }))
     .filter((p) => p.t !== null)
@@ -99,20 +99,15 @@ export function drawWeather(container, rows, limits = {}) {
     const last = values.at(-1)?.[1];
     g.append(svg("text", { x: PAD_L + 2, y: top + 10, class: "chart-title",
       text: `${series.label}${last === undefined ? "" : ` ${last.toFixed(series.digits)} ${series.unit}`}` }));
-    const limit = limits?.[series.limit];
     const vs = values.map(([, v]) => v);
     let lo = Math.min(...vs, series.min ?? Infinity);
-    let hi = Math.max(...vs, series.max ?? -Infinity, Number.isFinite(limit) ? limit : -Infinity);
+    let hi = Math.max(...vs, series.max ?? -Infinity);
     if (series.max === undefined && hi - lo < 1) hi = lo + 1;
     if (series.min === undefined) { const m = (hi - lo) * 0.1; lo -= m; hi += m; }
     const y = (v) => top + stripH - ((v - lo) / (hi - lo || 1)) * (stripH - 14);
     g.append(svg("line", { x1: PAD_L, x2: W - PAD_R, y1: top + stripH, y2: top + stripH, class: "chart-baseline" }));
     g.append(svg("text", { x: PAD_L - 4, y: top + stripH, "text-anchor": "end", class: "chart-tick", text: lo.toFixed(0) }));
     g.append(svg("text", { x: PAD_L - 4, y: top + 18, "text-anchor": "end", class: "chart-tick", text: hi.toFixed(0) }));
-    if (Number.isFinite(limit)) {
-      g.append(svg("line", { x1: PAD_L, x2: W - PAD_R, y1: y(limit), y2: y(limit), class: "chart-limit" },
-        svg("title", { text: `limit ${limit} ${series.unit}` })));
-    }
     if (values.length) {
       const d = values.map(([t, v], k) => `${k ? "L" : "M"}${x(t).toFixed(1)},${y(v).toFixed(1)}`).join("");
       g.append(svg("path", { d, class: "chart-line" }));
@@ -124,10 +119,34 @@ export function drawWeather(container, rows, limits = {}) {
   container.replaceChildren(chart);
 }
 
+const PARK_STATES = ["parking", "parked"];
+
+/**
+ * Tonight's parks from the transitions (sorted by time): [{start, end, reason}] in ms,
+ * `end` null while the unit is still parked; `reason` is why it went to park.
+ */
+export function parkPeriods(transitions) {
+  const parks = [];
+  let open = null;
+  for (const tr of transitions) {
+    const t = parseTime(tr.time);
+    if (t === null) continue;
+    const parking = PARK_STATES.includes(tr.to_state);
+    if (parking && open === null) {
+      open = { start: t, end: null, reason: tr.reason ?? "" };
+      parks.push(open);
+    } else if (!parking && open !== null) {
+      open.end = t;
+      open = null;
+    }
+  }
+  return parks;
+}
+
 /** The kind of a state, for its colour: parks stand out. */
 export function stateClass(state) {
   if (!state) return "state-unknown";
-  if (["parking", "parked"].includes(state)) return "state-park";
+  if (PARK_STATES.includes(state)) return "state-park";
   if (["observing", "tracking", "analyzing"].includes(state)) return "state-observe";
   if (["slewing", "pointing", "focusing", "scheduling"].includes(state)) return "state-prepare";
   if (["flats", "housekeeping"].includes(state)) return "state-calib";

@@ -2,10 +2,10 @@
 // stream (or by polling), and draws it.
 
 import { ApiError, LiveFeed, getBlob, getJSON, getToken, setToken } from "./api.js";
-import { drawTimeline, drawWeather, stateClass } from "./charts.js";
+import { drawTimeline, drawWeather, parkPeriods, stateClass } from "./charts.js";
 import { renderCommandAccess, setupCommands } from "./commands.js";
 import { el } from "./dom.js";
-import { hhmm, hhmmss, num, parseTime } from "./format.js";
+import { duration, hhmm, hhmmss, num, parseTime } from "./format.js";
 import { renderProgressOnly, renderStatus } from "./panels.js";
 import { drawSky } from "./sky.js";
 
@@ -111,6 +111,7 @@ function applyStatus(status) {
   renderStatus(status);
   addWeatherPoint(status);
   drawSky($("sky"), page.sky, status);
+  $("log-clock").textContent = status.time_base === "virtual" ? "(this computer's clock)" : "";
   drawTimeline($("timeline"), page.transitions, parseTime(status.time));
   const wall = Date.now();
   if (wall - page.lastSky > SKY_REFRESH_MS) loadSky();
@@ -193,6 +194,21 @@ function isPark(state) {
   return state === "parking" || state === "parked";
 }
 
+function renderParks() {
+  const now = parseTime(page.status?.time);
+  const parks = parkPeriods(page.transitions).reverse();
+  const items = parks.slice(0, 4).map((park) => {
+    const end = park.end ?? now;
+    const span = park.end === null ? `since ${hhmm(park.start)}` : `${hhmm(park.start)}–${hhmm(park.end)}`;
+    return el("li", {},
+      el("span", { class: "park-when" }, span),
+      el("span", { class: "muted" }, end !== null ? ` (${duration((end - park.start) / 1000)})` : ""),
+      el("span", { class: "park-reason" }, park.reason));
+  });
+  if (parks.length > 4) items.push(el("li", { class: "muted" }, `and ${parks.length - 4} earlier`));
+  $("parks").replaceChildren(...(items.length ? items : [el("li", { class: "muted" }, "None so far.")]));
+}
+
 function renderTransitions() {
   const list = $("transitions");
   const shown = page.transitions.slice(-TRANSITIONS_SHOWN).reverse();
@@ -201,6 +217,7 @@ function renderTransitions() {
     el("span", { class: `state-chip ${stateClass(tr.to_state)}` }, tr.to_state),
     el("span", { class: "tr-reason" }, tr.reason ?? ""))));
   if (page.status) drawTimeline($("timeline"), page.transitions, parseTime(page.status.time));
+  renderParks();
 }
 
 // ------------------------------------------------------------ frames

@@ -51,7 +51,8 @@ export function renderProgress(status) {
     box.replaceChildren(
       el("div", { class: "obs-field" }, obs.field),
       el("div", { class: "muted" }, parts),
-      obs.of ? bar(Math.max((obs.frame ?? 1) - 1, 0), obs.of, `frame ${obs.frame ?? "?"} of ${obs.of}`) : null);
+      !obs.of ? null : obs.frame ? bar(obs.frame - 1, obs.of, `frame ${obs.frame} of ${obs.of}`)
+        : el("div", { class: "bar-label" }, `a set of ${obs.of} frames`));
   } else {
     box.replaceChildren(el("div", { class: "muted" }, "No observation in progress."));
   }
@@ -126,15 +127,14 @@ export function renderComponents(status) {
   const rows = (status.components ?? []).map((c) => {
     const age = c.heartbeat_age_s;
     const late = age !== null && age !== undefined && age > STALE_S;
-    const beat = age === null || age === undefined ? "–" : `${num(age, age < 10 ? 1 : 0)} s ago`;
+    const beat = age === null || age === undefined ? "–" : `${num(age, age < 10 ? 1 : 0)} s`;
     return el("tr", { class: c.state === "FAULT" ? "fault" : "" },
-      el("td", {}, c.name),
-      el("td", { class: "muted" }, c.kind ?? ""),
+      el("td", {}, c.name, c.kind ? el("div", { class: "comp-kind" }, c.kind) : null),
       el("td", {}, el("span", { class: `pill comp-${String(c.state).toLowerCase()}` }, c.state ?? "?"),
         c.fault_reason ? el("div", { class: "fault-reason" }, c.fault_reason) : null),
       el("td", { class: late ? "late" : "", title: c.last_heartbeat ? dateTime(c.last_heartbeat) : "" }, beat));
   });
-  body.replaceChildren(...(rows.length ? rows : [el("tr", {}, el("td", { colspan: 4, class: "muted" }, "No components reported."))]));
+  body.replaceChildren(...(rows.length ? rows : [el("tr", {}, el("td", { colspan: 3, class: "muted" }, "No components reported."))]));
 }
 
 export function renderWeatherNow(status) {

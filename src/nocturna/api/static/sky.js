@@ -65,16 +65,16 @@ function horizon(points) {
   return svg("path", { d: circlePath(R) + pathOf(line), class: "sky-horizon", "fill-rule": "evenodd" });
 }
 
-function fieldMarks(fields) {
+function fieldMarks(fields, current) {
   const g = svg("g", { class: "sky-fields" });
   for (const field of fields || []) {
     if (!(field.alt_deg > 0)) continue;
     const [x, y] = project(field.alt_deg, field.az_deg);
-    const cls = field.done ? "done" : field.planned ? "planned" : "other";
+    const cls = `${field.done ? "done" : field.planned ? "planned" : "other"}${field.name === current ? " current" : ""}`;
     const mark = svg("g", { class: `sky-field ${cls}` },
       svg("circle", { cx: x, cy: y, r: 3.2 }),
       svg("title", { text: `${field.name}: alt ${field.alt_deg.toFixed(0)}°, az ${field.az_deg.toFixed(0)}°${field.done ? " (done)" : field.planned ? " (planned)" : ""}` }));
-    if (field.planned || field.done) {
+    if ((field.planned && !field.done) || field.name === current) { // done ones: a tooltip
       mark.append(svg("text", { x: x + 4.5, y: y + 1.5, class: "sky-label", text: field.name }));
     }
     g.append(mark);
@@ -122,7 +122,8 @@ function domeMark(dome) {
 
 /**
  * Draw the chart into `container` (replacing what was there).
- * sky: GET /api/sky; live: {mount, dome, moon} from the latest status (fresher).
+ * sky: GET /api/sky; live: {mount, dome, moon, observation} from the latest status
+ * (fresher). Planned fields not yet done, and the current one, are labelled.
  */
 export function drawSky(container, sky, live = {}) {
   const telescope = live.mount && live.mount.alt_deg !== null && live.mount.alt_deg !== undefined
@@ -135,7 +136,7 @@ export function drawSky(container, sky, live = {}) {
   svg("circle", { r: R, class: "sky-bg" }),
   horizon(sky?.horizon),
   grid(),
-  fieldMarks(sky?.fields),
+  fieldMarks(sky?.fields, live.observation?.field),
   moonMark(moon),
   domeMark(live.dome),
   telescopeMark(telescope),
