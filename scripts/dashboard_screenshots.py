@@ -59,7 +59,10 @@ def main() -> int:
                         page.goto(f"{night.url}/")
                         expect(page.locator("#conn-text")).to_have_text("live",
                                                                         timeout=WAIT_MS)
-                        expect(page.locator("#frame-img")).to_be_visible(timeout=WAIT_MS)
+                        expect(page.locator("#state")).to_have_attribute(
+                            "data-state", "observing", timeout=WAIT_MS)
+                        expect(page.locator("#frame-caption")).to_contain_text(
+                            "object", timeout=WAIT_MS)  # a science frame, not an ACQ
                         expect(page.locator("#weather svg")).to_have_count(1, timeout=WAIT_MS)
                         page.wait_for_timeout(1500)  # let the charts settle at their width
                         path = options.out / f"dashboard-{name}.png"
