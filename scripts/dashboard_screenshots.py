@@ -64,7 +64,6 @@ def main() -> int:
                         expect(page.locator("#frame-caption")).to_contain_text(
                             "object", timeout=WAIT_MS)  # a science frame, not an ACQ
                         expect(page.locator("#weather svg")).to_have_count(1, timeout=WAIT_MS)
-                        page.wait_for_timeout(1500)  # let the charts settle at their width
                         path = options.out / f"dashboard-{name}.png"
                         page.screenshot(path=str(path), full_page=whole)
                         print(f"{path} ({viewport['width']}×{viewport['height']}, "
