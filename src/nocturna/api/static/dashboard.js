@@ -6,7 +6,7 @@ import { drawTimeline, drawWeather, parkPeriods, stateClass } from "./charts.js"
 import { renderCommandAccess, setupCommands } from "./commands.js";
 import { el } from "./dom.js";
 import { duration, hhmm, hhmmss, num, parseTime } from "./format.js";
-import { renderProgressOnly, renderStatus } from "./panels.js";
+import { renderProgress, renderStatus } from "./panels.js";
 import { drawSky } from "./sky.js";
 
 const $ = (id) => document.getElementById(id);
@@ -313,7 +313,7 @@ function onEvent(event) {
       showFrame(data);
       break;
     case "unit.progress":
-      renderProgressOnly(data);
+      if (page.status) renderProgress({ ...page.status, progress: data });
       break;
     case "unit.command":
       appendLog({ time: event.time, level: data.accepted ? "info" : "warning",

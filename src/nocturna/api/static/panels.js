@@ -56,14 +56,15 @@ export function renderProgress(status) {
   } else {
     box.replaceChildren(el("div", { class: "muted" }, "No observation in progress."));
   }
-  renderProgressOnly(status.progress);
+  // a sequence's progress (flats, calibrations); a science set shows its frame above
+  renderSequence(obs && obs.field ? null : status.progress);
   const next = status.next;
   $("next").textContent = next && next.field
     ? `Next: ${next.field}${next.start ? ` at ${hhmm(next.start)} UTC` : ""}` : "";
 }
 
-/** The current sequence's progress ({what, done, of}), also from unit.progress events. */
-export function renderProgressOnly(progress) {
+/** A sequence's progress: {what, done, of}. */
+function renderSequence(progress) {
   const box = $("progress");
   if (progress && progress.of) {
     box.replaceChildren(bar(progress.done ?? 0, progress.of, `${progress.what ?? "progress"}: ${progress.done ?? 0} of ${progress.of}`));
