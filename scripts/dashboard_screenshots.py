@@ -34,11 +34,19 @@ def unit_time(status: dict) -> datetime:
     return datetime.fromisoformat(status["time"].replace("Z", "+00:00"))
 
 
+def early_in_a_set(night, at: datetime) -> bool:
+    """Observing after ``at`` with two frames or more to go (time to load the page)."""
+    status = night.get("status")
+    observation = status["observation"] or {}
+    return (unit_time(status) >= at and status["state"] == "observing"
+            and bool(observation.get("frame")) and observation["frame"] <= observation["of"] - 2)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=ROOT / "docs", help="folder for the PNGs")
     parser.add_argument("--at", default=AT, help="the unit's time to wait for (ISO, UTC)")
-    parser.add_argument("--speed", type=float, default=600.0, help="virtual seconds per second")
+    parser.add_argument("--speed", type=float, default=200.0, help="virtual seconds per second")
     options = parser.parse_args()
     at = datetime.fromisoformat(options.at.replace("Z", "+00:00"))
     options.out.mkdir(parents=True, exist_ok=True)
@@ -46,13 +54,12 @@ def main() -> int:
         night = start_night(Path(folder), "--weather", "rain", "--seed", "3",
                             speed=options.speed, start=START, small=False)
         try:
-            night.wait_for(lambda: unit_time(night.get("status")) >= at and
-                           night.get("status")["state"] == "observing",
-                           f"observing after {options.at}", timeout_s=WAIT_MS / 1000)
             with sync_playwright() as playwright:
                 browser = launch(playwright)
                 shots = [("desktop", DESKTOP, 1, True), ("phone", PHONE, 2, False)]
                 for name, viewport, scale, whole in shots:
+                    night.wait_for(lambda: early_in_a_set(night, at),
+                                   f"a set begun after {options.at}", timeout_s=WAIT_MS / 1000)
                     with open_page(browser, viewport=viewport, token=night.operator,
                                    scale=scale) as recording:
                         page = recording.page
