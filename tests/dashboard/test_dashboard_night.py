@@ -79,6 +79,19 @@ def test_a_new_frame_preview_appears(browser, night):
         assert not recording.errors
 
 
+def test_without_the_event_stream_the_page_polls(browser, night):
+    with open_page(browser) as recording:
+        page = recording.page
+        page.route("**/api/events", lambda route: route.abort())
+        page.goto(f"{night.url}/")
+        expect(page.locator("#conn-text")).to_have_text("polling", timeout=WAIT_MS)
+        expect(page.locator("#state")).not_to_have_attribute("data-state", "", timeout=WAIT_MS)
+        first = shown_state(page)
+        expect(page.locator("#state")).not_to_have_attribute("data-state", first,
+                                                              timeout=WAIT_MS)
+        assert not recording.errors
+
+
 def press_park(page) -> None:
     page.get_by_role("button", name="Park & close").click()
     expect(page.locator("#confirm-dialog")).to_be_visible()
@@ -129,3 +142,27 @@ def test_park_with_an_operator_token_parks_the_unit(browser, night):
         [command] = night.get("commands")
         assert (command["command"], command["accepted"]) == ("park", True)
         assert not recording.errors
+
+
+def test_a_unit_without_open_viewing_asks_for_a_token(browser, tmp_path):
+    closed = start_night(tmp_path, open_viewer=False)
+    try:
+        with open_page(browser) as recording:
+            page = recording.page
+            page.goto(f"{closed.url}/")
+            dialog = page.locator("#token-dialog")
+            expect(dialog).to_be_visible(timeout=WAIT_MS)
+            expect(dialog).to_contain_text("needs a token")
+            expect(page.locator("#conn-text")).to_have_text("token needed")
+            page.locator("#token-input").fill(closed.viewer)
+            page.locator("#token-save").click()
+            expect(page.locator("#who")).to_have_text("bob · viewer", timeout=WAIT_MS)
+            expect(page.locator("#conn-text")).to_have_text("live", timeout=WAIT_MS)
+            expect(page.locator("#state")).not_to_have_attribute("data-state", "",
+                                                                 timeout=WAIT_MS)
+            # kept for the next visit
+            page.reload()
+            expect(page.locator("#who")).to_have_text("bob · viewer", timeout=WAIT_MS)
+            expect(dialog).to_be_hidden()
+    finally:
+        closed.stop()

@@ -121,19 +121,17 @@ export function renderDevices(status) {
   $("devices").replaceChildren(...rows);
 }
 
-const STALE_S = 30; // a heartbeat older than this is shown as late
-
 export function renderComponents(status) {
   const body = $("components").tBodies[0];
   const rows = (status.components ?? []).map((c) => {
+    // how late is too late is the unit's call (its components check, above)
     const age = c.heartbeat_age_s;
-    const late = age !== null && age !== undefined && age > STALE_S;
-    const beat = age === null || age === undefined ? "–" : `${num(age, age < 10 ? 1 : 0)} s`;
+    const beat = age === null || age === undefined ? "–" : `${num(age, age < 10 ? 1 : 0)} s ago`;
     return el("tr", { class: c.state === "FAULT" ? "fault" : "" },
       el("td", {}, c.name, c.kind ? el("div", { class: "comp-kind" }, c.kind) : null),
       el("td", {}, el("span", { class: `pill comp-${String(c.state).toLowerCase()}` }, c.state ?? "?"),
         c.fault_reason ? el("div", { class: "fault-reason" }, c.fault_reason) : null),
-      el("td", { class: late ? "late" : "", title: c.last_heartbeat ? dateTime(c.last_heartbeat) : "" }, beat));
+      el("td", { title: c.last_heartbeat ? dateTime(c.last_heartbeat) : "" }, beat));
   });
   body.replaceChildren(...(rows.length ? rows : [el("tr", {}, el("td", { colspan: 3, class: "muted" }, "No components reported."))]));
 }
