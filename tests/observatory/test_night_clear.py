@@ -141,3 +141,18 @@ def test_pointing_and_autofocus_run_by_default_and_the_summary_reports_them(nigh
     transitions = storage.list_transitions()
     assert {"pointing", "focusing"} <= {t.to_state for t in transitions}
     assert len(storage.list_exposures(image_type="ACQ")) >= len(pointing)
+
+
+def test_piped_output_shows_the_progress_of_each_sequence(night):
+    """Not a terminal: besides the transitions, a line per frame of the flats and the
+    calibrations, so a long state shows it is moving."""
+    _, _, storage, data = night
+    printed = (data.parent / "summary.txt").read_text()
+    flats = re.findall(r"^\S+ \S+Z  flats (\S+): (\d+) of (\d+)$", printed, re.M)
+    assert flats and {f for f, _, _ in flats} == {
+        r.header["FILTER"] for r in storage.list_exposures(image_type="FLAT")}
+    for filter_name in {f for f, _, _ in flats}:
+        counts = [int(done) for f, done, _ in flats if f == filter_name]
+        assert counts[:3] == [1, 2, 3], (filter_name, counts)
+    assert re.search(r"^\S+ \S+Z  bias: \d+ of \d+$", printed, re.M), printed[-2000:]
+    assert re.search(r"^\S+ \S+Z  \S+ → \S+: ", printed, re.M)

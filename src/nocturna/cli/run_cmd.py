@@ -29,6 +29,7 @@ from nocturna.core.errors import InvalidValueError, NocturnaError
 if TYPE_CHECKING:
     from nocturna.api.server import ApiServer
     from nocturna.core.config.models import ApiConfig
+    from nocturna.core.events import Subscription
     from nocturna.observatory.summary import NightSummary
     from nocturna.observatory.unit import Observatory
     from nocturna.runtime.control import UnitControl
@@ -142,13 +143,15 @@ def open_api(settings: ApiConfig, host: str | None, port: int | None) -> ApiServ
 
 
 class _StatusDisplay:
-    """A live status line on a terminal; state changes as plain lines elsewhere. With an
-    API server, it starts serving when the unit's control exists."""
+    """A live status line on a terminal; state changes as plain lines elsewhere, and
+    there (piped, or under a service manager) the progress of every sequence too, so a
+    long state such as the flats still shows it is moving. With an API server, it
+    starts serving when the unit's control exists."""
 
     def __init__(self, api: ApiServer | None = None) -> None:
         self.live = Live(Text(""), console=console, refresh_per_second=4, transient=True) \
             if console.is_terminal else None
-        self.subscription = None
+        self.subscriptions: list[Subscription] = []
         self.api = api
         self.unit: Observatory | None = None
 
@@ -158,25 +161,30 @@ class _StatusDisplay:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self.subscription is not None:
-            self.subscription.close()
+        for subscription in self.subscriptions:
+            subscription.close()
         if self.live is not None:
             self.live.__exit__(None, None, None)
 
     def attach(self, unit: Observatory) -> None:
         self.unit = unit
-        self.subscription = unit.events.subscribe("unit.state")
+        topics = ["unit.state"] if self.live is not None else ["unit.state", "unit.progress"]
+        self.subscriptions = [unit.events.subscribe(topic) for topic in topics]
 
     def serve(self, control: UnitControl) -> None:
         if self.api is not None and self.unit is not None:
             self.api.attach(self.unit, control)
 
     def update(self, unit: Observatory) -> None:
-        if self.subscription is not None:
-            for event in self.subscription.drain():
-                data = event.data
-                console.print(f"{event.time:%Y-%m-%d %H:%M:%SZ}  {data['from_state'] or '-'} → "
-                              f"{data['to_state']}: {data['reason']}", markup=False)
+        events = [event for subscription in self.subscriptions
+                  for event in subscription.drain()]
+        for event in sorted(events, key=lambda e: e.time):  # stable: same-time order kept
+            data = event.data
+            if event.topic == "unit.progress":
+                line = f"{data['what']}: {data['done']} of {data['of']}"
+            else:
+                line = f"{data['from_state'] or '-'} → {data['to_state']}: {data['reason']}"
+            console.print(f"{event.time:%Y-%m-%d %H:%M:%SZ}  {line}", markup=False)
         if self.live is not None:
             self.live.update(Text(unit.status.line(unit.clock.now())))
 
