@@ -111,12 +111,15 @@ async def test_keep_alive_reuses_one_connection():
 
     async def handler(reader, writer):
         connections.append(writer)
-        while True:
-            try:
-                await read_request(reader)
-            except asyncio.IncompleteReadError:
-                return
-            writer.write(json_reply(b'{"Value": 1}'))
+        try:
+            while True:
+                try:
+                    await read_request(reader)
+                except asyncio.IncompleteReadError:
+                    return  # the client hung up
+                writer.write(json_reply(b'{"Value": 1}'))
+        finally:  # also when the loop closes first and cancels the handler
+            writer.close()
 
     server, port = await serve(handler)
     async with server:
