@@ -12,6 +12,7 @@ import pytest
 from nocturna.core import diskspace
 from nocturna.core.atomic import atomic_write_bytes, temporary_files
 from nocturna.core.errors import InvalidValueError
+from nocturna.observatory.unit import UnitStatus
 from nocturna.states.safety import SafetySupervisor
 
 Usage = namedtuple("Usage", "total used free")
@@ -33,8 +34,11 @@ def measured(monkeypatch):
 def unit_needing(tmp_path, minimum_mb: float) -> SimpleNamespace:
     """What the safety disk check reads of a unit."""
     safety = SimpleNamespace(min_free_disk_mb=minimum_mb)
+    published: list[tuple[str, dict]] = []
     return SimpleNamespace(settings=SimpleNamespace(safety=safety),
-                           config=SimpleNamespace(data_dir=tmp_path / "data"))
+                           config=SimpleNamespace(data_dir=tmp_path / "data"),
+                           status=UnitStatus(), published=published,
+                           publish=lambda topic, **data: published.append((topic, data)))
 
 
 def test_without_a_shortage_free_bytes_is_what_the_file_system_says(tmp_path, measured):
@@ -91,7 +95,10 @@ def test_the_safety_disk_check_reports_a_shortage_and_recovers_after_it(tmp_path
     with diskspace.shortage(tmp_path / "data"):
         (reason,) = supervisor.disk()
         assert reason.startswith("only 0 MB free") and "need 100 MB" in reason
+        supervisor.disk()  # still short: told once
     assert supervisor.disk() == []
+    assert [topic for topic, _ in supervisor.unit.published] == ["disk_low"]
+    assert supervisor.unit.published[0][1]["limit_mb"] == 100
 
 
 def test_the_smallest_of_overlapping_shortages_wins(tmp_path, measured):

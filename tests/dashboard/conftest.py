@@ -18,8 +18,10 @@ import nocturna.api
 STATIC = Path(nocturna.api.__path__[0]) / "static"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
+    """Per module, not per session: while Playwright's sync API is open, the main
+    thread has a running event loop, and the asyncio tests after these would fail."""
     with sync_playwright() as playwright:
         chromium = launch(playwright)
         yield chromium
