@@ -101,3 +101,17 @@ def dark_longitude_now(latitude_deg: float = 19.54) -> float:
     sun_ra = float(get_sun(now).ra.deg)
     greenwich = float(now.sidereal_time("apparent", longitude=0.0).deg)
     return (sun_ra + 180.0 - greenwich + 180.0) % 360.0 - 180.0
+
+
+def disk_check_unit(data_dir: Path, minimum_mb: float) -> Any:
+    """What the safety disk check reads of a unit (and the ``unit.disk_low`` events it
+    publishes, kept in ``published``)."""
+    from types import SimpleNamespace
+
+    from nocturna.observatory.unit import UnitStatus
+
+    published: list[tuple[str, dict[str, Any]]] = []
+    return SimpleNamespace(
+        settings=SimpleNamespace(safety=SimpleNamespace(min_free_disk_mb=minimum_mb)),
+        config=SimpleNamespace(data_dir=data_dir), status=UnitStatus(), published=published,
+        publish=lambda topic, **data: published.append((topic, data)))

@@ -12,8 +12,8 @@ import pytest
 from nocturna.core import diskspace
 from nocturna.core.atomic import atomic_write_bytes, temporary_files
 from nocturna.core.errors import InvalidValueError
-from nocturna.observatory.unit import UnitStatus
 from nocturna.states.safety import SafetySupervisor
+from unit_helpers import disk_check_unit
 
 Usage = namedtuple("Usage", "total used free")
 
@@ -33,12 +33,7 @@ def measured(monkeypatch):
 
 def unit_needing(tmp_path, minimum_mb: float) -> SimpleNamespace:
     """What the safety disk check reads of a unit."""
-    safety = SimpleNamespace(min_free_disk_mb=minimum_mb)
-    published: list[tuple[str, dict]] = []
-    return SimpleNamespace(settings=SimpleNamespace(safety=safety),
-                           config=SimpleNamespace(data_dir=tmp_path / "data"),
-                           status=UnitStatus(), published=published,
-                           publish=lambda topic, **data: published.append((topic, data)))
+    return disk_check_unit(tmp_path / "data", minimum_mb)
 
 
 def test_without_a_shortage_free_bytes_is_what_the_file_system_says(tmp_path, measured):

@@ -8,7 +8,6 @@ import errno
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -36,6 +35,7 @@ from nocturna.devices.sim.faults import (
 from nocturna.devices.sim.focuser import SimFocuser
 from nocturna.devices.sim.scenario import ConstantWeather, load_scenario
 from nocturna.states.safety import SafetySupervisor
+from unit_helpers import disk_check_unit
 
 T0 = parse_instant(NIGHT_START)  # 22:00 in Hawaii
 SMALL = SimCameraModel(width=128, height=128, readout_s=1.0, readout_overhead_s=0.0,
@@ -283,8 +283,7 @@ async def test_after_a_slow_readout_the_readout_is_normal_again():
 # ----------------------------------------------------------- unit-wide faults
 def disk_unit(tmp_path) -> Any:
     """What the safety disk check reads of a unit."""
-    return SimpleNamespace(settings=SimpleNamespace(safety=SimpleNamespace(min_free_disk_mb=1)),
-                           config=SimpleNamespace(data_dir=tmp_path))
+    return disk_check_unit(tmp_path, 1)
 
 
 async def test_disk_full_fills_the_data_directory_during_the_window_only(tmp_path):
