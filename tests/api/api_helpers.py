@@ -31,7 +31,7 @@ TOKENS = [{"name": "ops", "role": "operator", "hash": hash_token(OPERATOR)},
 AS_OPERATOR = {"Authorization": f"Bearer {OPERATOR}"}
 AS_VIEWER = {"Authorization": f"Bearer {VIEWER}"}
 
-SPEED = 20.0
+SPEED = 60.0
 """Virtual seconds per real second: frames every few real seconds, the night lasting."""
 WAIT_S = 120.0
 """Longest wait (real seconds) for something the night will do."""
