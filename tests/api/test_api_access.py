@@ -78,6 +78,15 @@ def test_nocturna_run_says_the_api_port_is_busy_before_the_night(tmp_path, capsy
     assert not (tmp_path / "nocturna.sqlite").exists()
 
 
+def test_nocturna_run_without_tokens_says_how_to_make_one(tmp_path, capsys):
+    code = main(["--data", str(tmp_path), "run", "--simulate", "--api-port", "0",
+                 "--start", "2026-12-15T09:00Z", "--until", "2026-12-15T09:05Z"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "API and dashboard: http://127.0.0.1:" in out
+    assert "no API tokens yet" in out and "nocturna api token --name NAME" in out
+
+
 def test_a_new_token_is_printed_once_with_the_entry_to_paste(capsys):
     assert main(["api", "token", "--name", "night-assistant", "--role", "operator"]) == 0
     out = capsys.readouterr().out

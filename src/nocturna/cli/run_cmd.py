@@ -139,6 +139,11 @@ def open_api(settings: ApiConfig, host: str | None, port: int | None) -> ApiServ
                                 "api.port, or run with --no-api)") from None
     console.print(f"API and dashboard: {api.url}/ (documentation: {api.url}/docs)",
                   markup=False)
+    if not settings.tokens and not settings.open_viewer:
+        console.print("  no API tokens yet: every request needs one; make one with "
+                      "'nocturna api token --name NAME --role viewer|operator' (or set "
+                      "api.open_viewer: true to read without one on this machine)",
+                      markup=False)
     return api
 
 
