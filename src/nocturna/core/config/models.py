@@ -25,7 +25,7 @@ from nocturna.core.config.quantity import (
     Longitude,
     quantity_type,
 )
-from nocturna.core.config.ranges import within
+from nocturna.core.config.ranges import repeated, within
 
 # Allowed ranges shared by several keys.
 Interval = Annotated[Duration, within(gt=0, le=3600)]  # a periodic check: above 0, up to 1 h
@@ -402,8 +402,7 @@ class ApiConfig(Strict):
     @field_validator("tokens")
     @classmethod
     def _unique_names(cls, value: list[ApiToken]) -> list[ApiToken]:
-        names = [token.name for token in value]
-        twice = sorted({name for name in names if names.count(name) > 1})
+        twice = repeated(token.name for token in value)
         if twice:
             raise ValueError(f"token names must be unique: {', '.join(twice)} appears twice")
         return value

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 
 from nocturna.core.config.local_only import LocalOnly
 from nocturna.core.config.quantity import Duration
-from nocturna.core.config.ranges import within
+from nocturna.core.config.ranges import repeated, within
 
 NOTIFICATION_KINDS = ("night_started", "unsafe", "fault", "recovery", "disk_low",
                       "night_failed", "summary")
@@ -118,8 +118,7 @@ class NotificationsConfig(_Strict):
     @field_validator("channels")
     @classmethod
     def _unique_names(cls, value: list[Any]) -> list[Any]:
-        names = [channel.name for channel in value]
-        repeated = sorted({name for name in names if names.count(name) > 1})
-        if repeated:
-            raise ValueError(f"channel names must differ: {', '.join(repeated)} repeated")
+        twice = repeated(channel.name for channel in value)
+        if twice:
+            raise ValueError(f"channel names must differ: {', '.join(twice)} repeated")
         return value

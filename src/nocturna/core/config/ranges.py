@@ -2,15 +2,26 @@
 
 One validator for plain numbers and quantities alike, so every out-of-range value
 is refused with the same kind of message: the allowed range, in the unit the key
-is documented in (or ``unit``, when the bounds read better in another one).
+is documented in (or ``unit``, when the bounds read better in another one). Also
+:func:`repeated`, for lists whose entries must have different names.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from typing import Any
 
 from pydantic import AfterValidator
+
+
+def repeated(names: Iterable[str]) -> list[str]:
+    """The names that occur more than once, sorted (empty: all differ)."""
+    seen: set[str] = set()
+    twice: set[str] = set()
+    for name in names:
+        (twice if name in seen else seen).add(name)
+    return sorted(twice)
 
 
 def _number(value: float) -> str:
