@@ -11,6 +11,7 @@ from nocturna.states.ready import flats_due
 
 if TYPE_CHECKING:
     from nocturna.observatory.unit import Observatory
+    from nocturna.scheduler import Observation
 
 log = logging.getLogger(__name__)
 
@@ -59,13 +60,7 @@ async def on_enter(unit: Observatory) -> tuple[str, str]:
         return "scheduling", f"dark: the Sun is at {unit.sun_altitude():+.1f}°"
     target = _target_of_opportunity(unit, now)
     if target is not None:
-        name = target.field.name
-        unit.current = target
-        unit.status.field = name
-        unit.status.frame = None
-        if unit.on_target == name and await unit.autofocus_due() is None:
-            return "tracking", f"target of opportunity {name}: still on target"
-        return "slewing", f"target of opportunity {name}"
+        return await _work_on(unit, target, f"target of opportunity {target.field.name}")
     current = unit.current.field.name if unit.current is not None else None
     for ranked in unit.scheduler.best(unit.clock.now(), current=current):
         if ranked.score <= 0:
@@ -76,13 +71,20 @@ async def on_enter(unit: Observatory) -> tuple[str, str]:
             observation = unit.observations[name] = Observation(ranked.field)
         if observation.is_finished or _set_aside(unit, name):
             continue
-        unit.current = observation
-        unit.status.field = name
-        unit.status.frame = None
-        if unit.on_target == name and await unit.autofocus_due() is None:
-            return "tracking", f"{name} (merit {ranked.score:.3f}): still on target"
-        return "slewing", f"{name} (merit {ranked.score:.3f})"
+        return await _work_on(unit, observation, f"{name} (merit {ranked.score:.3f})")
     unit.current = None
     unit.status.field = "nothing observable"
     await unit.clock.sleep_until(now + timedelta(seconds=NOTHING_UP_WAIT_S))
     return "scheduling", "nothing observable: waited"
+
+
+async def _work_on(unit: Observatory, observation: Observation, why: str) -> tuple[str, str]:
+    """Make ``observation`` the current one: track on if the mount is still on it (and
+    no autofocus is due), else slew; the next state and ``why``."""
+    name = observation.field.name
+    unit.current = observation
+    unit.status.field = name
+    unit.status.frame = None
+    if unit.on_target == name and await unit.autofocus_due() is None:
+        return "tracking", f"{why}: still on target"
+    return "slewing", why
