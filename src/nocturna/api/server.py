@@ -51,8 +51,8 @@ class ApiServer:
         self.link: UnitLink | None = None
         self._uvicorn: Any = None
         self._thread: threading.Thread | None = None
-        self._bridge: EventBridge | None = None
-        self._log_forwarder = LogForwarder(self.broadcaster)
+        self._bridge = EventBridge(self.broadcaster)
+        self._log_forwarder = LogForwarder(self._bridge)
 
     @property
     def url(self) -> str:
@@ -62,9 +62,7 @@ class ApiServer:
         """Serve ``unit`` (call on the unit's loop, before the night runs)."""
         self.link = UnitLink(control, unit, asyncio.get_running_loop(), unit.clock.now())
         self._serve(self.link)
-        assert self.loop is not None
-        self._bridge = EventBridge(unit.events, self.broadcaster, self.loop)
-        self._bridge.start()
+        self._bridge.tap(unit.events)
 
     def _serve(self, link: UnitLink) -> None:
         import uvicorn
@@ -85,7 +83,7 @@ class ApiServer:
 
         async def main() -> None:
             self.loop = asyncio.get_running_loop()
-            self.broadcaster.loop = self.loop
+            self._bridge.start()
             ready.set()
             await server.serve(sockets=[sock])
 
@@ -119,8 +117,7 @@ class ApiServer:
     def stop(self, timeout: float = 10.0) -> None:
         """Stop serving (any thread); the socket is closed even if it never served."""
         logging.getLogger("nocturna").removeHandler(self._log_forwarder)
-        if self._bridge is not None:
-            self._bridge.stop()
+        self._bridge.stop()
         if self._uvicorn is not None:
             self._uvicorn.should_exit = True
         if self._thread is not None:

@@ -13,7 +13,7 @@ import fnmatch
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from nocturna.core.clock import get_clock
 
@@ -71,18 +71,31 @@ class Subscription:
         self.close()
 
 
+class Subscriber(Protocol):
+    """Anything the bus can deliver to: :class:`Subscription` or a custom tap."""
+
+    def matches(self, topic: str) -> bool: ...
+
+    def offer(self, event: Event) -> None: ...
+
+
 class EventBus:
     """Publish/subscribe within one process."""
 
     def __init__(self) -> None:
-        self._subscriptions: list[Subscription] = []
+        self._subscriptions: list[Subscriber] = []
 
     def subscribe(self, pattern: str = "*", maxsize: int = 1000) -> Subscription:
         subscription = Subscription(self, pattern, maxsize)
-        self._subscriptions.append(subscription)
+        self.attach(subscription)
         return subscription
 
-    def unsubscribe(self, subscription: Subscription) -> None:
+    def attach(self, subscriber: Subscriber) -> None:
+        """Deliver matching events to ``subscriber.offer`` (called in the publisher's
+        thread; it must not block)."""
+        self._subscriptions.append(subscriber)
+
+    def unsubscribe(self, subscription: Subscriber) -> None:
         with contextlib.suppress(ValueError):
             self._subscriptions.remove(subscription)
 

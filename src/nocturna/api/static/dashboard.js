@@ -116,8 +116,10 @@ function applyStatus(status) {
   const wall = Date.now();
   if (wall - page.lastSky > SKY_REFRESH_MS) loadSky();
   if (wall - page.lastSlow > SLOW_REFRESH_MS) loadSeries();
-  // live, unit.state events bring the transitions; polling, they are reloaded
-  if (previous && previous.state !== status.state && page.mode !== "live") loadTransitions();
+  // live, unit.state events bring the transitions; polling, they are reloaded on any
+  // new transition (a new "since": the state may have come back between two polls)
+  const changed = previous && (previous.state !== status.state || previous.since !== status.since);
+  if (changed && page.mode !== "live") loadTransitions();
 }
 
 function addWeatherPoint(status) {

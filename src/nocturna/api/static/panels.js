@@ -18,6 +18,7 @@ export function renderState(status) {
   badge.textContent = status.state ?? "–";
   badge.className = `state-badge ${stateClass(status.state)}`;
   badge.dataset.state = status.state ?? "";
+  badge.dataset.since = status.since ?? "";
   const hold = $("hold-badge");
   hold.textContent = status.hold ? `held by an operator: ${status.hold}` :
     status.paused && status.state !== "paused" ? "pausing" : "";
