@@ -142,7 +142,7 @@ class DeviceConfig(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     name: str = Field(min_length=1)
-    driver: Literal["sim", "alpaca", "serial"] = "sim"
+    driver: Literal["sim", "alpaca", "indi", "serial"] = "sim"
     model: str | None = None
     address: str | None = None
     device_number: Annotated[int, within(ge=0, le=1000)] = 0
