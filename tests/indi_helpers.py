@@ -68,9 +68,12 @@ class IndiServer:
     def start(self) -> IndiServer:
         self.home.mkdir(parents=True, exist_ok=True)
         programs = [SIMULATORS[name][0] for name in self.names]
+        # -u: a local (abstract) socket of its own; the default /tmp/indiserver is taken
+        # by whichever indiserver started first, and a second one then exits.
         with self.log.open("ab") as out:
             self.process = subprocess.Popen(
-                ["indiserver", "-v", "-p", str(self.port), "-r", "0", *programs],
+                ["indiserver", "-v", "-p", str(self.port), "-r", "0",
+                 "-u", f"/tmp/indiserver-nocturna-{self.port}", *programs],
                 stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
                 env={**os.environ, "HOME": str(self.home)})
         self._wait_ready()
