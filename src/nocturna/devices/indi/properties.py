@@ -75,7 +75,8 @@ class Vector:
     message: str = ""
     elements: dict[str, Element] = field(default_factory=dict)
     updates: int = 0
-    """How many ``set`` messages have changed it since it was defined."""
+    """How many ``set`` (or repeated ``def``) messages have changed it since it was first
+    defined."""
 
     def __getitem__(self, element: str) -> Any:
         try:
@@ -175,7 +176,11 @@ class PropertyStore:
                 name, member.attrs.get("label", name), value,
                 minimum=_float(member.attrs, "min"), maximum=_float(member.attrs, "max"),
                 step=_float(member.attrs, "step"), format=member.attrs.get("format", ""))
-        self.devices.setdefault(message.device, {})[message.name] = vector
+        known = self.devices.setdefault(message.device, {})
+        before = known.get(message.name)
+        if before is not None:  # defined again (the server does so for every new client's
+            vector.updates = before.updates + 1  # getProperties): the count goes on
+        known[message.name] = vector
         return vector
 
     def _update(self, kind: str, message: Message) -> Vector | None:
