@@ -8,7 +8,6 @@ whose INDI driver this checkout has (each is checked by importing it).
 
 from __future__ import annotations
 
-import importlib.util
 import signal
 import subprocess
 import sys
@@ -27,7 +26,7 @@ from test_alpaca_cli import wait_until_serving
 
 from indi_helpers import IndiServer, free_port
 from nocturna.devices.alpaca import SITE_KEYS
-from nocturna.devices.factory import DRIVERS
+from nocturna.devices.factory import driver_available
 
 SIMULATORS = {"focusers": "focuser", "mount": "telescope", "dome": "dome", "cameras": "ccd",
               "filterwheels": "wheel", "rotators": "rotator", "weather": "weather",
@@ -35,14 +34,7 @@ SIMULATORS = {"focusers": "focuser", "mount": "telescope", "dome": "dome", "came
 """Site key → the simulator (indi_helpers' short name) its INDI device comes from."""
 DEVICE_TYPES = {key: device_type for device_type, key in SITE_KEYS.items()}
 """Site key → the Alpaca device type (lower case)."""
-
-
-def driver_present(section: str) -> bool:
-    module = DRIVERS[(section, "indi")].partition(":")[0]
-    return importlib.util.find_spec(module) is not None
-
-
-BRIDGED = [key for key in SIMULATORS if driver_present(key)]
+BRIDGED = [key for key in SIMULATORS if driver_available(key, "indi")]
 """The kinds bridged in this checkout (the focuser at least)."""
 
 

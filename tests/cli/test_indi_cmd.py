@@ -3,7 +3,6 @@ site file, and the unit builds and connects the INDI devices from them."""
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Iterator
 
 import pytest
@@ -12,7 +11,7 @@ from ruamel.yaml import YAML
 from indi_helpers import IndiServer, free_port
 from nocturna.cli.main import main
 from nocturna.core.config import Config
-from nocturna.devices.factory import DRIVERS
+from nocturna.devices.factory import driver_available
 from nocturna.devices.indi.discovery import IndiDeviceKinds, interfaces, site_fragment
 
 DEVICE_KEYS = {"mount": None, "dome": None, "cameras": [], "focusers": [],
@@ -33,13 +32,6 @@ def listed(capsys: pytest.CaptureFixture[str], address: str) -> str:
     out = capsys.readouterr().out
     assert code == 0, out
     return out
-
-
-def driver_present(section: str) -> bool:
-    """Whether this checkout has the INDI driver of ``section`` (the kinds are written
-    in parallel; the test uses every one that exists)."""
-    module = DRIVERS[(section, "indi")].partition(":")[0]
-    return importlib.util.find_spec(module) is not None
 
 
 def test_list_prints_every_device_under_each_of_its_kinds(capsys, server):
@@ -69,7 +61,7 @@ def test_pasted_entries_validate_and_the_unit_connects_the_indi_devices(capsys, 
         == [("focuser-simulator", "indi", server.address, "Focuser Simulator")]
 
     pasted_tree = YAML(typ="safe").load(out)
-    usable = {key: value for key, value in pasted_tree.items() if driver_present(key)}
+    usable = {key: value for key, value in pasted_tree.items() if driver_available(key, "indi")}
     assert "focusers" in usable
     site = tmp_path / "site.yaml"
     YAML().dump({"name": "indi-unit", **DEVICE_KEYS, **usable}, site)

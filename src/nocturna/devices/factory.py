@@ -154,8 +154,8 @@ def _driver_class(section: str, cfg: DeviceConfig, simulate: bool) -> type[Any]:
         except ModuleNotFoundError as exc:
             if exc.name != module:  # the driver is there, something it imports is not
                 raise
-    available = ", ".join(sorted(d for (s, d), t in DRIVERS.items()
-                                 if s == section and _present(t))) or "none"
+    available = ", ".join(sorted(d for s, d in DRIVERS
+                                 if s == section and driver_available(s, d))) or "none"
     raise ConfigError(
         f"{section}: device {cfg.name!r} uses driver {driver!r}, which this version does "
         f"not provide for {section} (available: {available}); use --simulate or "
@@ -163,9 +163,12 @@ def _driver_class(section: str, cfg: DeviceConfig, simulate: bool) -> type[Any]:
     )
 
 
-def _present(target: str) -> bool:
-    """Whether the module of a ``"module:Class"`` target exists (without importing it)."""
-    return importlib.util.find_spec(target.partition(":")[0]) is not None
+def driver_available(section: str, driver: str) -> bool:
+    """Whether this installation has ``section``'s ``driver`` (its module exists; it
+    is not imported)."""
+    target = DRIVERS.get((section, driver))
+    return target is not None and \
+        importlib.util.find_spec(target.partition(":")[0]) is not None
 
 
 SEEDED_OPTIONS = {"cameras": "noise_seed", "mount": "pointing_seed"}
