@@ -139,9 +139,15 @@ def reset(
 
 @app.command()
 def check(ctx: typer.Context) -> None:
-    """Validate the layered configuration and say which files it comes from."""
+    """Validate the layered configuration and say which files it comes from.
+
+    Every device entry is also built (not connected), so its driver's own keys are
+    checked (an ``indi`` entry's ``device``, an unknown option...)."""
+    from nocturna.devices.factory import build_devices
+
     state: CliContext = ctx.obj
     config = state.config()
+    build_devices(config)
     console.print(f"configuration valid: unit [bold]{config.model.name}[/bold] at "
                   f"{config.model.site.name}")
     console.print(f"site file:  {state.config_file or '(none: built-in defaults)'}")

@@ -47,6 +47,8 @@ COMMANDS: dict[str, CommandSpec] = {
                         "Take a sequence of frames (LATISS-style image types)."),
     "alpaca": CommandSpec("nocturna.cli.alpaca_cmd:app",
                           "ASCOM Alpaca: serve the unit's devices to Alpaca clients."),
+    "indi": CommandSpec("nocturna.cli.indi_cmd:app",
+                        "INDI: find the devices an INDI server offers."),
     "azcam": CommandSpec("nocturna.cli.azcam_cmd:app",
                          "azcam compatibility: serve the azcam command protocol."),
     "imageserver": CommandSpec("nocturna.cli.imageserver_cmd:app",

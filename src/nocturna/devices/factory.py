@@ -30,6 +30,7 @@ runs the unit starts them (``scenario.faults.start(clock, data_dir=...)``).
 from __future__ import annotations
 
 import importlib
+import importlib.util
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -77,6 +78,16 @@ DRIVERS: dict[tuple[str, str], str] = {
     ("cover_calibrators", "alpaca"):
         "nocturna.devices.alpaca.covercalibrator:AlpacaCoverCalibrator",
     ("cameras", "alpaca"): "nocturna.devices.alpaca.camera:AlpacaCamera",
+    ("mount", "indi"): "nocturna.devices.indi.mount:IndiMount",
+    ("dome", "indi"): "nocturna.devices.indi.dome:IndiDome",
+    ("focusers", "indi"): "nocturna.devices.indi.focuser:IndiFocuser",
+    ("filterwheels", "indi"): "nocturna.devices.indi.filterwheel:IndiFilterWheel",
+    ("rotators", "indi"): "nocturna.devices.indi.rotator:IndiRotator",
+    ("weather", "indi"): "nocturna.devices.indi.conditions:IndiObservingConditions",
+    ("safety_monitors", "indi"): "nocturna.devices.indi.safety:IndiSafetyMonitor",
+    ("cover_calibrators", "indi"):
+        "nocturna.devices.indi.covercalibrator:IndiCoverCalibrator",
+    ("cameras", "indi"): "nocturna.devices.indi.camera:IndiCamera",
 }
 
 
@@ -132,17 +143,32 @@ class DeviceSet:
 
 
 def _driver_class(section: str, cfg: DeviceConfig, simulate: bool) -> type[Any]:
+    """The class of ``section``'s ``driver``, imported now (a driver that is listed but
+    whose module is absent counts as not provided)."""
     driver = "sim" if simulate else cfg.driver
     target = DRIVERS.get((section, driver))
-    if target is None:
-        available = ", ".join(sorted(d for s, d in DRIVERS if s == section)) or "none"
-        raise ConfigError(
-            f"{section}: device {cfg.name!r} uses driver {driver!r}, which this version does "
-            f"not provide for {section} (available: {available}); use --simulate or "
-            "driver: sim"
-        )
-    module, _, name = target.partition(":")
-    return getattr(importlib.import_module(module), name)
+    if target is not None:
+        module, _, name = target.partition(":")
+        try:
+            return getattr(importlib.import_module(module), name)
+        except ModuleNotFoundError as exc:
+            if exc.name != module:  # the driver is there, something it imports is not
+                raise
+    available = ", ".join(sorted(d for s, d in DRIVERS
+                                 if s == section and driver_available(s, d))) or "none"
+    raise ConfigError(
+        f"{section}: device {cfg.name!r} uses driver {driver!r}, which this version does "
+        f"not provide for {section} (available: {available}); use --simulate or "
+        "driver: sim"
+    )
+
+
+def driver_available(section: str, driver: str) -> bool:
+    """Whether this installation has ``section``'s ``driver`` (its module exists; it
+    is not imported)."""
+    target = DRIVERS.get((section, driver))
+    return target is not None and \
+        importlib.util.find_spec(target.partition(":")[0]) is not None
 
 
 SEEDED_OPTIONS = {"cameras": "noise_seed", "mount": "pointing_seed"}

@@ -10,7 +10,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from indi_helpers import IndiServer  # noqa: E402
+from indi_helpers import IndiServer
 
 
 @pytest.fixture(scope="module")

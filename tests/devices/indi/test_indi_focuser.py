@@ -24,7 +24,7 @@ async def test_moves_to_a_position_and_reports_it(indi_server):
         await focuser.move_to(target)
         final = await focuser.wait_until(lambda s: not s.is_moving, timeout_s=60, poll_s=0.1)
         assert final.position == target
-        with pytest.raises(InvalidValueError, match="outside 0..100000"):
+        with pytest.raises(InvalidValueError, match=r"outside 0\.\.100000"):
             await focuser.move_to(200000)
     finally:
         await focuser.disconnect()

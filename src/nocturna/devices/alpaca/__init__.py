@@ -23,5 +23,3 @@ SITE_KEYS = {
 }
 """ASCOM device type (lower case, as in the device API's URLs) → the site file's key
 for such devices (also the :class:`~nocturna.devices.factory.DeviceSet` attribute)."""
-SINGLE_KEYS = frozenset({"mount", "dome"})
-"""Site keys that take one device rather than a list."""

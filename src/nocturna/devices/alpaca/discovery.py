@@ -27,10 +27,11 @@ from nocturna.devices.alpaca import (
     DISCOVERY_MESSAGE,
     DISCOVERY_PORT,
     LOOPBACK_BROADCAST,
-    SINGLE_KEYS,
     SITE_KEYS,
 )
 from nocturna.devices.alpaca.transport import lease
+from nocturna.devices.site_entries import flow_entry, unique_name
+from nocturna.devices.site_entries import site_fragment as entries_fragment
 
 log = logging.getLogger(__name__)
 
@@ -167,13 +168,6 @@ async def find_devices(port: int = DISCOVERY_PORT, timeout_s: float = 2.0,
     return result
 
 
-def _entry(name: str, address: str, device: ConfiguredDevice) -> str:
-    """One ``driver: alpaca`` entry as a YAML flow mapping (strings JSON-quoted, which
-    YAML reads back unchanged), with the device's UniqueID as a comment."""
-    return (f"{{name: {json.dumps(name)}, driver: alpaca, address: {json.dumps(address)}, "
-            f"device_number: {device.device_number}}}  # UniqueID {device.unique_id}")
-
-
 def site_fragment(found: dict[str, list[ConfiguredDevice]]) -> str:
     """The devices of every server as site file entries (YAML: paste it into a site
     file). Names are made unique across servers (``cam0``, ``cam0-2``); a second
@@ -185,21 +179,10 @@ def site_fragment(found: dict[str, list[ConfiguredDevice]]) -> str:
             key = SITE_KEYS.get(device.device_type)
             if key is None:
                 continue
-            name, count = device.name or device.device_type, 1
-            while name in names:
-                count += 1
-                name = f"{device.name or device.device_type}-{count}"
-            names.add(name)
-            groups[key].append(_entry(name, address, device))
-    lines = [f"# Alpaca server {address}: {len(devices)} device(s)"
-             for address, devices in found.items()]
-    for key, entries in groups.items():
-        if not entries:
-            continue
-        if key in SINGLE_KEYS:
-            lines.append(f"{key}: {entries[0]}")
-            lines += [f"# {key}: {entry}" for entry in entries[1:]]
-        else:
-            lines.append(f"{key}:")
-            lines += [f"  - {entry}" for entry in entries]
-    return "\n".join(lines) + "\n"
+            name = unique_name(device.name or device.device_type, names)
+            groups[key].append(flow_entry(
+                {"name": name, "driver": "alpaca", "address": address,
+                 "device_number": device.device_number}, f"UniqueID {device.unique_id}"))
+    comments = [f"Alpaca server {address}: {len(devices)} device(s)"
+                for address, devices in found.items()]
+    return entries_fragment(comments, groups)
