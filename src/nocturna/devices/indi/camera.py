@@ -25,7 +25,9 @@ so a 32 MB frame never delays the other devices' updates on the shared connectio
 image is ready once its ``CCD1`` BLOB has arrived; it is decoded when :meth:`image` is
 asked (:mod:`.blob`: the pixels are converted in place in the received buffer, in a
 worker thread) and the FITS header the device wrote is kept as
-``CameraImage.extra["indi_header"]`` (an :class:`astropy.io.fits.Header`).
+``CameraImage.extra["indi_header"]`` (an :class:`astropy.io.fits.Header`). Rows are
+kept in the order the camera sent them: ``data[0]`` is the first row of ``CCD_FRAME``
+(INDI writes ``ROWORDER = 'TOP-DOWN'``).
 
 Waits are in real seconds. The frame must arrive within the device's ``timeout_s``
 after ``CCD_EXPOSURE`` turns Ok (:class:`DeviceTimeoutError` otherwise: e.g. another
@@ -111,6 +113,10 @@ class IndiCamera(IndiDevice, Camera):
     # ------------------------------------------------------------ connection
     async def _connect_device(self) -> None:
         await super()._connect_device()
+        # the properties come defined first, their values set a moment later
+        await self.connection.wait_for(
+            lambda: (self.vector("CCD_INFO").values().get("CCD_MAX_X") or 0) > 0,
+            self.connect_timeout_s, f"the sensor size (CCD_INFO) of {self.indi_device!r}")
         self._changed = asyncio.Event()
         self._undo.append(self.connection.listen(self._on_control))
         self._blobs = acquire(self.address, own=True, label=f"{self.name} frames")
@@ -214,7 +220,7 @@ class IndiCamera(IndiDevice, Camera):
             full_well_e=math.nan, electrons_per_adu=math.nan, max_adu=(1 << bits) - 1,
             exposure_min_s=float(exposure.minimum or 0.0),
             exposure_max_s=float(exposure.maximum or math.inf),
-            exposure_resolution_s=float(exposure.step or 0.0), readout_modes=[],
+            exposure_resolution_s=0.0, readout_modes=[],  # INDI's step is a UI increment
             has_shutter=False, can_abort_exposure=self.has("CCD_ABORT_EXPOSURE"),
             can_stop_exposure=False, can_pulse_guide=self.has("TELESCOPE_TIMED_GUIDE_NS"),
             can_set_ccd_temperature=temperature,
@@ -274,7 +280,8 @@ class IndiCamera(IndiDevice, Camera):
         if exposure is None or exposure.over:
             if vector.state == "Busy":  # another client's exposure
                 return CameraState.EXPOSING, 0
-            return CameraState.IDLE, 100 if exposure is not None and exposure.frame else 0
+            done = exposure is not None and exposure.frame is not None
+            return CameraState.IDLE, 100 if done else 0
         if vector.updates <= exposure.sent_after:  # not answered yet
             return CameraState.EXPOSING, 0
         remaining = float(vector["CCD_EXPOSURE_VALUE"])
@@ -318,8 +325,9 @@ class IndiCamera(IndiDevice, Camera):
                 raise InvalidValueError(f"camera {self.name!r}: binning {value!r} is not in "
                                         f"1..{most}")
         self._require_idle("change binning")
-        await self.send("CCD_BINNING", {"HOR_BIN": bin_x, "VER_BIN": bin_y}, wait=True)
-        await self._send_frame(0, 0, info.width, info.height)
+        await self._set_exactly("CCD_BINNING", {"HOR_BIN": bin_x, "VER_BIN": bin_y})
+        await self._set_exactly("CCD_FRAME", {"X": 0, "Y": 0, "WIDTH": info.width,
+                                              "HEIGHT": info.height})
 
     async def set_subframe(self, start_x: int, start_y: int, num_x: int, num_y: int) -> None:
         info: CameraInfo = self._info
@@ -333,11 +341,25 @@ class IndiCamera(IndiDevice, Camera):
                 f"camera {self.name!r}: subframe start ({start_x}, {start_y}) size "
                 f"{num_x}x{num_y} does not fit the {width}x{height} binned sensor")
         self._require_idle("change the subframe")
-        await self._send_frame(start_x * bin_x, start_y * bin_y, num_x * bin_x, num_y * bin_y)
+        await self._set_exactly("CCD_FRAME", {"X": start_x * bin_x, "Y": start_y * bin_y,
+                                              "WIDTH": num_x * bin_x, "HEIGHT": num_y * bin_y})
 
-    async def _send_frame(self, x: int, y: int, width: int, height: int) -> None:
-        await self.send("CCD_FRAME", {"X": x, "Y": y, "WIDTH": width, "HEIGHT": height},
-                        wait=True)
+    async def _set_exactly(self, name: str, values: dict[str, float]) -> None:
+        """Set numbers and wait until the device shows them, not Busy.
+
+        INDI does not tie an answer to its request, and a driver may send the property
+        for reasons of its own (the simulator resets ``CCD_FRAME`` after a binning
+        change), so the first answer may show older values.
+        """
+        await self.send(name, values, wait=True)
+
+        def shown() -> bool:
+            vector = self.vector(name)
+            return vector.state not in ("Busy", "Alert") and all(
+                abs(float(vector[key]) - value) < 1e-6 for key, value in values.items())
+
+        await self.connection.wait_for(shown, self.timeout_s,
+                                       f"{self.indi_device!r} {name} showing {values}")
 
     def _control(self, what: str) -> tuple[str, Any] | None:
         """(property, element) holding the gain or offset, or None if not offered."""
@@ -444,6 +466,9 @@ class IndiCamera(IndiDevice, Camera):
             self._notify()
         if self.vector(EXPOSURE).state == "Busy":
             await self.send("CCD_ABORT_EXPOSURE", {"ABORT": True}, wait=True)
+            await self.connection.wait_for(lambda: self.vector(EXPOSURE).state != "Busy",
+                                           self.timeout_s,
+                                           f"{self.indi_device!r} {EXPOSURE} aborted")
 
     async def pulse_guide(self, direction: GuideDirection, duration_ms: int) -> None:
         name, element = _GUIDE[GuideDirection(direction)]
