@@ -4,9 +4,9 @@
 (:class:`Message`: the top element's tag and attributes, and its children's).
 Expat parses everything but the payload of ``oneBLOB`` elements: the reader sees a
 ``<oneBLOB …>`` start tag coming, lets expat parse just that tag, then hands the
-base64 text that follows straight to a :class:`BlobDecoder` (``binascii``, chunk by
-chunk into one preallocated buffer) until the next ``<``. A 4096×4096 frame is never
-held as text, and expat never scans it.
+base64 text that follows straight to a :class:`BlobDecoder` (``pybase64``, SIMD: 4× the
+speed of ``binascii``; chunk by chunk into one preallocated buffer) until the next
+``<``. A 4096×4096 frame is never held as text, and expat never scans it.
 
 Safety: a DOCTYPE (hence any entity declaration or external entity) is refused, as
 are elements nested deeper than :data:`MAX_DEPTH`, a message whose XML (BLOB payloads
@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from xml.parsers import expat
 from xml.sax.saxutils import escape, quoteattr
+
+from pybase64 import b64decode
 
 from nocturna.core.errors import NocturnaError
 
@@ -67,7 +69,7 @@ class BlobDecoder:
 
     def _write(self, text: bytes | memoryview) -> None:
         try:
-            chunk = binascii.a2b_base64(text)
+            chunk = b64decode(text, validate=True)  # whitespace is gone already
         except binascii.Error as exc:
             raise IndiProtocolError(f"a BLOB is not valid base64: {exc}") from None
         end = self._size + len(chunk)
