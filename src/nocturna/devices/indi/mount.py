@@ -348,8 +348,10 @@ class IndiMount(IndiDevice, Mount):
         if self._parked():
             return
         await self.send(PARK, {"PARK": True, "UNPARK": False}, wait=True, timeout_s=MOTION_S)
-        await self.connection.wait_for(self._parked, self.timeout_s,
-                                       f"{self.indi_device!r} parked")
+        # the driver may report the coordinates still Busy just after the park switch
+        await self.connection.wait_for(
+            lambda: self._parked() and self.vector(EQUATORIAL).state != "Busy",
+            self.timeout_s, f"{self.indi_device!r} parked and still")
 
     async def unpark(self) -> None:
         if not self.has(PARK) or self.vector(PARK)["UNPARK"] is True:
