@@ -354,7 +354,7 @@ class IndiMount(IndiDevice, Mount):
             self.timeout_s, f"{self.indi_device!r} parked and still")
 
     async def unpark(self) -> None:
-        if not self.has(PARK) or self.vector(PARK)["UNPARK"] is True:
+        if self.vector(PARK)["UNPARK"] is True:
             return
         await self.send(PARK, {"PARK": False, "UNPARK": True}, wait=True)
 
