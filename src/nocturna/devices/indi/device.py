@@ -20,6 +20,7 @@ clients of the same server (a guider, a planetarium) may be using it.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from typing import Any, ClassVar, Self
@@ -167,6 +168,21 @@ class IndiDevice(Device):
                 self.connect_timeout_s,
                 f"property {name} of INDI device {self.indi_device!r}")
         self._generation = connection.generation
+
+    async def wait_defined(self, quiet_s: float = 0.3) -> None:
+        """Wait until the device has defined no new property for ``quiet_s`` real seconds.
+
+        A driver defines its properties in a burst once connected, and INDI marks no end
+        of it: a kind whose capabilities depend on which properties exist reads them
+        after this (at most :attr:`connect_timeout_s`).
+        """
+        store = self.connection.store
+        deadline = asyncio.get_running_loop().time() + self.connect_timeout_s
+        count = -1
+        while count != len(store.devices.get(self.indi_device, {})) and \
+                asyncio.get_running_loop().time() < deadline:
+            count = len(store.devices.get(self.indi_device, {}))
+            await asyncio.sleep(quiet_s)
 
     async def _disconnect(self) -> None:
         await self._drop_connection()
