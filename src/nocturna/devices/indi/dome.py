@@ -36,12 +36,15 @@ from nocturna.core.errors import (
 )
 from nocturna.devices.dome import Dome, DomeInfo, DomeStatus
 from nocturna.devices.indi.device import IndiDevice
+from nocturna.devices.indi.properties import Vector
 from nocturna.devices.types import ShutterState
 
 SHUTTER = "DOME_SHUTTER"
 AZIMUTH = "ABS_DOME_POSITION"
 PARK = "DOME_PARK"
 SLAVING = "DOME_AUTOSYNC"
+ARRIVED_DEG = 0.01
+"""An azimuth this close to the one asked for counts as reached."""
 UNPARK_S = 120.0
 """The longest an implicit unpark may take (real seconds; some drivers open the shutter)."""
 
@@ -57,6 +60,7 @@ class IndiDome(IndiDevice, Dome):
             lambda: any(self.has(n) for n in (SHUTTER, AZIMUTH, PARK)),
             self.connect_timeout_s,
             f"a shutter, azimuth or park property of INDI device {self.indi_device!r}")
+        await self.wait_defined()
 
     async def _read_info(self) -> DomeInfo:
         rotating = self.has(AZIMUTH)
@@ -104,13 +108,17 @@ class IndiDome(IndiDevice, Dome):
     async def open_shutter(self) -> None:
         """Start opening (a parked dome is unparked: INDI's way of opening it)."""
         if self._parked():
-            await self.send(PARK, {"PARK": False, "UNPARK": True}, wait=True, busy_ok=True)
-        await self.send(SHUTTER, {"SHUTTER_OPEN": True, "SHUTTER_CLOSE": False}, wait=True,
-                        busy_ok=True)
+            await self.send(PARK, {"PARK": False, "UNPARK": True}, wait=True, busy_ok=True,
+                            done=lambda v: v["UNPARK"] is True)
+        await self._shutter_to("SHUTTER_OPEN")
 
     async def close_shutter(self) -> None:
-        await self.send(SHUTTER, {"SHUTTER_OPEN": False, "SHUTTER_CLOSE": True}, wait=True,
-                        busy_ok=True)
+        await self._shutter_to("SHUTTER_CLOSE")
+
+    async def _shutter_to(self, end: str) -> None:
+        await self.send(SHUTTER, {"SHUTTER_OPEN": end == "SHUTTER_OPEN",
+                                  "SHUTTER_CLOSE": end == "SHUTTER_CLOSE"},
+                        wait=True, busy_ok=True, done=lambda v: v[end] is True)
 
     async def abort_slew(self) -> None:
         await self.send("DOME_ABORT_MOTION", {"ABORT": True})
@@ -132,7 +140,8 @@ class IndiDome(IndiDevice, Dome):
                 f"{self.kind} {self.name!r} is parked: cannot {what}. INDI turns a dome "
                 "only once unparked, and unparking may open its shutter: open the shutter "
                 "(that unparks it) first")
-        await self.send(PARK, {"PARK": False, "UNPARK": True}, wait=True, timeout_s=UNPARK_S)
+        await self.send(PARK, {"PARK": False, "UNPARK": True}, wait=True, timeout_s=UNPARK_S,
+                        done=lambda v: v["UNPARK"] is True)
 
     async def slew_to_azimuth(self, azimuth_deg: float) -> None:
         self._rotating("slew_to_azimuth")
@@ -143,8 +152,12 @@ class IndiDome(IndiDevice, Dome):
             raise InvalidWhileSlavedError(f"{self.kind} {self.name!r} is slaved to the mount: "
                                           "cannot slew by hand")
         await self._leave_park("slew")
+        def there(vector: Vector) -> bool:  # a driver may arrive within one poll
+            gap = (vector["DOME_ABSOLUTE_POSITION"] - azimuth_deg + 180.0) % 360.0 - 180.0
+            return abs(gap) < ARRIVED_DEG
+
         await self.send(AZIMUTH, {"DOME_ABSOLUTE_POSITION": float(azimuth_deg)}, wait=True,
-                        busy_ok=True)
+                        busy_ok=True, done=there)
 
     async def park(self) -> None:
         """Start parking (returns at once; ``at_park`` once there). Some INDI domes also
@@ -154,7 +167,8 @@ class IndiDome(IndiDevice, Dome):
         if self.value(SLAVING, "DOME_AUTOSYNC_ENABLE", False):
             raise InvalidWhileSlavedError(f"{self.kind} {self.name!r} is slaved to the mount: "
                                           "cannot park")
-        await self.send(PARK, {"PARK": True, "UNPARK": False}, wait=True, busy_ok=True)
+        await self.send(PARK, {"PARK": True, "UNPARK": False}, wait=True, busy_ok=True,
+                        done=lambda v: v["PARK"] is True)
 
     async def set_park(self) -> None:
         """Make the current azimuth the park position."""
@@ -166,4 +180,5 @@ class IndiDome(IndiDevice, Dome):
         if slaved:
             await self._leave_park("follow the mount")
         await self.send(SLAVING, {"DOME_AUTOSYNC_ENABLE": bool(slaved),
-                                  "DOME_AUTOSYNC_DISABLE": not slaved}, wait=True)
+                                  "DOME_AUTOSYNC_DISABLE": not slaved}, wait=True,
+                        done=lambda v: v["DOME_AUTOSYNC_ENABLE"] is bool(slaved))

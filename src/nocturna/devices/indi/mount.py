@@ -43,11 +43,11 @@ import dataclasses
 import math
 
 from nocturna.core.errors import (
-    InvalidOperationError,
     InvalidValueError,
     InvalidWhileParkedError,
 )
 from nocturna.devices.indi.device import IndiDevice
+from nocturna.devices.indi.properties import Vector
 from nocturna.devices.mount import Mount, MountInfo, MountStatus
 from nocturna.devices.sim.equatorial import (
     SIDEREAL_DEG_PER_S,
@@ -75,8 +75,7 @@ SITE = "GEOGRAPHIC_COORD"
 MOTION_S = 600.0
 """The longest a park may take (real seconds)."""
 ARRIVED_DEG = 1.0 / 60.0
-"""A goto whose target is this close is taken as started even if never seen Busy (a
-driver may finish a tiny slew within one poll)."""
+"""Coordinates this close to those sent show that a goto or sync was done."""
 
 TRACK_MODES = {"TRACK_SIDEREAL": DriveRate.SIDEREAL, "TRACK_SOLAR": DriveRate.SOLAR,
                "TRACK_LUNAR": DriveRate.LUNAR, "TRACK_KING": DriveRate.KING}
@@ -111,6 +110,7 @@ class IndiMount(IndiDevice, Mount):
 
     async def _connect_device(self) -> None:
         await super()._connect_device()
+        await self.wait_defined()
         # the first use of astropy/ERFA costs seconds: paid here, off the event loop
         await asyncio.to_thread(prepare_day, self.clock.timestamp(), self._longitude())
 
@@ -225,33 +225,21 @@ class IndiMount(IndiDevice, Mount):
 
     # ---------------------------------------------------------------- slews
     async def _goto(self, mode: str, ra_hours: float, dec_deg: float) -> None:
-        """Send J2000 (ra, dec) of date with ``ON_COORD_SET`` = ``mode``; for a slew,
-        return once the driver has started it (Busy) or it has already arrived."""
+        """Send J2000 (ra, dec) as of date with ``ON_COORD_SET`` = ``mode``; return once
+        the driver has started the slew (Busy), or shows the coordinates."""
         ra_app, dec_app = j2000_to_apparent(ra_hours * 15.0, dec_deg, self.clock.timestamp())
         coord_set = self.vector("ON_COORD_SET")
         if coord_set.on() != [mode]:
             await self.send("ON_COORD_SET", {m: m == mode for m in coord_set.elements},
                             wait=True)
-        before = self.vector(EQUATORIAL).updates
-        self.connection.send_new(self.vector(EQUATORIAL),
-                                 {"RA": ra_app / 15.0, "DEC": dec_app})
-        if mode != "TRACK":
-            await self.wait_answered(EQUATORIAL, before)
-            return
 
-        def started() -> bool:
-            vector = self.vector(EQUATORIAL)
-            if vector.updates <= before:
-                return False
-            if vector.state in ("Busy", "Alert"):
-                return True
+        def there(vector: Vector) -> bool:  # a driver may finish a tiny slew within a poll
             d_ra = (vector["RA"] * 15.0 - ra_app + 180.0) % 360.0 - 180.0
             return math.hypot(d_ra * math.cos(math.radians(dec_app)),
                               vector["DEC"] - dec_app) < ARRIVED_DEG
 
-        await self.connection.wait_for(started, self.timeout_s,
-                                       f"{self.indi_device!r} starting the slew")
-        await self.wait_answered(EQUATORIAL, before, busy_ok=True)
+        await self.send(EQUATORIAL, {"RA": ra_app / 15.0, "DEC": dec_app}, wait=True,
+                        busy_ok=mode == "TRACK", done=there)
 
     async def slew_to_coordinates(self, ra_hours: float, dec_deg: float) -> None:
         """Start a slew to J2000 (ra, dec); the mount tracks when it arrives."""
@@ -306,14 +294,14 @@ class IndiMount(IndiDevice, Mount):
     async def set_tracking(self, on: bool) -> None:
         if on:
             self._refuse_if_parked("start tracking")
-        await self.send(TRACK_STATE, {"TRACK_ON": bool(on), "TRACK_OFF": not on}, wait=True,
-                        busy_ok=True)
-        if self._on(TRACK_STATE, "TRACK_ON") != bool(on):
-            said = next((m.text for m in reversed(self.connection.messages)
-                         if m.device == self.indi_device), "")
-            raise InvalidOperationError(f"{self.kind} {self.name!r}: INDI device "
-                                        f"{self.indi_device!r} did not turn tracking "
-                                        f"{'on' if on else 'off'}{': ' + said if said else ''}")
+        before = self.vector(TRACK_STATE).updates
+        await self.send(TRACK_STATE, {"TRACK_ON": bool(on), "TRACK_OFF": not on})
+        # the switch itself is the answer (drivers show tracking as Busy or Ok)
+        await self.connection.wait_for(
+            lambda: self._on(TRACK_STATE, "TRACK_ON") is bool(on)
+            or self.vector(TRACK_STATE).state == "Alert", self.timeout_s,
+            f"{self.indi_device!r} tracking {'on' if on else 'off'}")
+        await self.wait_answered(TRACK_STATE, before, busy_ok=True)  # raises on Alert
 
     async def set_tracking_rate(self, rate: DriveRate) -> None:
         try:
@@ -347,7 +335,8 @@ class IndiMount(IndiDevice, Mount):
         """Park, and return once the device reports the mount parked."""
         if self._parked():
             return
-        await self.send(PARK, {"PARK": True, "UNPARK": False}, wait=True, timeout_s=MOTION_S)
+        await self.send(PARK, {"PARK": True, "UNPARK": False}, wait=True, timeout_s=MOTION_S,
+                        done=lambda v: v["PARK"] is True)
         # the driver may report the coordinates still Busy just after the park switch
         await self.connection.wait_for(
             lambda: self._parked() and self.vector(EQUATORIAL).state != "Busy",
@@ -356,7 +345,8 @@ class IndiMount(IndiDevice, Mount):
     async def unpark(self) -> None:
         if self.vector(PARK)["UNPARK"] is True:
             return
-        await self.send(PARK, {"PARK": False, "UNPARK": True}, wait=True)
+        await self.send(PARK, {"PARK": False, "UNPARK": True}, wait=True,
+                        done=lambda v: v["UNPARK"] is True)
 
     async def set_park(self) -> None:
         """Make where the mount points now its park position."""
