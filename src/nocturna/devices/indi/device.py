@@ -20,7 +20,9 @@ clients of the same server (a guider, a planetarium) may be using it.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Callable
 from typing import Any, ClassVar, Self
 
 from nocturna.core.clock import Clock
@@ -167,6 +169,21 @@ class IndiDevice(Device):
                 f"property {name} of INDI device {self.indi_device!r}")
         self._generation = connection.generation
 
+    async def wait_defined(self, quiet_s: float = 0.3) -> None:
+        """Wait until the device has defined no new property for ``quiet_s`` real seconds.
+
+        A driver defines its properties in a burst once connected, and INDI marks no end
+        of it: a kind whose capabilities depend on which properties exist reads them
+        after this (at most :attr:`connect_timeout_s`).
+        """
+        store = self.connection.store
+        deadline = asyncio.get_running_loop().time() + self.connect_timeout_s
+        count = -1
+        while count != len(store.devices.get(self.indi_device, {})) and \
+                asyncio.get_running_loop().time() < deadline:
+            count = len(store.devices.get(self.indi_device, {}))
+            await asyncio.sleep(quiet_s)
+
     async def _disconnect(self) -> None:
         await self._drop_connection()
 
@@ -218,13 +235,16 @@ class IndiDevice(Device):
             return default
 
     async def send(self, name: str, values: dict[str, Any], *, wait: bool = False,
-                   busy_ok: bool = False, timeout_s: float | None = None) -> Vector:
+                   busy_ok: bool = False, timeout_s: float | None = None,
+                   done: Callable[[Vector], bool] | None = None) -> Vector:
         """Set elements of property ``name`` (``new*Vector``).
 
         With ``wait``, return once the server has answered and (unless ``busy_ok``: a
         motion it has started is enough) the property is no longer Busy (``timeout_s``
         real seconds, default the device's timeout); :class:`IndiAlertError` if it turns
-        Alert. Without, return once sent.
+        Alert. Without, return once sent. ``done(vector)`` tells an answer from an update
+        the driver sent before it read the request (a periodic one): a Busy update
+        counts, a settled one only if ``done`` sees the request's effect.
         """
         vector = self.vector(name)
         if vector.perm == "ro":
@@ -239,11 +259,13 @@ class IndiDevice(Device):
         before = vector.updates
         self.connection.send_new(vector, values)
         if wait:
-            return await self.wait_answered(name, before, timeout_s, busy_ok=busy_ok)
+            return await self.wait_answered(name, before, timeout_s, busy_ok=busy_ok,
+                                            done=done)
         return vector
 
     async def wait_answered(self, name: str, after: int, timeout_s: float | None = None,
-                            *, busy_ok: bool = False) -> Vector:
+                            *, busy_ok: bool = False,
+                            done: Callable[[Vector], bool] | None = None) -> Vector:
         """Wait for an update of ``name`` past update count ``after`` and, unless
         ``busy_ok``, for its state to leave Busy (see :meth:`send`)."""
         connection = self.connection
@@ -256,9 +278,9 @@ class IndiDevice(Device):
                 raise IndiAlertError(
                     f"{self.kind} {self.name!r}: INDI device {self.indi_device!r} set "
                     f"{name} to Alert{': ' + vector.message if vector.message else ''}")
-            if vector.state == "Busy" and not busy_ok:
-                return None
-            return vector
+            if vector.state == "Busy":
+                return vector if busy_ok else None
+            return vector if done is None or done(vector) else None
 
         return await connection.wait_for(
             settled, self.timeout_s if timeout_s is None else timeout_s,
