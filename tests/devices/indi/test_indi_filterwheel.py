@@ -58,9 +58,9 @@ async def test_a_wrong_name_or_position_is_refused_and_the_wheel_stays(indi_serv
         updates = wheel.vector("FILTER_SLOT").updates
         with pytest.raises(InvalidValueError, match="no filter named 'Sulphur'"):
             await wheel.move_to("Sulphur")
-        with pytest.raises(InvalidValueError, match="8 is not in 0..7"):
+        with pytest.raises(InvalidValueError, match=r"8 is not in 0\.\.7"):
             await wheel.move_to(8)
-        with pytest.raises(InvalidValueError, match="-1 is not in 0..7"):
+        with pytest.raises(InvalidValueError, match=r"-1 is not in 0\.\.7"):
             await wheel.set_position(-1)
         assert wheel.vector("FILTER_SLOT").updates == updates
         assert (await wheel.state()).position == start.position

@@ -2,7 +2,8 @@
 
 Properties: ``FILTER_SLOT`` (``FILTER_SLOT_VALUE``, the slot numbered from 1; its
 maximum is the number of slots), ``FILTER_NAME`` (``FILTER_SLOT_NAME_1`` …
-``FILTER_SLOT_NAME_n``) where offered. nocturna numbers slots from 0, so slot ``k`` of
+``FILTER_SLOT_NAME_n``; libindi's filter interface defines it with the slot, and a
+connect waits for both). nocturna numbers slots from 0, so slot ``k`` of
 nocturna is ``FILTER_SLOT_VALUE`` ``k + 1``. The wheel is turning while ``FILTER_SLOT``
 is Busy. INDI has no focus offsets: they read 0 (focus offsets per filter are kept by
 the client). A slot named "Dark" (any case) is the dark slot.
@@ -23,7 +24,7 @@ class IndiFilterWheel(IndiDevice, FilterWheel):
     """A filter wheel on an INDI server; the names are read whenever asked (a client
     may rename the slots)."""
 
-    required = ("CONNECTION", SLOT)
+    required = ("CONNECTION", SLOT, NAMES)
 
     def _slots(self) -> int:
         maximum = self.vector(SLOT).elements["FILTER_SLOT_VALUE"].maximum
@@ -31,11 +32,9 @@ class IndiFilterWheel(IndiDevice, FilterWheel):
 
     async def _read_info(self) -> FilterWheelInfo:
         count = self._slots()
-        names = [f"Filter {slot}" for slot in range(1, count + 1)]
-        if self.has(NAMES):
-            given = self.vector(NAMES).values()
-            names = [str(given.get(f"FILTER_SLOT_NAME_{slot}") or names[slot - 1])
-                     for slot in range(1, count + 1)]
+        given = self.vector(NAMES).values()
+        names = [str(given.get(f"FILTER_SLOT_NAME_{slot}") or f"Filter {slot}")
+                 for slot in range(1, count + 1)]
         dark = [i for i, name in enumerate(names) if name.lower() in DARK_NAMES]
         return FilterWheelInfo(names=names, focus_offsets=[0] * count,
                                dark_position=dark[0] if dark else None)

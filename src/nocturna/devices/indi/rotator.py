@@ -31,7 +31,8 @@ class IndiRotator(IndiDevice, Rotator):
     _target: float | None = None
     """The angle last asked for (None before any move)."""
 
-    async def _read_info(self) -> RotatorInfo:
+    async def info(self) -> RotatorInfo:
+        """Read live: ``ROTATOR_REVERSE`` may be defined after the angle."""
         return RotatorInfo(can_reverse=self.has(REVERSE), step_size_deg=0.0)
 
     async def state(self) -> RotatorStatus:
