@@ -28,8 +28,9 @@ from pybase64 import b64decode
 
 from nocturna.core.errors import NocturnaError
 
-MAX_DEPTH = 4
-"""Depth of elements in a message: vector (1), member (2); anything deeper is refused."""
+MAX_DEPTH = 3
+"""Levels of elements, counting the stream's synthetic root (1): a vector (2) and its
+members (3); anything deeper is refused."""
 MAX_TEXT = 1 << 20
 """Characters of text in one element (BLOB payloads aside)."""
 MAX_MESSAGE = 16 << 20
@@ -208,7 +209,8 @@ class WireReader:
         if self._depth == 1:
             return  # the synthetic root
         if self._depth > MAX_DEPTH:
-            raise IndiProtocolError(f"elements nested deeper than {MAX_DEPTH - 1} levels")
+            raise IndiProtocolError(f"elements nested deeper than {MAX_DEPTH - 1} levels "
+                                    "(a vector and its members)")
         self._flush_text()
         if self._depth == 2:
             self._message = Message(tag, attrs)
