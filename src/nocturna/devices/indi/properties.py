@@ -117,6 +117,15 @@ def _float(attrs: dict[str, str], key: str) -> float | None:
     return parse_number(text)
 
 
+def _size(vector: Vector, text: str) -> int:
+    """A BLOB's ``size`` attribute (bytes; 0 when absent)."""
+    try:
+        return int(text or 0)
+    except ValueError:
+        raise IndiProtocolError(f"{vector.device!r} {vector.name}: BLOB size {text!r} is not "
+                                "a whole number") from None
+
+
 def _kind(tag: str, prefix: str) -> str | None:
     if tag.startswith(prefix) and tag.endswith("Vector"):
         kind = tag[len(prefix):-len("Vector")]
@@ -196,7 +205,7 @@ class PropertyStore:
             element.value = _value(kind, member.text, member)
             if kind == "BLOB":
                 element.format = member.attrs.get("format", "")
-                element.size = int(member.attrs.get("size", "0") or 0)
+                element.size = _size(vector, member.attrs.get("size", ""))
             elif kind == "Number":
                 for key in ("min", "max", "step"):
                     if key in member.attrs:
