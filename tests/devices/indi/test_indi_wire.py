@@ -12,12 +12,13 @@ import itertools
 import os
 import tracemalloc
 from typing import Any
+from xml.sax.saxutils import escape, quoteattr
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from nocturna.devices.indi.properties import PropertyStore, parse_number
+from nocturna.devices.indi.properties import KINDS, PropertyStore, parse_number
 from nocturna.devices.indi.wire import (
     MAX_TEXT,
     IndiProtocolError,
@@ -350,6 +351,14 @@ FUZZ = settings(max_examples=300, deadline=2000, derandomize=True,
                 suppress_health_check=[HealthCheck.too_slow])
 
 
+DEFINITIONS = (b'<defBLOBVector device="CCD Simulator" name="CCD1"><defBLOB name="CCD1"/>'
+               b'</defBLOBVector><defBLOBVector device="D" name="CCD1"><defBLOB name="CCD1"/>'
+               b'</defBLOBVector><defNumberVector device="D" name="N"><defNumber name="n">0'
+               b'</defNumber></defNumberVector><defSwitchVector device="D" name="S">'
+               b'<defSwitch name="s">Off</defSwitch></defSwitchVector>')
+"""Properties the fuzzed messages may update."""
+
+
 def outcome(*pieces: bytes) -> list[Any] | str:
     """The messages, or "refused"; any other exception fails the test. The messages
     are then applied to a store, which may refuse them too."""
@@ -360,6 +369,8 @@ def outcome(*pieces: bytes) -> list[Any] | str:
         assert str(exc)
         return "refused"
     store = PropertyStore()
+    for message in parse(DEFINITIONS):
+        store.apply(message)
     for message in messages:
         try:
             store.apply(message)
@@ -396,7 +407,8 @@ def test_fuzz_a_stream_with_bytes_changed(edits):
 
 
 TAGS = st.sampled_from(["defTextVector", "setNumberVector", "oneBLOB", "oneNumber",
-                        "defText", "message", "delProperty", "x", "oneBLOB x='>'"])
+                        "defText", "message", "delProperty", "x", "oneBLOB x='>'",
+                        "setBLOBVector", "setSwitchVector", "oneSwitch", "oneBLOB size='x'"])
 TEXT = st.sampled_from(["", "1", "12:30", "QUJD", "Q\nU", "&amp;", "&lol;", "<", ">",
                         "]]>", "<!--c-->", "<![CDATA[x]]>", "<!DOCTYPE a>", '"', "\x00",
                         "é", "On", "Alert"])
@@ -413,8 +425,9 @@ def xmlish(draw: st.DrawFn, depth: int = 0) -> str:
         else:
             tag = draw(TAGS)
             inner = draw(xmlish(depth + 1))
-            close = tag.split()[0] if draw(st.booleans()) else draw(TAGS).split()[0]
-            parts.append(f'<{tag} device="D" name="N">{inner}</{close}>')
+            close = draw(TAGS).split()[0] if draw(st.integers(0, 3)) == 0 else tag.split()[0]
+            name = draw(st.sampled_from(["N", "S", "CCD1"]))
+            parts.append(f'<{tag} device="D" name="{name}">{inner}</{close}>')
     return "".join(parts)
 
 
@@ -430,3 +443,41 @@ def test_fuzz_indi_like_fragments(text, cut):
                                                   b"<!--", b"<![CDATA[", b'<t a="']))
 def test_fuzz_huge_repeats_end_quickly(count, unit):
     outcome(unit * count)
+
+
+VALUES = st.one_of(st.sampled_from(["", "0", "1.5", "-12:30:00", "Ok", "Alert", "On", "Off",
+                                    "x", "1e400", "nan", " 7 ", "QUJD"]),
+                   st.text(st.characters(exclude_categories=("Cs", "Cc")), max_size=8))
+VECTOR_ATTRIBUTES = st.dictionaries(st.sampled_from(["state", "timeout", "perm", "rule",
+                                                     "timestamp", "message", "label"]), VALUES)
+MEMBER_ATTRIBUTES = st.dictionaries(st.sampled_from(["size", "min", "max", "step", "format",
+                                                     "label", "enclen"]), VALUES)
+
+
+@pytest.mark.parametrize("verb", ["def", "set"])
+@pytest.mark.parametrize("kind", KINDS)
+@settings(FUZZ, max_examples=100)
+@given(VECTOR_ATTRIBUTES, MEMBER_ATTRIBUTES, VALUES)
+def test_fuzz_the_store_with_any_attribute_and_value(kind, verb, vector_attrs, member_attrs,
+                                                     value):
+    """Whatever the attributes and values of a well-formed message, the store applies it
+    or raises IndiProtocolError (the connection logs and skips it)."""
+    store = PropertyStore()
+    for message in parse(b"".join(
+            element(f"def{k}Vector", {"device": "D", "name": k},
+                    f'<def{k} name="e">{"On" if k == "Switch" else "Ok" if k == "Light" else 0}'
+                    f"</def{k}>") for k in KINDS)):
+        store.apply(message)
+    tag = f"{'one' if verb == 'set' else 'def'}{kind}"
+    head = "".join(f" {key}={quoteattr(text)}" for key, text in member_attrs.items())
+    xml = element(f"{verb}{kind}Vector", {"device": "D", "name": kind, **vector_attrs},
+                  f'<{tag} name="e"{head}>{escape(value)}</{tag}>')
+    try:
+        (message,) = parse(xml)
+    except IndiProtocolError as exc:  # a BLOB payload that is not base64
+        assert kind == "BLOB" and "base64" in str(exc)
+        return
+    try:
+        store.apply(message)
+    except IndiProtocolError as exc:
+        assert str(exc)
