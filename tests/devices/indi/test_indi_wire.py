@@ -235,6 +235,23 @@ def test_def_set_and_del_are_applied():
     assert "D" not in store.devices
 
 
+def test_a_property_defined_again_keeps_its_count_and_a_def_is_no_answer():
+    """indiserver sends every def again whenever a client asks getProperties (this
+    client's own second ask at connect, another client): the count of updates must
+    neither restart (a wait past it would hang) nor move (a wait would take the def,
+    state Ok, for the answer to a command still Busy)."""
+    store = PropertyStore()
+    define = (b'<defNumberVector device="D" name="N" state="Ok"><defNumber name="n">1'
+              b"</defNumber></defNumberVector>")
+    apply_all(store, define)
+    apply_all(store, b'<setNumberVector device="D" name="N" state="Busy"><oneNumber '
+                     b'name="n">2</oneNumber></setNumberVector>')
+    assert store.get("D", "N").updates == 1
+    apply_all(store, define.replace(b">1<", b">3<"))
+    again = store.get("D", "N")
+    assert (again["n"], again.state, again.updates) == (3.0, "Ok", 1)
+
+
 def test_a_set_for_an_unknown_or_other_kind_of_property_is_ignored():
     store = PropertyStore()
     apply_all(store, b'<defTextVector device="D" name="T"><defText name="t">a</defText>'
