@@ -75,8 +75,8 @@ class Vector:
     message: str = ""
     elements: dict[str, Element] = field(default_factory=dict)
     updates: int = 0
-    """How many ``set`` (or repeated ``def``) messages have changed it since it was first
-    defined."""
+    """How many ``set`` messages have changed it since it was first defined (a repeated
+    ``def`` leaves the count as it is)."""
 
     def __getitem__(self, element: str) -> Any:
         try:
@@ -187,8 +187,9 @@ class PropertyStore:
                 step=_float(member.attrs, "step"), format=member.attrs.get("format", ""))
         known = self.devices.setdefault(message.device, {})
         before = known.get(message.name)
-        if before is not None:  # defined again (the server does so for every new client's
-            vector.updates = before.updates + 1  # getProperties): the count goes on
+        if before is not None:  # defined again (the server does so for every client's
+            vector.updates = before.updates  # getProperties): the count neither restarts
+            # nor moves on (a def is not the answer to a command: it may come before it)
         known[message.name] = vector
         return vector
 
