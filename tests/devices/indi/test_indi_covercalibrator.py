@@ -50,6 +50,7 @@ async def test_a_brightness_out_of_range_is_refused_and_the_panel_has_no_cover(i
         for wrong in (256, -1, 2.5, True):
             with pytest.raises(InvalidValueError, match=r"not a whole number in 0..255"):
                 await panel.calibrator_on(wrong)
+        light = panel.vector("FLAT_LIGHT_CONTROL")  # as it is now (a def replaces it)
         assert (light.updates, light.on()) == (updates, on)
         status = await panel.state()
         assert (status.cover_state, status.cover_moving) == (CoverState.NOT_PRESENT, False)
