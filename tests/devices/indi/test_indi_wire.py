@@ -448,7 +448,7 @@ def xmlish(draw: st.DrawFn, depth: int = 0) -> str:
     return "".join(parts)
 
 
-@FUZZ
+@settings(FUZZ, max_examples=150)
 @given(xmlish(), st.integers(0, 500))
 def test_fuzz_indi_like_fragments(text, cut):
     data = text.encode("utf-8", "surrogatepass")
