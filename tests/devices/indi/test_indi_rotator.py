@@ -12,6 +12,13 @@ def rotator_of(server) -> IndiRotator:
     return IndiRotator("rot0", address=server.address, device=server.device("rotator"))
 
 
+async def all_defined(rotator: IndiRotator) -> None:
+    """Connect waits for ABS_ROTATOR_ANGLE only; the optional properties follow it."""
+    names = ("ROTATOR_ABORT_MOTION", "SYNC_ROTATOR_ANGLE", "ROTATOR_REVERSE")
+    await rotator.connection.wait_for(lambda: all(rotator.has(n) for n in names), 30,
+                                      "the rotator's optional properties")
+
+
 async def settled(rotator: IndiRotator):
     return await rotator.wait_until(lambda s: not s.is_moving, timeout_s=60, poll_s=0.1)
 
@@ -19,6 +26,7 @@ async def settled(rotator: IndiRotator):
 async def test_moves_to_an_angle_and_reaches_it(indi_server):
     rotator = rotator_of(indi_server)
     await rotator.connect()
+    await all_defined(rotator)
     try:
         assert (await rotator.info()).can_reverse
         start = (await settled(rotator)).position_deg
@@ -39,6 +47,7 @@ async def test_moves_to_an_angle_and_reaches_it(indi_server):
 async def test_moves_relative_to_where_it_is_and_halts(indi_server):
     rotator = rotator_of(indi_server)
     await rotator.connect()
+    await all_defined(rotator)
     try:
         start = (await settled(rotator)).position_deg
         await rotator.move(-20.0)
@@ -58,6 +67,7 @@ async def test_moves_relative_to_where_it_is_and_halts(indi_server):
 async def test_sync_sends_the_angle_and_reverse_switches(indi_server):
     rotator = rotator_of(indi_server)
     await rotator.connect()
+    await all_defined(rotator)
     try:
         start = await settled(rotator)
         synced = (start.position_deg + 100.0) % 360.0

@@ -25,6 +25,9 @@ def monitor_of(server) -> IndiSafetyMonitor:
 
 
 async def set_weather(station: IndiObservingConditions, controls: dict[str, float]) -> None:
+    """Set the simulator's weather (its last property defined: wait for it) and read it."""
+    await station.connection.wait_for(lambda: station.has("WEATHER_CONTROL"), 30,
+                                      "WEATHER_CONTROL defined")
     await station.send("WEATHER_CONTROL", controls, wait=True)
     await station.refresh()
 
