@@ -75,8 +75,8 @@ class Vector:
     message: str = ""
     elements: dict[str, Element] = field(default_factory=dict)
     updates: int = 0
-    """How many ``set`` (or repeated ``def``) messages have changed it since it was first
-    defined."""
+    """How many ``set`` messages have changed it since it was first defined (a repeated
+    ``def`` leaves the count as it is)."""
 
     def __getitem__(self, element: str) -> Any:
         try:
@@ -115,6 +115,15 @@ def _float(attrs: dict[str, str], key: str) -> float | None:
     if text is None or text.strip() == "":
         return None
     return parse_number(text)
+
+
+def _size(vector: Vector, text: str) -> int:
+    """A BLOB's ``size`` attribute (bytes; 0 when absent)."""
+    try:
+        return int(text or 0)
+    except ValueError:
+        raise IndiProtocolError(f"{vector.device!r} {vector.name}: BLOB size {text!r} is not "
+                                "a whole number") from None
 
 
 def _kind(tag: str, prefix: str) -> str | None:
@@ -178,8 +187,9 @@ class PropertyStore:
                 step=_float(member.attrs, "step"), format=member.attrs.get("format", ""))
         known = self.devices.setdefault(message.device, {})
         before = known.get(message.name)
-        if before is not None:  # defined again (the server does so for every new client's
-            vector.updates = before.updates + 1  # getProperties): the count goes on
+        if before is not None:  # defined again (the server does so for every client's
+            vector.updates = before.updates  # getProperties): the count neither restarts
+            # nor moves on (a def is not the answer to a command: it may come before it)
         known[message.name] = vector
         return vector
 
@@ -196,7 +206,7 @@ class PropertyStore:
             element.value = _value(kind, member.text, member)
             if kind == "BLOB":
                 element.format = member.attrs.get("format", "")
-                element.size = int(member.attrs.get("size", "0") or 0)
+                element.size = _size(vector, member.attrs.get("size", ""))
             elif kind == "Number":
                 for key in ("min", "max", "step"):
                     if key in member.attrs:

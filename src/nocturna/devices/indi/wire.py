@@ -18,6 +18,7 @@ reader is spent (the connection is dropped and a new one starts a new reader).
 from __future__ import annotations
 
 import binascii
+import re
 from dataclasses import dataclass, field
 from typing import Any
 from xml.parsers import expat
@@ -27,8 +28,9 @@ from pybase64 import b64decode
 
 from nocturna.core.errors import NocturnaError
 
-MAX_DEPTH = 4
-"""Depth of elements in a message: vector (1), member (2); anything deeper is refused."""
+MAX_DEPTH = 3
+"""Levels of elements, counting the stream's synthetic root (1): a vector (2) and its
+members (3); anything deeper is refused."""
 MAX_TEXT = 1 << 20
 """Characters of text in one element (BLOB payloads aside)."""
 MAX_MESSAGE = 16 << 20
@@ -39,6 +41,7 @@ MAX_TAG = 64 << 10
 """Bytes of a ``<oneBLOB …>`` start tag."""
 
 _BLOB_START = b"<oneBLOB"
+_CLOSE_OR_QUOTE = re.compile(rb"[>\"']")
 _ROOT = b"<indi>"
 
 
@@ -177,7 +180,7 @@ class WireReader:
                 self._pending = data[size - keep:] if keep else b""
                 return
             self._xml(data[at:start])
-            close = data.find(b">", start)
+            close = _tag_end(data, start)
             if close < 0:
                 if size - start > MAX_TAG:
                     raise IndiProtocolError("a oneBLOB start tag does not end")
@@ -206,7 +209,8 @@ class WireReader:
         if self._depth == 1:
             return  # the synthetic root
         if self._depth > MAX_DEPTH:
-            raise IndiProtocolError(f"elements nested deeper than {MAX_DEPTH - 1} levels")
+            raise IndiProtocolError(f"elements nested deeper than {MAX_DEPTH - 1} levels "
+                                    "(a vector and its members)")
         self._flush_text()
         if self._depth == 2:
             self._message = Message(tag, attrs)
@@ -256,6 +260,21 @@ class WireReader:
 
     def _refuse_external(self, *args: Any) -> int:
         raise IndiProtocolError("an external entity in the INDI stream")
+
+
+def _tag_end(data: bytes, start: int) -> int:
+    """Where the start tag at ``start`` ends (its ``>``; one inside a quoted attribute
+    value does not count); -1 while the tag is incomplete."""
+    at = start
+    while (found := _CLOSE_OR_QUOTE.search(data, at)) is not None:
+        at = found.start()
+        if data[at] == ord(">"):
+            return at
+        closing = data.find(data[at:at + 1], at + 1)
+        if closing < 0:
+            return -1
+        at = closing + 1
+    return -1
 
 
 def _has_space(data: bytes, start: int, end: int) -> bool:
