@@ -20,13 +20,17 @@ clients of the same server (a guider, a planetarium) may be using it.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 from typing import Any, ClassVar, Self
 
 from nocturna.core.clock import Clock
-from nocturna.core.errors import ConfigError, NocturnaError, NotImplementedByDeviceError
+from nocturna.core.errors import (
+    ConfigError,
+    DeviceTimeoutError,
+    NocturnaError,
+    NotImplementedByDeviceError,
+)
 from nocturna.core.events import EventBus
 from nocturna.devices.base import Device, Snapshot
 from nocturna.devices.indi.connection import (
@@ -48,6 +52,8 @@ IGNORED = frozenset({"primary", "filterwheel", "focuser", "calibrator", "spectro
 """Keys of a device entry that other layers read (links, optics): not the driver's."""
 _REQUIRED: Any = object()
 CONNECT_TIMEOUT_S = 30.0
+BARRIER_TIMEOUT_S = 5.0
+"""Real seconds to wait for a driver's answer that ends its connect definitions."""
 """Real seconds for the server to answer and the INDI device to connect."""
 
 
@@ -162,6 +168,7 @@ class IndiDevice(Device):
 
         await connection.wait_for(connected, self.connect_timeout_s,
                                   f"INDI device {self.indi_device!r} connecting")
+        await self._definitions_sent()
         for name in self.required:
             await connection.wait_for(
                 lambda n=name: connection.store.get(self.indi_device, n),
@@ -169,20 +176,28 @@ class IndiDevice(Device):
                 f"property {name} of INDI device {self.indi_device!r}")
         self._generation = connection.generation
 
-    async def wait_defined(self, quiet_s: float = 0.3) -> None:
-        """Wait until the device has defined no new property for ``quiet_s`` real seconds.
+    async def _definitions_sent(self) -> None:
+        """Wait until the driver has sent what it defines on connecting.
 
-        A driver defines its properties in a burst once connected, and INDI marks no end
-        of it: a kind whose capabilities depend on which properties exist reads them
-        after this (at most :attr:`connect_timeout_s`).
+        INDI marks no end of that burst, but a driver handles requests in order: it is
+        asked for its ``CONNECTION`` property once more, and its answer (a new
+        definition) comes after the definitions of its connect. A server that does not
+        answer within :data:`BARRIER_TIMEOUT_S` is not waited for longer.
         """
-        store = self.connection.store
-        deadline = asyncio.get_running_loop().time() + self.connect_timeout_s
-        count = -1
-        while count != len(store.devices.get(self.indi_device, {})) and \
-                asyncio.get_running_loop().time() < deadline:
-            count = len(store.devices.get(self.indi_device, {}))
-            await asyncio.sleep(quiet_s)
+        connection = self.connection
+        before = connection.store.get(self.indi_device, "CONNECTION")
+        connection.get_properties(self.indi_device, "CONNECTION")
+
+        def answered() -> bool:
+            now = connection.store.get(self.indi_device, "CONNECTION")
+            return now is not None and now is not before
+
+        try:
+            await connection.wait_for(answered, min(BARRIER_TIMEOUT_S, self.connect_timeout_s),
+                                      f"INDI device {self.indi_device!r} definitions")
+        except DeviceTimeoutError:
+            log.info("INDI device %r did not answer a second getProperties; going on",
+                     self.indi_device, extra={"device": self.name})
 
     async def _disconnect(self) -> None:
         await self._drop_connection()

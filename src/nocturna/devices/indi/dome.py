@@ -60,7 +60,6 @@ class IndiDome(IndiDevice, Dome):
             lambda: any(self.has(n) for n in (SHUTTER, AZIMUTH, PARK)),
             self.connect_timeout_s,
             f"a shutter, azimuth or park property of INDI device {self.indi_device!r}")
-        await self.wait_defined()
 
     async def _read_info(self) -> DomeInfo:
         rotating = self.has(AZIMUTH)

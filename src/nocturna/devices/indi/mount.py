@@ -110,7 +110,6 @@ class IndiMount(IndiDevice, Mount):
 
     async def _connect_device(self) -> None:
         await super()._connect_device()
-        await self.wait_defined()
         # the first use of astropy/ERFA costs seconds: paid here, off the event loop
         await asyncio.to_thread(prepare_day, self.clock.timestamp(), self._longitude())
 
