@@ -69,3 +69,31 @@ async def test_tracking_past_the_meridian_asks_for_a_flip(tmp_path):
             assert not await needs_meridian_flip(unit, observation)
         finally:
             await close_unit(unit)
+
+
+@pytest.mark.virtual_time
+async def test_the_run_ends_at_until_though_every_state_is_shorter_than_a_check(tmp_path):
+    """Sets of one 2 s frame make every working state far shorter than the 10 min
+    safety check interval: the end of the run still comes at ``until``, at the next
+    transition, not when some state happens to last a whole interval."""
+    config = unit_config(tmp_path, observatory={"safety": {"check_interval": "10 min"}})
+    with use_clock(VirtualClock(MIDNIGHT)) as clock:
+        unit = make_unit(config)
+        await unit.start()
+        try:
+            status = await unit.mount.state()
+            overhead_deg = status.sidereal_time_hours * 15.0
+            unit.scheduler.add_field(Field("overhead", overhead_deg, 19.5,
+                                           exptimes_s=(2.0,), min_nexp=1000,
+                                           exp_set_size=1))
+            until = clock.now() + timedelta(minutes=5)
+            machine = StateMachine(unit, until=until)
+            await machine.run()
+            transitions = unit.storage.list_transitions()
+            ends = [t for t in transitions if t.reason == "end of the run"]
+            assert ends, [(t.to_state, t.reason) for t in transitions]
+            assert until <= ends[0].time < until + timedelta(seconds=30)
+            assert machine.state in ("parked", "sleeping")
+            assert (await unit.dome.state()).shutter_status == ShutterState.CLOSED
+        finally:
+            await close_unit(unit)

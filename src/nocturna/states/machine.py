@@ -148,6 +148,7 @@ class StateMachine:
                 next_state, reason = await self._run_state(self.table[self.state])
                 if next_state is None:
                     break
+                next_state, reason = self._end_of_run_instead(next_state, reason)
                 await self._enter(next_state, reason)
             if self.stop.requested and self.failure is None:
                 await self._shut_down(self.stop.reason or "stop requested")
@@ -171,6 +172,17 @@ class StateMachine:
         wanted, self._interrupt = self._interrupt, None
         self._interrupted.clear()
         return wanted
+
+    def _end_of_run_instead(self, target: str, reason: str) -> tuple[str, str]:
+        """Past ``until``, park rather than go on to another working state: states
+        shorter than a check interval (frames of a few seconds) never meet the end of
+        the run in :meth:`_watch`."""
+        on_unsafe = self.table.on_unsafe
+        if self.until is None or self.clock.now() < self.until or target in SAFE_TO_END \
+                or on_unsafe in (target, self.state) or \
+                not self.table.allowed(self.state, on_unsafe):
+            return target, reason
+        return on_unsafe, "end of the run"
 
     def _finished(self) -> bool:
         if self.failure is not None:
