@@ -1,0 +1,75 @@
+"""The device commands with INDI devices from the site file: ``camera expose`` writes
+the CCD simulator's frame as FITS, ``mount slew`` moves the telescope simulator (a real
+indiserver with Debian's simulators)."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from astropy.io import fits
+from indi_helpers import IndiServer
+from ruamel.yaml import YAML
+
+from nocturna.core.astro import local_sidereal_time, site_location
+from nocturna.core.config import Config
+from nocturna.devices.indi.mount import IndiMount
+from unit_helpers import dark_longitude_now
+
+
+def nocturna(site: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "nocturna.cli.main", "--config", str(site),
+                           *args], capture_output=True, text=True, timeout=300)
+
+
+def site_file(tmp_path: Path, server: IndiServer) -> Path:
+    def indi(name: str, simulator: str, **extra: object) -> dict[str, object]:
+        return {"name": name, "driver": "indi", "address": server.address,
+                "device": server.device(simulator), **extra}
+
+    site = {"data_dir": str(tmp_path / "data"),
+            "site": {"longitude": f"{dark_longitude_now()} deg"},
+            "mount": indi("mount0", "telescope"), "dome": None, "focusers": [],
+            "filterwheels": [], "rotators": [], "switches": [], "weather": [],
+            "safety_monitors": [], "cover_calibrators": [], "spectrographs": [],
+            "cameras": [indi("cam0", "ccd", primary=True, focal_length_mm=900,
+                             aperture_mm=120)]}
+    path = tmp_path / "site.yaml"
+    YAML(typ="safe", pure=True).dump(site, path)
+    return path
+
+
+def test_camera_expose_and_mount_slew_drive_indi_devices(tmp_path):
+    with IndiServer(tmp_path / "indi", "ccd", "telescope") as server:
+        site = site_file(tmp_path, server)
+        out = tmp_path / "frame.fits"
+        exposed = nocturna(site, "camera", "expose", "--exptime", "1", "--out", str(out))
+        assert exposed.returncode == 0, exposed.stdout + exposed.stderr
+        with fits.open(out) as hdus:
+            header, data = hdus[0].header, hdus[0].data
+        assert data.shape == (1024, 1280)  # the CCD simulator's sensor
+        assert header["EXPTIME"] == 1.0
+        assert data.std() > 0
+
+        config = Config.load(site, environ={})
+        lst_deg = local_sidereal_time(site_location(config.model.site), datetime.now(UTC)).deg
+        ra_hours = ((lst_deg - 5.0) % 360.0) / 15.0  # up, just west of the meridian
+        slewed = nocturna(site, "mount", "slew", "--ra", f"{ra_hours:.5f}", "--dec", "25")
+        assert slewed.returncode == 0, slewed.stdout + slewed.stderr
+
+        async def where() -> tuple[float, float]:
+            mount = IndiMount("check", address=server.address,
+                              device=server.device("telescope"))
+            await mount.connect()
+            try:
+                status = await mount.state()
+                return status.ra_hours, status.dec_deg
+            finally:
+                await mount.disconnect()
+
+        ra, dec = asyncio.run(where())
+        assert abs((ra - ra_hours + 12) % 24 - 12) < 0.01  # within 9 arcmin of time
+        assert abs(dec - 25.0) < 0.1
