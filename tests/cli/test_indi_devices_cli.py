@@ -11,9 +11,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from astropy.io import fits
-from indi_helpers import IndiServer
 from ruamel.yaml import YAML
 
+from indi_helpers import IndiServer
 from nocturna.core.astro import local_sidereal_time, site_location
 from nocturna.core.config import Config
 from nocturna.devices.indi.mount import IndiMount
