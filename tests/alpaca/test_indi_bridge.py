@@ -115,3 +115,23 @@ def test_alpaca_discovery_and_management_list_the_indi_devices(bridge, monkeypat
     assert served == {(DEVICE_TYPES[key], f"indi-{DEVICE_TYPES[key]}") for key in BRIDGED}
     description = management.description(bridge.address)
     assert description["ServerName"] == "indi-bridge"
+
+
+def test_alpyca_takes_an_image_with_the_indi_ccd_through_nocturna(bridge):
+    """What a Windows capture program does: a subframe exposure on the INDI CCD
+    simulator, read back as Alpaca's ImageArray."""
+    from alpaca.camera import Camera
+
+    camera = Camera(bridge.address, 0)
+    camera.Connected = True
+    try:
+        assert (camera.CameraXSize, camera.CameraYSize) == (1280, 1024)
+        camera.BinX = camera.BinY = 2
+        camera.StartX, camera.StartY, camera.NumX, camera.NumY = 10, 20, 200, 150
+        camera.StartExposure(1.0, True)
+        wait_for(lambda: camera.ImageReady)
+        image = camera.ImageArray  # ASCOM order: [x][y]
+        assert (len(image), len(image[0])) == (200, 150)
+        assert max(max(column) for column in image) > 0
+    finally:
+        camera.Connected = False
