@@ -1,10 +1,13 @@
-"""The device commands with INDI devices from the site file: ``camera expose`` writes
-the CCD simulator's frame as FITS, ``mount slew`` moves the telescope simulator (a real
+"""The device commands with INDI devices from the site file: ``camera expose`` and
+``take`` write the CCD simulator's frames as FITS, ``mount slew`` moves the telescope
+simulator, and ``azcam serve`` exposes with the INDI CCD for an azcam client (a real
 indiserver with Debian's simulators)."""
 
 from __future__ import annotations
 
 import asyncio
+import re
+import signal
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -25,18 +28,19 @@ def nocturna(site: Path, *args: str) -> subprocess.CompletedProcess[str]:
                            *args], capture_output=True, text=True, timeout=300)
 
 
-def site_file(tmp_path: Path, server: IndiServer) -> Path:
+def site_file(tmp_path: Path, server: IndiServer, *, focuser: bool = False) -> Path:
     def indi(name: str, simulator: str, **extra: object) -> dict[str, object]:
         return {"name": name, "driver": "indi", "address": server.address,
                 "device": server.device(simulator), **extra}
 
     site = {"data_dir": str(tmp_path / "data"),
             "site": {"longitude": f"{dark_longitude_now()} deg"},
-            "mount": indi("mount0", "telescope"), "dome": None, "focusers": [],
+            "mount": indi("mount0", "telescope"), "dome": None,
+            "focusers": [indi("foc0", "focuser")] if focuser else [],
             "filterwheels": [], "rotators": [], "switches": [], "weather": [],
             "safety_monitors": [], "cover_calibrators": [], "spectrographs": [],
             "cameras": [indi("cam0", "ccd", primary=True, focal_length_mm=900,
-                             aperture_mm=120)]}
+                             aperture_mm=120, **({"focuser": "foc0"} if focuser else {}))]}
     path = tmp_path / "site.yaml"
     YAML(typ="safe", pure=True).dump(site, path)
     return path
@@ -73,3 +77,56 @@ def test_camera_expose_and_mount_slew_drive_indi_devices(tmp_path):
         ra, dec = asyncio.run(where())
         assert abs((ra - ra_hours + 12) % 24 - 12) < 0.01  # within 9 arcmin of time
         assert abs(dec - 25.0) < 0.1
+
+
+def test_take_and_the_azcam_server_use_the_indi_ccd(tmp_path):
+    with IndiServer(tmp_path / "indi", "ccd", "telescope", "focuser") as server:
+        site = site_file(tmp_path, server, focuser=True)
+        taken = nocturna(site, "take", "dark", "--exptime", "1", "--n", "2")
+        assert taken.returncode == 0, taken.stdout + taken.stderr
+        darks = sorted((tmp_path / "data").rglob("*.fits*"))
+        assert len(darks) == 2, darks
+        for path in darks:
+            with fits.open(path) as hdus:
+                image = next(h for h in hdus if h.data is not None)
+                assert image.data.shape == (1024, 1280)
+                assert image.header["IMAGETYP"] == "DARK"
+
+        azcam = subprocess.Popen(
+            [sys.executable, "-m", "nocturna.cli.main", "--config", str(site), "--data",
+             str(tmp_path / "azcam-data"), "azcam", "serve", "--port", "0"],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        try:
+            assert azcam.stdout is not None
+            seen = []
+            for line in azcam.stdout:
+                seen.append(line)
+                found = re.search(r"azcam command server on 127\.0\.0\.1:(\d+)", line)
+                if found:
+                    break
+            else:
+                raise AssertionError("azcam serve did not start: " + "".join(seen))
+            port = int(found.group(1))
+
+            async def expose() -> list[str]:
+                reader, writer = await asyncio.open_connection("127.0.0.1", port)
+                answers = []
+                for command in ("exposure.expose 1 dark indi",):
+                    writer.write(command.encode() + b"\r\n")
+                    await writer.drain()
+                    answers.append((await asyncio.wait_for(reader.readline(), 120))
+                                   .decode().strip())
+                writer.close()
+                await writer.wait_closed()
+                return answers
+
+            [exposed] = asyncio.run(expose())
+            assert exposed == "OK", exposed
+        finally:
+            azcam.send_signal(signal.SIGTERM)
+            output, _ = azcam.communicate(timeout=60)
+        assert azcam.returncode == 0, output
+        [written] = sorted((tmp_path / "azcam-data" / "azcam").glob("image.*"))
+        with fits.open(written) as hdus:
+            image = next(h for h in hdus if h.data is not None)
+            assert image.data.shape == (1024, 1280)
