@@ -19,6 +19,7 @@ from ruamel.yaml import YAML
 from indi_helpers import IndiServer
 from nocturna.core.astro import local_sidereal_time, site_location
 from nocturna.core.config import Config
+from nocturna.devices.indi.focuser import IndiFocuser
 from nocturna.devices.indi.mount import IndiMount
 from unit_helpers import dark_longitude_now
 
@@ -130,3 +131,28 @@ def test_take_and_the_azcam_server_use_the_indi_ccd(tmp_path):
         with fits.open(written) as hdus:
             image = next(h for h in hdus if h.data is not None)
             assert image.data.shape == (1024, 1280)
+
+
+def test_focus_sweeps_the_indi_focuser_with_the_indi_ccd(tmp_path):
+    """The sweep moves the INDI focuser through 11 positions and takes a frame at each.
+    The CCD simulator draws its stars from the GSC catalogue through a ``gsc`` program,
+    which indi-bin does not install: its frames hold no stars, so the curve is flat,
+    and the run says so, exits 1 and leaves the focuser where it started."""
+    with IndiServer(tmp_path / "indi", "ccd", "telescope", "focuser") as server:
+        site = site_file(tmp_path, server, focuser=True)
+        swept = nocturna(site, "focus", "--exptime", "1", "--range", "40000", "--step",
+                         "4000", "--no-plot")
+        assert swept.returncode == 1, swept.stdout + swept.stderr
+        assert "11/11" in swept.stdout and "fine focus of foc0" in swept.stdout
+        assert "no significant peak" in swept.stdout
+
+        async def position() -> int:
+            focuser = IndiFocuser("check", address=server.address,
+                                  device=server.device("focuser"))
+            await focuser.connect()
+            try:
+                return (await focuser.state()).position
+            finally:
+                await focuser.disconnect()
+
+        assert asyncio.run(position()) == 50000  # the simulator's start, restored
