@@ -36,6 +36,7 @@ from nocturna.core.errors import (
 from nocturna.core.events import EventBus
 from nocturna.devices.alpaca.transport import AlpacaClient, acquire, parse_address, release
 from nocturna.devices.base import Device, Snapshot
+from nocturna.devices.driver_options import driver_options
 
 log = logging.getLogger(__name__)
 
@@ -116,22 +117,9 @@ class AlpacaDevice(Device):
         parse_address(cfg.address, owner=name)
         extra: dict[str, Any] = {key: context[key] for key in OPTIONS if key in context}
         extra.update(getattr(cfg, "model_extra", None) or {})
-        problems: list[str] = []
-        kwargs: dict[str, Any] = {}
-        for key, value in extra.items():
-            if key in IGNORED:
-                continue
-            if key not in OPTIONS:
-                problems.append(f"{name}.{key}: not an option of the alpaca driver "
-                                f"(options: {', '.join(sorted(OPTIONS))})")
-            elif key == "timeout_s" and (isinstance(value, bool) or not isinstance(
-                    value, int | float) or not value > 0):
-                problems.append(f"{name}.timeout_s: expected a number of seconds > 0, "
-                                f"got {value!r}")
-            elif key == "description" and not isinstance(value, str):
-                problems.append(f"{name}.description: expected a string, got {value!r}")
-            else:
-                kwargs[key] = value
+        kwargs, problems = driver_options(name, "alpaca", extra, options=OPTIONS,
+                                          ignored=IGNORED,
+                                          listed=", ".join(sorted(OPTIONS)))
         if problems:
             raise ConfigError(problems)
         kwargs.update((key, context[key]) for key in ("clock", "events")

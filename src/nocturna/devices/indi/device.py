@@ -33,6 +33,7 @@ from nocturna.core.errors import (
 )
 from nocturna.core.events import EventBus
 from nocturna.devices.base import Device, Snapshot
+from nocturna.devices.driver_options import driver_options
 from nocturna.devices.indi.connection import (
     IndiConnection,
     IndiConnectionError,
@@ -104,22 +105,9 @@ class IndiDevice(Device):
         if not isinstance(device, str) or not device.strip():
             problems.append(f"{name}.device: an indi device needs the INDI device's name "
                             f"(e.g. 'CCD Simulator'), got {device!r}")
-        kwargs: dict[str, Any] = {}
-        for key, value in extra.items():
-            if key in IGNORED:
-                continue
-            if key not in OPTIONS:
-                problems.append(f"{name}.{key}: not an option of the indi driver "
-                                f"(options: device, {', '.join(sorted(OPTIONS))})")
-            elif key in ("timeout_s", "connect_timeout_s") and (
-                    isinstance(value, bool) or not isinstance(value, int | float)
-                    or not value > 0):
-                problems.append(f"{name}.{key}: expected a number of seconds > 0, "
-                                f"got {value!r}")
-            elif key == "description" and not isinstance(value, str):
-                problems.append(f"{name}.description: expected a string, got {value!r}")
-            else:
-                kwargs[key] = value
+        kwargs, found = driver_options(name, "indi", extra, options=OPTIONS, ignored=IGNORED,
+                                       listed="device, " + ", ".join(sorted(OPTIONS)))
+        problems += found
         if problems:
             raise ConfigError(problems)
         parse_indi_address(cfg.address, owner=name)
