@@ -22,6 +22,7 @@ import numpy as np
 
 from nocturna.core.errors import (
     DeviceTimeoutError,
+    InvalidValueError,
     NocturnaError,
     NotImplementedByDeviceError,
     OperationCancelledError,
@@ -33,6 +34,19 @@ from nocturna.devices.types import CameraState, GuideDirection, SensorType
 # passed: the first poll after 5 ms, then doubling up to 0.5 s (clock seconds).
 READY_POLL_FIRST_S = 0.005
 READY_POLL_MAX_S = 0.5
+
+
+def check_subframe(owner: str, start_x: int, start_y: int, num_x: int, num_y: int,
+                   width: int, height: int) -> None:
+    """Refuse a subframe (binned pixels) that is not whole numbers inside the
+    ``width`` × ``height`` binned sensor; ``owner`` starts the message."""
+    values = (start_x, start_y, num_x, num_y)
+    if any(isinstance(v, bool) or not isinstance(v, int) for v in values) or \
+            start_x < 0 or start_y < 0 or num_x < 1 or num_y < 1 or \
+            start_x + num_x > width or start_y + num_y > height:
+        raise InvalidValueError(
+            f"{owner}: subframe start ({start_x}, {start_y}) size {num_x}x{num_y} "
+            f"does not fit the {width}x{height} binned sensor")
 
 
 @dataclass(frozen=True)

@@ -52,7 +52,13 @@ from nocturna.core.errors import (
     NotImplementedByDeviceError,
     OperationCancelledError,
 )
-from nocturna.devices.camera import Camera, CameraImage, CameraInfo, CameraStatus
+from nocturna.devices.camera import (
+    Camera,
+    CameraImage,
+    CameraInfo,
+    CameraStatus,
+    check_subframe,
+)
 from nocturna.devices.indi.blob import fits_image
 from nocturna.devices.indi.connection import IndiConnection, acquire, release
 from nocturna.devices.indi.device import IndiDevice
@@ -333,13 +339,7 @@ class IndiCamera(IndiDevice, Camera):
         info: CameraInfo = self._info
         bin_x, bin_y = self._bin()
         width, height = info.width // bin_x, info.height // bin_y
-        values = (start_x, start_y, num_x, num_y)
-        if any(isinstance(v, bool) or not isinstance(v, int) for v in values) or \
-                start_x < 0 or start_y < 0 or num_x < 1 or num_y < 1 or \
-                start_x + num_x > width or start_y + num_y > height:
-            raise InvalidValueError(
-                f"camera {self.name!r}: subframe start ({start_x}, {start_y}) size "
-                f"{num_x}x{num_y} does not fit the {width}x{height} binned sensor")
+        check_subframe(f"camera {self.name!r}", start_x, start_y, num_x, num_y, width, height)
         self._require_idle("change the subframe")
         await self._set_exactly("CCD_FRAME", {"X": start_x * bin_x, "Y": start_y * bin_y,
                                               "WIDTH": num_x * bin_x, "HEIGHT": num_y * bin_y})

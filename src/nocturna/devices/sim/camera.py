@@ -66,6 +66,7 @@ from nocturna.devices.camera import (
     CameraImage,
     CameraInfo,
     CameraStatus,
+    check_subframe,
 )
 from nocturna.devices.conditions import ObservingConditions
 from nocturna.devices.covercalibrator import CoverCalibrator
@@ -474,15 +475,9 @@ class SimCamera(Camera):
 
     async def set_subframe(self, start_x: int, start_y: int, num_x: int, num_y: int) -> None:
         width, height = self.model.width // self._bin[0], self.model.height // self._bin[1]
-        values = (start_x, start_y, num_x, num_y)
-        if any(isinstance(v, bool) or not isinstance(v, int) for v in values) or \
-                start_x < 0 or start_y < 0 or num_x < 1 or num_y < 1 or \
-                start_x + num_x > width or start_y + num_y > height:
-            raise InvalidValueError(
-                f"{self.name}: subframe start ({start_x}, {start_y}) size {num_x}x{num_y} "
-                f"does not fit the {width}x{height} binned sensor")
+        check_subframe(self.name, start_x, start_y, num_x, num_y, width, height)
         self._require_idle("change the subframe")
-        self._subframe = values
+        self._subframe = (start_x, start_y, num_x, num_y)
 
     async def set_gain(self, gain: int) -> None:
         low, high = self.model.gain_range
