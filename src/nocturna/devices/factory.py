@@ -88,6 +88,12 @@ DRIVERS: dict[tuple[str, str], str] = {
     ("cover_calibrators", "indi"):
         "nocturna.devices.indi.covercalibrator:IndiCoverCalibrator",
     ("cameras", "indi"): "nocturna.devices.indi.camera:IndiCamera",
+    ("mount", "ioptron"): "nocturna.devices.ioptron.mount:IoptronMount",
+    ("dome", "astrohaven"): "nocturna.devices.astrohaven.dome:AstrohavenDome",
+    ("weather", "weather_board"): "nocturna.devices.boards.weather:WeatherBoard",
+    ("safety_monitors", "weather_board"): "nocturna.devices.boards.safety:WeatherBoardSafety",
+    ("switches", "power_board"): "nocturna.devices.boards.power:PowerBoard",
+    ("cameras", "gphoto2"): "nocturna.devices.gphoto2.camera:Gphoto2Camera",
 }
 
 

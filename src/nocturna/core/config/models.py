@@ -142,7 +142,8 @@ class DeviceConfig(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     name: str = Field(min_length=1)
-    driver: Literal["sim", "alpaca", "indi", "serial"] = "sim"
+    driver: Literal["sim", "alpaca", "indi", "ioptron", "astrohaven", "weather_board",
+                    "power_board", "gphoto2"] = "sim"
     model: str | None = None
     address: str | None = None
     device_number: Annotated[int, within(ge=0, le=1000)] = 0
