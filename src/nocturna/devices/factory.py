@@ -46,6 +46,12 @@ from nocturna.devices.dome import Dome
 from nocturna.devices.filterwheel import FilterWheel
 from nocturna.devices.focuser import Focuser
 from nocturna.devices.mount import Mount
+from nocturna.devices.protocol_sims import (
+    SERIAL_SIMULATIONS,
+    is_simulated,
+    keeps_driver,
+    simulated_entry,
+)
 from nocturna.devices.rotator import Rotator
 from nocturna.devices.safety import SafetyMonitor
 from nocturna.devices.spectrograph import Spectrograph
@@ -115,6 +121,9 @@ class DeviceSet:
     primary_camera: str | None = None
     camera_spectrographs: dict[str, str] = field(default_factory=dict)
     """Camera name → the name of the spectrograph in its beam (cameras that name one)."""
+    simulators: list[Any] = field(default_factory=list)
+    """The protocol simulators the unit's hardware drivers talk to in a simulated run
+    (kept alive as long as the devices)."""
 
     def __iter__(self) -> Iterator[Device]:
         for single in (self.mount, self.dome):
@@ -151,7 +160,7 @@ class DeviceSet:
 def _driver_class(section: str, cfg: DeviceConfig, simulate: bool) -> type[Any]:
     """The class of ``section``'s ``driver``, imported now (a driver that is listed but
     whose module is absent counts as not provided)."""
-    driver = "sim" if simulate else cfg.driver
+    driver = "sim" if simulate and not keeps_driver(cfg) else cfg.driver
     target = DRIVERS.get((section, driver))
     if target is not None:
         module, _, name = target.partition(":")
@@ -182,13 +191,25 @@ SEEDED_OPTIONS = {"cameras": "noise_seed", "mount": "pointing_seed"}
 
 
 def _build(section: str, cfg: DeviceConfig, simulate: bool, seed: int | None = None,
-           **context: Any) -> Any:
+           hardware: _SimulatedHardware | None = None, **context: Any) -> Any:
+    if simulate and hardware is not None and (section, cfg.driver) in SERIAL_SIMULATIONS:
+        cfg = simulated_entry(section, cfg, context, hardware.physical,
+                              lambda entry: _build(section, entry, True, seed, **context),
+                              hardware.simulators)
     cls = _driver_class(section, cfg, simulate)
     option = SEEDED_OPTIONS.get(section)
     if seed is not None and option is not None and (simulate or cfg.driver == "sim") \
-            and option not in (cfg.model_extra or {}):
+            and option not in (cfg.model_extra or {}) and cls.driver_name == "sim":
         cfg = _with(cfg, option, seed)
     return cls.from_config(cfg, **context)
+
+
+@dataclass
+class _SimulatedHardware:
+    """What a simulated run builds behind hardware drivers (see protocol_sims)."""
+
+    physical: dict[str, Any] = field(default_factory=dict)
+    simulators: list[Any] = field(default_factory=list)
 
 
 def all_simulated(config: Config, *, simulate: bool = False) -> bool:
@@ -200,7 +221,7 @@ def all_simulated(config: Config, *, simulate: bool = False) -> bool:
     for section in ("focusers", "filterwheels", "rotators", "switches", "weather",
                     "cover_calibrators", "spectrographs", "safety_monitors", "cameras"):
         entries.extend(getattr(model, section))
-    return all(entry.driver == "sim" for entry in entries if entry is not None)
+    return all(is_simulated(entry, False) for entry in entries if entry is not None)
 
 
 def build_devices(config: Config, *, simulate: bool = False,
@@ -215,9 +236,10 @@ def build_devices(config: Config, *, simulate: bool = False,
     model = config.model
     site = model.site
     devices = DeviceSet()
+    hardware = _SimulatedHardware(simulators=devices.simulators)
     shared = {"scenario": scenario} if scenario is not None else {}
     if model.mount is not None:
-        devices.mount = _build("mount", model.mount, simulate, seed, site=site)
+        devices.mount = _build("mount", model.mount, simulate, seed, hardware, site=site)
     for section in ("focusers", "filterwheels", "rotators", "switches", "weather",
                     "cover_calibrators", "spectrographs"):
         group = getattr(devices, section)
@@ -225,13 +247,18 @@ def build_devices(config: Config, *, simulate: bool = False,
         for cfg in getattr(model, section):
             if cfg.name in group:
                 raise ConfigError(f"{section}: two devices are named {cfg.name!r}")
-            group[cfg.name] = _build(section, cfg, simulate, site=site, **context)
+            group[cfg.name] = _build(section, cfg, simulate, None, hardware, site=site,
+                                     **context)
+    # simulated devices look at the mount simulator, behind its hardware driver if any
+    sim_mount = hardware.physical.get("mount", devices.mount)
     if model.dome is not None:
-        devices.dome = _build("dome", model.dome, simulate, site=site, mount=devices.mount)
+        devices.dome = _build("dome", model.dome, simulate, None, hardware, site=site,
+                              mount=sim_mount)
     for cfg in model.safety_monitors:
         station = _reference(cfg, "weather", devices.weather)
-        devices.safety_monitors[cfg.name] = _build("safety_monitors", cfg, simulate, site=site,
-                                                   weather=station, **shared)
+        devices.safety_monitors[cfg.name] = _build("safety_monitors", cfg, simulate, None,
+                                                   hardware, site=site, weather=station,
+                                                   **shared)
     for index, cfg in enumerate(model.cameras):
         camera_seed = None if seed is None else seed * 1000 + index
         if _reference(cfg, "spectrograph", devices.spectrographs) is not None:
@@ -239,7 +266,7 @@ def build_devices(config: Config, *, simulate: bool = False,
         if "spectrograph" in (cfg.model_extra or {}):
             cfg = _without(cfg, "spectrograph")  # a link, not an option of the camera driver
         devices.cameras[cfg.name] = _build(
-            "cameras", cfg, simulate, camera_seed, site=site, mount=devices.mount,
+            "cameras", cfg, simulate, camera_seed, hardware, site=site, mount=sim_mount,
             focuser=_reference(cfg, "focuser", devices.focusers),
             filterwheel=_reference(cfg, "filterwheel", devices.filterwheels),
             weather=next(iter(devices.weather.values()), None),

@@ -25,6 +25,7 @@ import importlib
 import logging
 import os
 import threading
+import weakref
 from collections.abc import Callable
 from typing import Any, ClassVar
 from urllib.parse import parse_qsl, urlsplit
@@ -42,7 +43,9 @@ SIMULATOR_KINDS: dict[str, str] = {
 }
 """Simulator kind → "module:Class"."""
 
-_REGISTERED: dict[str, ProtocolSimulator] = {}
+_REGISTERED: weakref.WeakValueDictionary[str, ProtocolSimulator] = \
+    weakref.WeakValueDictionary()
+"""Registered simulators; whoever registers one keeps it alive (a unit's DeviceSet)."""
 
 
 class ProtocolSimulator:
