@@ -2,10 +2,11 @@
 
 Each block is copied verbatim from a ``gphoto2 --list-all-config`` or ``--get-config``
 listing that a camera owner posted publicly; ``RECORDED`` names the origin of each.
-No value here is made up: the stand-in (:mod:`.standin`) replays them, so the driver's
-Canon path (eosremoterelease bulb, iso, imageformat, ownername, serial number) meets
-what a real EOS says. The blocks come from several Canon bodies (no single public
-listing held all of them); the camera each came from is named with it.
+No value here is made up (only trailing spaces are trimmed): the stand-in
+(:mod:`.standin`) replays them, so the driver's Canon path (eosremoterelease bulb,
+iso, imageformat, ownername, serial number) meets what a real EOS says. The blocks
+come from several Canon bodies (no single public listing held all of them); the
+camera each came from is named with it.
 
 :func:`parse_listing` reads the format (``/main/<section>/<name>``, ``Label:``,
 ``Readonly:``, ``Type:``, ``Current:``, ``Choice: <n> <text>``, ``END``).
@@ -58,7 +59,7 @@ END
 Label: Owner Name
 Readonly: 0
 Type: TEXT
-Current: 
+Current:
 END
 /main/settings/capturetarget
 Label: Capture Target

@@ -16,6 +16,9 @@ Physics, all on the nocturna clock:
   ``flat_panel_e_per_s`` × brightness / max brightness × the filter's throughput →
   ``"panel"`` (clouds and the dome do not matter); otherwise ``"none"`` (as a dark
   frame). A dome or calibrator that is absent or not connected blocks nothing;
+* a colour sensor (``sensor_type: rggb``) reads an RGGB Bayer mosaic, unbinned: each
+  pixel's signal above the bias scaled by its filter's response (:func:`bayer_mosaic`),
+  so a simulated DSLR looks like a real one downstream;
 * gain changes e⁻/ADU (``10^(-(gain - unity_gain)/200)``), offset adds to the bias;
 * cooling is first order: the sensor approaches ``max(set point, ambient -
   max_cooling_delta)`` with time constant ``cooling_tau_s``; it is *stable* once it
@@ -90,6 +93,29 @@ log = logging.getLogger(__name__)
 # Relative throughput of common filters (luminance = 1); unknown names count as 1.
 FILTER_THROUGHPUT = {"l": 1.0, "lum": 1.0, "clear": 1.0, "r": 0.3, "g": 0.3, "b": 0.3,
                      "v": 0.3, "i": 0.3, "ha": 0.03, "oiii": 0.03, "sii": 0.03, "dark": 0.0}
+
+
+BAYER_RESPONSE = {"R": 0.55, "G": 1.0, "B": 0.7}
+"""Signal through each colour filter of an RGGB sensor relative to green (about a
+Canon DSLR's for a white source)."""
+
+
+def bayer_mosaic(data: Any, *, bias_adu: float, start_x: int = 0, start_y: int = 0) -> Any:
+    """``data`` as an RGGB sensor reads it: each pixel's signal above the bias scaled by
+    its filter's :data:`BAYER_RESPONSE` (the pattern starts at unbinned pixel (0, 0), so a
+    subframe starting at an odd column or row starts on another colour)."""
+    import numpy as np
+
+    gain = np.empty((2, 2), dtype=np.float32)
+    for (dy, dx), colour in zip(((0, 0), (0, 1), (1, 0), (1, 1)), "RGGB", strict=True):
+        gain[(dy + start_y) % 2, (dx + start_x) % 2] = BAYER_RESPONSE[colour]
+    rows, columns = data.shape
+    tiled = np.tile(gain, ((rows + 1) // 2, (columns + 1) // 2))[:rows, :columns]
+    signal = (data.astype(np.float32) - bias_adu) * tiled + bias_adu
+    if np.issubdtype(data.dtype, np.integer):
+        info = np.iinfo(data.dtype)
+        return np.clip(np.rint(signal), info.min, info.max).astype(data.dtype)
+    return signal.astype(data.dtype)
 
 
 @dataclass(frozen=True)
@@ -801,8 +827,13 @@ class SimCamera(Camera):
                 segment_illumination=[seg["illumination"] for seg in stutter.settings])
         if exposure.paused_s:
             extra["paused_s"] = exposure.paused_s
+        data = frame.data
+        if self.model.sensor_type == SensorType.RGGB and s["bin"] == (1, 1):
+            data = await asyncio.to_thread(
+                bayer_mosaic, data, bias_adu=self.model.bias_adu + s["offset"],
+                start_x=s["subframe"][0], start_y=s["subframe"][1])
         return CameraImage(
-            data=frame.data, start_time=exposure.start, duration_s=exposure.duration_s,
+            data=data, start_time=exposure.start, duration_s=exposure.duration_s,
             light=exposure.light, bin_x=s["bin"][0], bin_y=s["bin"][1],
             start_x=s["subframe"][0], start_y=s["subframe"][1], gain=s["gain"],
             offset=s["offset"], readout_mode=s["readout_mode"],
