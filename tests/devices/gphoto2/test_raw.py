@@ -52,7 +52,7 @@ def test_the_preview_is_a_colour_jpeg_of_half_size():
 
 
 def test_a_file_libraws_cannot_read_is_a_clear_error():
-    with pytest.raises(InvalidValueError, match="IMG_0001.CR2: LibRaw cannot read it"):
+    with pytest.raises(InvalidValueError, match=r"IMG_0001\.CR2: LibRaw cannot read it"):
         read_raw(b"not a raw file at all" * 100, "IMG_0001.CR2")
 
 

@@ -323,12 +323,13 @@ class Gphoto2Camera(Camera):
             with contextlib.suppress(Exception):
                 await self._drain
             self._drain = None
+        start = self.clock.now()
         try:
             await link.set_config("eosremoterelease", PRESS_FULL)
         except CameraGoneError as exc:
             self._lost(exc)
             raise
-        exposure = _Exposure(self.clock.now(), float(duration_s), bool(light), self.iso)
+        exposure = _Exposure(start, float(duration_s), bool(light), self.iso)
         exposure.task = asyncio.get_running_loop().create_task(self._run(link, exposure))
         self._exposure = exposure
         self.publish("exposure.started", duration_s=float(duration_s), light=bool(light))
@@ -344,11 +345,12 @@ class Gphoto2Camera(Camera):
                                     f"within {self.file_timeout_s:g} s of the release")
             exposure.phase = CameraState.DOWNLOAD
             data = await link.download(file)
-            exposure.frame = await asyncio.to_thread(read_raw, data, file.name)
+            frame = await asyncio.to_thread(read_raw, data, file.name)
             exposure.preview = await asyncio.to_thread(preview_jpeg, data, file.name)
             exposure.file_name = file.name
-            rows, columns = exposure.frame.mosaic.shape
+            rows, columns = frame.mosaic.shape
             self.size = (columns, rows)
+            exposure.frame = frame  # last: the image is ready now
             exposure.phase = CameraState.IDLE
             self.publish("exposure.ready", duration_s=exposure.duration_s, file=file.name)
         except asyncio.CancelledError:
