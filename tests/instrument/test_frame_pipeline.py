@@ -112,3 +112,27 @@ async def test_a_row_that_cannot_be_added_leaves_no_file(tmp_path):
         assert len(rig.storage.list_exposures()) == 1
     finally:
         rig.storage.close()
+
+
+async def test_a_colour_sensor_writes_its_bayer_pattern_moved_by_the_subframe(tmp_path):
+    import dataclasses
+
+    from instrument_helpers import SMALL
+
+    from nocturna.devices.types import SensorType
+
+    colour = dataclasses.replace(SMALL, sensor_type=SensorType.RGGB)
+    rig = await _rig(tmp_path, model=colour)
+    try:
+        [whole] = await rig.instrument.take_object(1.0, title="M42")
+        await rig.camera.set_subframe(1, 2, 64, 64)  # odd column, even row
+        [sub] = await rig.instrument.take_object(1.0, title="M42")
+        await rig.camera.set_binning(2)
+        await rig.camera.set_subframe(0, 0, 128, 96)
+        [binned] = await rig.instrument.take_object(1.0, title="M42")
+        headers = [header_of(rig, i) for i in (whole, sub, binned)]
+    finally:
+        rig.storage.close()
+    assert [(h["BAYERPAT"], h["XBAYROFF"], h["YBAYROFF"]) for h in headers[:2]] == \
+        [("RGGB", 0, 0), ("RGGB", 1, 0)]
+    assert "BAYERPAT" not in headers[2]  # binning mixes the colours: no mosaic

@@ -50,6 +50,7 @@ from nocturna.devices.protocol_sims import (
     SERIAL_SIMULATIONS,
     is_simulated,
     keeps_driver,
+    simulated_dslr,
     simulated_entry,
 )
 from nocturna.devices.rotator import Rotator
@@ -192,6 +193,9 @@ SEEDED_OPTIONS = {"cameras": "noise_seed", "mount": "pointing_seed"}
 
 def _build(section: str, cfg: DeviceConfig, simulate: bool, seed: int | None = None,
            hardware: _SimulatedHardware | None = None, **context: Any) -> Any:
+    if simulate and (section, cfg.driver) == ("cameras", "gphoto2"):
+        return simulated_dslr(cfg, context,
+                              lambda entry: _build(section, entry, True, seed, **context))
     if simulate and hardware is not None and (section, cfg.driver) in SERIAL_SIMULATIONS:
         cfg = simulated_entry(section, cfg, context, hardware.physical,
                               lambda entry: _build(section, entry, True, seed, **context),

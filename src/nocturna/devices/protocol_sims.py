@@ -122,6 +122,32 @@ SERIAL_SIMULATIONS = {("mount", "ioptron"): _ioptron, ("dome", "astrohaven"): _a
 run (a weather board's safety monitor reads its station: it has no port of its own)."""
 
 
+DSLR_SENSOR = {"sensor_type": "rggb", "width": 1296, "height": 864, "pixel_size_um": 17.2,
+               "sensor_name": "simulated Canon EOS (4x4 pixels as one)", "readout_s": 1.0}
+"""A simulated DSLR's sensor unless its ``simulator:`` key says otherwise: an EOS 100D's
+field (5184 × 3456 pixels of 4.3 µm) at a quarter of the pixels per axis, so a frame
+renders in milliseconds while the plate scale and field stay a real DSLR's."""
+DSLR_DRIVER_OPTIONS = ("iso", "image_format", "owner_name", "electrons_per_adu",
+                       "file_timeout_s", "timeout_s", "description")
+
+
+def simulated_dslr(cfg: DeviceConfig, context: dict[str, Any],
+                   build_sim: Callable[[DeviceConfig], Any]) -> Any:
+    """A gphoto2 camera entry as its driver on the gphoto2 stand-in, whose sensor is a
+    simulated camera rendering a Bayer mosaic (``context``: the camera's links)."""
+    from nocturna.devices.gphoto2.camera import Gphoto2Camera
+
+    options = (cfg.model_extra or {}).get(SIMULATOR_KEY) or {}
+    sensor = {**DSLR_SENSOR, **(options if isinstance(options, dict) else {})}
+    sim = build_sim(physical_entry(cfg, **sensor))
+    extra = cfg.model_extra or {}
+    kwargs = {key: extra[key] for key in DSLR_DRIVER_OPTIONS if key in extra}
+    kwargs.update((key, context[key]) for key in ("clock", "events")
+                  if context.get(key) is not None)
+    return Gphoto2Camera.simulated(cfg.name, sim, port=cfg.port or "usb:001,001",
+                                   serial_number=extra.get("serial_number"), **kwargs)
+
+
 def simulated_entry(section: str, cfg: DeviceConfig, context: dict[str, Any],
                     physical: dict[str, Any], build_sim: Callable[[DeviceConfig], Any],
                     keep: list[Any]) -> DeviceConfig:

@@ -263,9 +263,17 @@ class CameraInfo:
     pixel_size_y_um: float | None = None
     readout_mode: str | None = None
     electrons_per_adu: float | None = None
+    bayer_pattern: str | None = None
+    """A colour sensor's filter pattern (``RGGB``...) at its offsets; None for mono or
+    binned pixels (binning mixes the colours)."""
+    bayer_offset_x: int = 0
+    bayer_offset_y: int = 0
 
     def __post_init__(self) -> None:
         _text(self, "name")
+        _text(self, "bayer_pattern")
+        _integer(self, "bayer_offset_x", low=0)
+        _integer(self, "bayer_offset_y", low=0)
         _text(self, "instrument")
         _integer(self, "binning_x", low=1)
         if self.binning_y is None:
@@ -304,6 +312,11 @@ class CameraInfo:
             ("YPIXSZ", None if binned is None else binned[1], "[um] pixel height, binned"),
             ("READMODE", self.readout_mode, "readout mode"),
             ("EGAIN", self.electrons_per_adu, "[e-/ADU] electrons per ADU"),
+            ("BAYERPAT", self.bayer_pattern, "colour filter pattern of the mosaic"),
+            ("XBAYROFF", None if self.bayer_pattern is None else self.bayer_offset_x,
+             "x offset of the Bayer pattern"),
+            ("YBAYROFF", None if self.bayer_pattern is None else self.bayer_offset_y,
+             "y offset of the Bayer pattern"),
         )
 
 

@@ -69,7 +69,7 @@ OPTIONS = frozenset({"serial_number", "iso", "image_format", "owner_name", "pixe
                      "width", "height", "electrons_per_adu", "max_adu", "file_timeout_s",
                      "timeout_s", "description"})
 IGNORED = frozenset({"primary", "filterwheel", "focuser", "calibrator", "focal_length_mm",
-                     "aperture_mm", "rotation_deg", "optics", "telescope"})
+                     "aperture_mm", "rotation_deg", "optics", "telescope", "simulator"})
 SERIAL_WIDGETS = ("eosserialnumber", "serialnumber")
 FORMAT_WIDGETS = ("imageformat", "imageformat2")
 

@@ -33,7 +33,7 @@ OPTIONS = frozenset({"baudrate", "timeout_s", "connect_timeout_s", "description"
 """The options every serial driver takes from its device entry."""
 IGNORED = frozenset({"primary", "filterwheel", "focuser", "calibrator", "spectrograph",
                      "focal_length_mm", "aperture_mm", "rotation_deg", "weather",
-                     "device_number", "address", "model"})
+                     "device_number", "address", "model", "simulator"})
 """Keys of a device entry that other layers read (links, optics): not the driver's."""
 
 

@@ -18,6 +18,7 @@ from astropy.io import fits
 
 from nocturna import __version__
 from nocturna.devices.camera import CameraImage
+from nocturna.devices.types import SensorType
 from nocturna.images import header as h
 from nocturna.images.wcs import frame_wcs, plate_scale_arcsec
 from nocturna.instrument.pipeline.context import FrameContext
@@ -94,6 +95,7 @@ async def describe(
         readout_mode=modes[image.readout_mode] if image.readout_mode < len(modes) else None,
         electrons_per_adu=known(image.extra.get("electrons_per_adu",
                                                 camera_info.electrons_per_adu)),
+        **_bayer(image, camera_info),
     )
     mount = readings.mount
     filter_name = image.extra.get("filter") or readings.filter_name
@@ -116,4 +118,24 @@ async def describe(
         (site, camera, mount, h.FilterInfo(filter_name) if filter_name else None,
          readings.focuser, readings.spectrograph, readings.weather, readings.sky, SOFTWARE,
          *identity.sections(), *sections, wcs),
-        cards, identity, context.camera.name, dict(defaults or {}))
+        cards, identity, context.camera.name,
+        {**image.extra.get("header_cards", {}), **(defaults or {})})
+
+
+MOSAICS = (SensorType.RGGB, SensorType.CMYG, SensorType.CMYG2, SensorType.LRGB)
+
+
+def _bayer(image: CameraImage, camera_info: Any) -> dict[str, Any]:
+    """The mosaic's pattern and offsets for the header: what the driver read from the
+    raw file (``extra["bayer_pattern"]``, from pixel (0, 0)), else the sensor's type
+    and offsets moved by the subframe's start; none for mono or binned pixels."""
+    if image.bin_x != 1 or image.bin_y != 1:
+        return {}
+    pattern = image.extra.get("bayer_pattern")
+    if pattern:
+        return {"bayer_pattern": str(pattern)}
+    if camera_info.sensor_type not in MOSAICS or camera_info.bayer_offset_x is None:
+        return {}
+    return {"bayer_pattern": camera_info.sensor_type.name,
+            "bayer_offset_x": (camera_info.bayer_offset_x + image.start_x) % 2,
+            "bayer_offset_y": (camera_info.bayer_offset_y + image.start_y) % 2}
