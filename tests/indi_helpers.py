@@ -1,7 +1,8 @@
 """A real ``indiserver`` with Debian's INDI simulators (indi-bin), on a free port.
 
 ``with IndiServer(tmp_path, "ccd", "focuser") as server:`` starts the server with those
-simulators and waits until every device has defined its ``CONNECTION`` property;
+simulators (or drivers of :data:`HARDWARE_DRIVERS`, named explicitly) and waits until
+every device has defined its ``CONNECTION`` property;
 ``server.address`` is ``127.0.0.1:PORT``. :meth:`IndiServer.kill` and
 :meth:`IndiServer.start` (same port) stop it hard and bring it back. The simulators
 keep their configuration under ``tmp_path`` (``HOME``), never in the user's ``~/.indi``.
@@ -30,6 +31,11 @@ SIMULATORS = {
     "lightpanel": ("indi_simulator_lightpanel", "Light Panel Simulator"),
 }
 """Short name → (the driver program, the INDI device it serves)."""
+HARDWARE_DRIVERS = {
+    "ioptron": ("indi_ioptronv3_telescope", "iOptronV3"),
+}
+"""Drivers of real hardware, started only when named (pointed at a simulator on a pty)."""
+DRIVERS = {**SIMULATORS, **HARDWARE_DRIVERS}
 
 START_TIMEOUT_S = 30.0
 
@@ -63,11 +69,11 @@ class IndiServer:
 
     def device(self, name: str) -> str:
         """The INDI device name of simulator ``name`` (``"ccd"`` → ``"CCD Simulator"``)."""
-        return SIMULATORS[name][1]
+        return DRIVERS[name][1]
 
     def start(self) -> IndiServer:
         self.home.mkdir(parents=True, exist_ok=True)
-        programs = [SIMULATORS[name][0] for name in self.names]
+        programs = [DRIVERS[name][0] for name in self.names]
         # -u: a local (abstract) socket of its own; the default /tmp/indiserver is taken
         # by whichever indiserver started first, and a second one then exits.
         with self.log.open("ab") as out:
@@ -80,7 +86,7 @@ class IndiServer:
         return self
 
     def _wait_ready(self) -> None:
-        wanted = {SIMULATORS[name][1] for name in self.names}
+        wanted = {DRIVERS[name][1] for name in self.names}
         deadline = time.monotonic() + START_TIMEOUT_S
         while time.monotonic() < deadline:
             assert self.process is not None
