@@ -146,7 +146,7 @@ async def test_guide_rates_pulses_and_moves(sim):
     assert await ask(sim, b":MS1#") == b"1"
     await advance(sim, 60)
     before = (await sim.mount.state()).dec_deg
-    assert await ask(sim, b":ZC02000#") == b""  # south, no reply 
+    assert await ask(sim, b":ZC02000#") == b""  # south, no reply
     assert iop.parse_status(await ask(sim, b":GLS#")).system == iop.SystemState.GUIDING
     await advance(sim, 3)
     after = (await sim.mount.state()).dec_deg
@@ -205,7 +205,7 @@ async def test_framing_faults_and_options():
     clock = SimClock(NIGHT, speed=0)
     sim = IoptronSimulator(clock=clock, model="0120", gps="1")
     out: list[bytes] = []
-    sim.send = out.append  # collect what goes to the driver
+    sim.attach(out.append)  # collect what goes to the driver
     await sim.start()
     worker = asyncio.create_task(sim.run())
     try:

@@ -25,7 +25,8 @@ stopped.
 
 Options (URL query strings are converted): ``model`` (the 4-digit ``:MountInfo#``
 code, default ``0040``, CEM40), ``gps`` (a GPS with a fix: GPS state 2 and GPS time).
-Faults: :meth:`go_silent` and :meth:`garble_next`.
+Faults (the base class's): ``go_silent()`` drops commands unanswered and undone;
+``garble_next(n)`` turns the next ``n`` replies into ``?`` of the same length (``#`` kept).
 """
 
 from __future__ import annotations
@@ -91,8 +92,8 @@ class IoptronSimulator(ProtocolSimulator):
     kind: ClassVar[str] = "ioptron"
 
     def __init__(self, mount: SimMount | None = None, *, clock: Clock | None = None,
-                 model: str = "0040", gps: bool | str = False, **options: Any) -> None:
-        super().__init__(clock=clock, **options)
+                 model: str = "0040", gps: bool | str = False) -> None:
+        super().__init__(clock=clock)
         model = str(model)
         if len(model) != 4 or not model.isdigit():
             raise ValueError(f"ioptron simulator: model must be a 4-digit code such as "
@@ -104,11 +105,8 @@ class IoptronSimulator(ProtocolSimulator):
         self._buffer = b""
         self._commands: asyncio.Queue[str] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
-        self._silent = False
-        self._garble = 0
         self.received: list[str] = []
         """Every command answered or acted on, in order (without ``:`` and ``#``)."""
-        self._target: tuple[int, int] | None = None  # RA, Dec of date (0.01″) from :SRA/:Sd
         self._target_ra: int | None = None
         self._target_dec: int | None = None
         self._rate = iop.TrackingRate.SIDEREAL
@@ -127,20 +125,12 @@ class IoptronSimulator(ProtocolSimulator):
         self._handlers: list[tuple[str, Handler]] = sorted(
             self._table().items(), key=lambda item: -len(item[0]))
 
-    # ----------------------------------------------------------------- faults
-    def go_silent(self, silent: bool = True) -> None:
-        """Stop answering (and acting on) commands, or start again."""
-        self._silent = bool(silent)
-
-    def garble_next(self, n: int = 1) -> None:
-        """Corrupt the next ``n`` replies (same length, ``#`` kept, digits mangled)."""
-        self._garble += int(n)
-
-    @staticmethod
-    def _garbled(reply: bytes) -> bytes:
-        if reply.endswith(b"#") and len(reply) > 1:
-            return b"?" * (len(reply) - 1) + b"#"
-        return b"?" * len(reply)
+    def garbled(self, data: bytes) -> bytes:
+        """A corrupted reply of the same length, its ``#`` kept (so the driver's framing
+        holds and only the content is wrong, as with line noise)."""
+        if data.endswith(b"#") and len(data) > 1:
+            return b"?" * (len(data) - 1) + b"#"
+        return b"?" * len(data)
 
     # ------------------------------------------------------------ the line
     def receive(self, data: bytes) -> None:
@@ -158,8 +148,6 @@ class IoptronSimulator(ProtocolSimulator):
                     self._buffer = b""
                 return
             body, self._buffer = self._buffer[start + 1:end], self._buffer[end + 1:]
-            if self._silent:
-                continue
             self._queue().put_nowait(body.decode("ascii", "replace"))
 
     def _queue(self) -> asyncio.Queue[str]:
@@ -184,12 +172,7 @@ class IoptronSimulator(ProtocolSimulator):
         queue = self._queue()
         while True:
             body = await queue.get()
-            reply = await self.answer(body)
-            if reply and self._garble > 0:
-                self._garble -= 1
-                reply = self._garbled(reply)
-            if reply:
-                self.send(reply)
+            self.send(await self.answer(body))
 
     async def answer(self, body: str) -> bytes:
         """The reply to one command (``body`` without ``:`` and ``#``); acts on it."""
