@@ -26,7 +26,8 @@ Properties used:
 * ``TELESCOPE_PIER_SIDE`` (``PIER_EAST``/``PIER_WEST``: the same meaning as ASCOM's).
 * ``TELESCOPE_TIMED_GUIDE_NS`` (``TIMED_GUIDE_N``/``_S``) and ``TELESCOPE_TIMED_GUIDE_WE``
   (``TIMED_GUIDE_W``/``_E``), milliseconds; Busy while pulsing. ``GUIDE_RATE``
-  (``GUIDE_RATE_WE``/``_NS``, fractions of sidereal) for the guide rates.
+  (``GUIDE_RATE_WE``/``_NS``, or ``RA_GUIDE_RATE``/``DE_GUIDE_RATE`` as INDI's iOptron
+  drivers name them; fractions of sidereal) for the guide rates.
 * ``GEOGRAPHIC_COORD`` (``LAT``, ``LONG`` east 0-360, ``ELEV``): the site, and set_site.
 * ``TELESCOPE_INFO`` (``TELESCOPE_APERTURE``, ``TELESCOPE_FOCAL_LENGTH``, millimetres).
 * ``MOUNT_TYPE`` (``ALTAZ``/``EQ_FORK``/``EQ_GEM``) where offered, for the alignment mode.
@@ -203,15 +204,16 @@ class IndiMount(IndiDevice, Mount):
         elif self._on("TELESCOPE_PIER_SIDE", "PIER_WEST"):
             side = PierSide.WEST
         target = self._target
+        guide = self._guide_rate_elements()
         return MountStatus(
             ra_hours=ra / 15.0, dec_deg=dec, alt_deg=float(alt), az_deg=float(az),
             sidereal_time_hours=lst / 15.0,
             side_of_pier=side, slewing=slewing, tracking=tracking,
             tracking_rate=TRACK_MODES.get(on[0] if on else "", DriveRate.SIDEREAL),
             ra_rate=0.0, dec_rate_arcsec_s=0.0,
-            guide_rate_ra_deg_s=_nan(self.value("GUIDE_RATE", "GUIDE_RATE_WE", None))
+            guide_rate_ra_deg_s=_nan(self.value("GUIDE_RATE", guide[0], None))
             * SIDEREAL_DEG_PER_S,
-            guide_rate_dec_deg_s=_nan(self.value("GUIDE_RATE", "GUIDE_RATE_NS", None))
+            guide_rate_dec_deg_s=_nan(self.value("GUIDE_RATE", guide[1], None))
             * SIDEREAL_DEG_PER_S,
             at_park=self._parked(), at_home=False,
             is_pulse_guiding=any(self.has(n) and self.vector(n).state == "Busy"
@@ -315,10 +317,17 @@ class IndiMount(IndiDevice, Mount):
                                     f"{', '.join(modes)})")
         await self.send(TRACK_MODE, {m: m == name for m in modes}, wait=True, busy_ok=True)
 
+    def _guide_rate_elements(self) -> tuple[str, str]:
+        """The (RA, Dec) elements of ``GUIDE_RATE``: the standard names, or iOptron's."""
+        if self.has("GUIDE_RATE") and "RA_GUIDE_RATE" in self.vector("GUIDE_RATE").elements:
+            return "RA_GUIDE_RATE", "DE_GUIDE_RATE"
+        return "GUIDE_RATE_WE", "GUIDE_RATE_NS"
+
     async def set_guide_rates(self, ra_deg_s: float, dec_deg_s: float) -> None:
         vector = self.vector("GUIDE_RATE")
-        values = {"GUIDE_RATE_WE": ra_deg_s / SIDEREAL_DEG_PER_S,
-                  "GUIDE_RATE_NS": dec_deg_s / SIDEREAL_DEG_PER_S}
+        ra_element, dec_element = self._guide_rate_elements()
+        values = {ra_element: ra_deg_s / SIDEREAL_DEG_PER_S,
+                  dec_element: dec_deg_s / SIDEREAL_DEG_PER_S}
         for element, fraction in values.items():
             limits = vector.elements[element]
             low, high = limits.minimum or 0.0, limits.maximum or math.inf
