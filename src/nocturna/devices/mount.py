@@ -23,6 +23,13 @@ from nocturna.devices.types import (
 )
 
 
+def german_pier_side(hour_angle_deg: float) -> PierSide:
+    """The side of the pier a German mount takes to point at ``hour_angle_deg`` (west
+    positive), as ASCOM names it: EAST for [0, 180), WEST for the other half."""
+    return PierSide.EAST if 0.0 <= (hour_angle_deg + 180.0) % 360.0 - 180.0 < 180.0 \
+        else PierSide.WEST
+
+
 @dataclass(frozen=True)
 class AxisRate(Snapshot):
     minimum_deg_s: float

@@ -266,3 +266,16 @@ async def test_a_silent_mount_faults_its_component_which_recovers():
         assert recovered["state"].name == "ENABLED"
     finally:
         await rig.close()
+
+
+async def test_destination_side_of_pier_matches_the_mount_behind(rig):
+    status = await unparked(rig)
+    lst_h = status.sidereal_time_hours
+    for hours_west in (-5.0, -0.5, 0.5, 5.0):
+        ra = (lst_h - hours_west) % 24.0
+        ours = await rig.mount.destination_side_of_pier(ra, 10.0)
+        assert ours == await rig.sky.destination_side_of_pier(ra, 10.0), hours_west
+    await rig.mount.slew_to_coordinates((lst_h - 2.0) % 24.0, 10.0)
+    await rig.mount.wait_until(lambda s: not s.slewing, timeout_s=600, poll_s=1.0)
+    assert (await rig.mount.state()).side_of_pier == \
+        await rig.mount.destination_side_of_pier((lst_h - 2.0) % 24.0, 10.0)

@@ -26,11 +26,12 @@ Options (a ``cameras:`` entry with ``driver: gphoto2``):
 
 Covers: bulb exposures via eosremoterelease, ISO, image format, owner name, serial
 number and model, abort (the shutter is released, the file discarded), a camera that
-vanishes (the error names it; the device then reads disconnected, so the component
-goes FAULT and reconnects). Not covered: binning and subframes (a DSLR reads its whole
-sensor), cooling, gain beyond ISO, fixed shutter speeds (every exposure is a bulb one,
-which needs the mode dial on B or M/bulb), a cable release on a serial port, dark
-frames with a closed shutter (a DSLR has none a driver can keep shut: cover the lens).
+vanishes (the error names it; the device then reads disconnected, so the component goes
+FAULT and reconnects), binning 1 and the whole sensor as subframe. Not covered: binning
+and smaller subframes (a DSLR reads its whole sensor), cooling, gain beyond ISO, fixed
+shutter speeds (every exposure is a bulb one, which needs the mode dial on B or M/bulb),
+a cable release on a serial port, dark frames with a closed shutter (a DSLR has none a
+driver can keep shut: cover the lens).
 """
 
 from __future__ import annotations
@@ -49,7 +50,13 @@ from nocturna.core.errors import (
     InvalidValueError,
     NocturnaError,
 )
-from nocturna.devices.camera import Camera, CameraImage, CameraInfo, CameraStatus
+from nocturna.devices.camera import (
+    Camera,
+    CameraImage,
+    CameraInfo,
+    CameraStatus,
+    check_subframe,
+)
 from nocturna.devices.driver_options import driver_options
 from nocturna.devices.gphoto2.layer import (
     PRESS_FULL,
@@ -310,6 +317,22 @@ class Gphoto2Camera(Camera):
                                                            CameraState.ERROR):
             raise InvalidOperationError(f"camera {self.name!r}: cannot {what} during an "
                                         "exposure")
+
+    async def set_binning(self, bin_x: int, bin_y: int | None = None) -> None:
+        """Only 1 × 1: a DSLR reads its whole raw mosaic (binning would mix colours)."""
+        for value in (bin_x, bin_x if bin_y is None else bin_y):
+            if value != 1 or isinstance(value, bool):
+                raise InvalidValueError(f"camera {self.name!r}: binning {value!r}: a DSLR "
+                                        "reads its raw mosaic unbinned (1 only)")
+
+    async def set_subframe(self, start_x: int, start_y: int, num_x: int, num_y: int) -> None:
+        """Only the whole sensor: the camera writes its whole raw file."""
+        width, height = self.size
+        check_subframe(f"camera {self.name!r}", start_x, start_y, num_x, num_y, width, height)
+        if (start_x, start_y, num_x, num_y) != (0, 0, width, height):
+            raise InvalidValueError(f"camera {self.name!r}: subframe ({start_x}, {start_y}) "
+                                    f"{num_x}x{num_y}: a DSLR reads its whole {width}x{height} "
+                                    "sensor")
 
     # ------------------------------------------------------------- exposures
     async def start_exposure(self, duration_s: float, light: bool = True) -> None:

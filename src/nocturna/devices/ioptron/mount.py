@@ -54,7 +54,7 @@ from nocturna.core.errors import (
 )
 from nocturna.core.events import EventBus
 from nocturna.devices.ioptron import protocol as iop
-from nocturna.devices.mount import AxisRate, Mount, MountInfo, MountStatus
+from nocturna.devices.mount import AxisRate, Mount, MountInfo, MountStatus, german_pier_side
 from nocturna.devices.serial.device import SerialDevice
 from nocturna.devices.serial.line import SerialProtocolError, SerialTimeoutError
 from nocturna.devices.sim.equatorial import (
@@ -70,6 +70,7 @@ from nocturna.devices.types import (
     DriveRate,
     EquatorialSystem,
     GuideDirection,
+    PierSide,
     TelescopeAxis,
 )
 
@@ -282,6 +283,14 @@ class IoptronMount(SerialDevice, Mount):
             target_dec_deg=None if target is None else target[1],
             slew_settle_time_s=0.0, does_refraction=False, utc_date=self.clock.now(),
         )
+
+    async def destination_side_of_pier(self, ra_hours: float, dec_deg: float) -> PierSide:
+        """Where a goto to J2000 (ra, dec) would put the mount now (a German mount)."""
+        _check_radec(ra_hours, dec_deg)
+        t = self.clock.timestamp()
+        ra_app, _ = j2000_to_apparent(ra_hours * 15.0, dec_deg, t)
+        longitude = (await self._read_status()).longitude_deg
+        return german_pier_side(local_sidereal_deg(t, longitude) - ra_app)
 
     async def _refuse_if_parked(self, what: str) -> None:
         if (await self._read_status()).system == iop.SystemState.PARKED:

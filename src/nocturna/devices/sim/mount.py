@@ -58,7 +58,7 @@ from nocturna.core.errors import (
     OperationCancelledError,
 )
 from nocturna.core.events import EventBus
-from nocturna.devices.mount import AxisRate, Mount, MountInfo, MountStatus
+from nocturna.devices.mount import AxisRate, Mount, MountInfo, MountStatus, german_pier_side
 from nocturna.devices.sim import options as opt
 from nocturna.devices.sim.equatorial import (
     SIDEREAL_ARCSEC_PER_S,
@@ -310,7 +310,7 @@ class SimMount(Mount):
         """Pier side for a pointing at hour angle ``ha_deg`` (German mounts only)."""
         if self.alignment_mode != AlignmentMode.GERMAN_POLAR:
             return PierSide.UNKNOWN
-        return PierSide.EAST if 0.0 <= signed_angle(ha_deg) < 180.0 else PierSide.WEST
+        return german_pier_side(ha_deg)
 
     def _rates(self, tracking: bool) -> tuple[float, float]:
         """Rates of the primary coordinate and of Dec (deg/s) in the given frame."""
