@@ -207,6 +207,10 @@ def print_summary(summary: NightSummary) -> None:
     console.print(table)
     console.print(f"light frames: {sum(summary.light_frames.values())}, calibration frames: "
                   f"{sum(summary.calibration_frames.values())}, files: {summary.files}")
+    if len(summary.camera_frames) > 1:
+        console.print("per camera: " + "; ".join(
+            f"{name} {counts['light']} light, {counts['calibration']} calibration"
+            for name, counts in sorted(summary.camera_frames.items())), markup=False)
     console.print(f"time exposing: {summary.exposing_s / 3600:.2f} h of "
                   f"{summary.dark_s / 3600:.2f} h dark time ({100 * summary.efficiency:.0f} %)")
     _print_loops(summary)

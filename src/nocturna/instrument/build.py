@@ -32,12 +32,17 @@ def frame_context(devices: DeviceSet, config: Config, camera: str | None = None)
 def build_instrument(devices: DeviceSet, config: Config, storage: Any, *,
                      camera: str | None = None, **options: Any) -> Instrument:
     """The instrument of ``camera`` (default: the primary camera), writing images in the
-    configured format. ``options`` go to :class:`Instrument` (``writer_depth``…)."""
+    configured format. ``options`` go to :class:`Instrument` (``writer_depth``…).
+
+    Every camera of the unit draws its exposure numbers from one stream, the primary
+    camera's: frames of two cameras never share an exposure id (their image ids still
+    start with their own camera's name)."""
     model = config.model
     context = frame_context(devices, config, camera)
     cam = context.camera
     spectrograph_name = getattr(devices, "camera_spectrographs", {}).get(cam.name)
     spectrograph = getattr(devices, "spectrographs", {}).get(spectrograph_name or "")
     options.setdefault("image_format", model.instrument.image_format)
+    options.setdefault("exposure_stream", devices.primary_camera)
     return Instrument(cam, storage=storage, data_dir=config.data_dir, context=context,
                       spectrograph=spectrograph, timezone=model.site.timezone, **options)

@@ -137,6 +137,7 @@ class Instrument:
         compress: bool = False,
         writer_depth: int = 2,
         exposure_timeout_s: float = 600.0,
+        exposure_stream: str | None = None,
         clock: Clock | None = None,
         events: EventBus | None = None,
     ) -> None:
@@ -154,10 +155,11 @@ class Instrument:
         self.exposure_timeout_s = exposure_timeout_s
         self._clock = clock
         self._events = events
-        self.exposure_ids = ExposureIdSource(storage, self.name, timezone=timezone, clock=clock)
+        self.exposure_ids = ExposureIdSource(storage, exposure_stream or self.name,
+                                             timezone=timezone, clock=clock)
         self.pipeline = FramePipeline(
             self.context, storage=storage, exposure_ids=self.exposure_ids,
-            encoder=image_encoder("fits.fz" if compress else image_format))
+            encoder=image_encoder("fits.fz" if compress else image_format), name=self.name)
         self.gate: Callable[[str], None] | None = None  # refuses commands (summary state)
         self.written_observers: list[WrittenObserver] = []
         self._busy = False

@@ -89,5 +89,22 @@ def build_observatory(config: Config, devices: DeviceSet, storage: Any, *,
                                            for i in instruments.values())])
     unit = Observatory(config, devices, storage, scheduler, instruments, components,
                        clock=clock, events=events)
+    for name in follower_components(unit):
+        components.set_check(name, False)
     announce_frames(unit)
     return unit
+
+
+def follower_components(unit: Observatory) -> list[str]:
+    """The components only the unit's other cameras use (each one's camera, instrument,
+    own focuser and filter wheel): left out of the safety checks, so a second camera
+    that faults never parks the unit (the primary camera observes on)."""
+    primary = {device.name for device in unit.instrument.devices()}
+    names: list[str] = []
+    for instrument in unit.instruments.values():
+        if instrument is unit.instrument:
+            continue
+        names += [device.name for device in instrument.devices()
+                  if device.name not in primary and device.name in unit.components]
+        names.append(f"{instrument.name}-instrument")
+    return list(dict.fromkeys(names))

@@ -14,6 +14,7 @@ the unit focusing all night.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -22,6 +23,7 @@ from nocturna.core.dayobs import day_obs
 from nocturna.observatory.enclosure import align_dome
 
 if TYPE_CHECKING:
+    from nocturna.instrument.instrument import Instrument
     from nocturna.loops.pointing import PointingResult
     from nocturna.loops.tracking import TrackingCorrector
     from nocturna.observatory.unit import Observatory
@@ -85,33 +87,66 @@ async def focus_due(unit: Observatory) -> FocusDue | None:
 
 
 async def focus_unit(unit: Observatory) -> Any | None:
-    """Run autofocus on the primary instrument if it is due; records the result."""
-    from nocturna.loops.autofocus import AutofocusSettings, run_autofocus
+    """Run autofocus on the primary instrument if it is due; records the result.
 
+    Each other imaging camera with a focuser of its own (its entry's ``focuser:``)
+    focuses itself at the same time; its failure is logged and recorded, never the
+    unit's (the primary's result decides when focus is next due)."""
     due = await focus_due(unit)
     if due is None:
         return None
-    instrument = unit.instrument
-    focuser = instrument.context.focuser
-    assert focuser is not None
     now = unit.clock.now()
-    day = str(day_obs(now, unit.config.model.site.timezone))
-    settings = AutofocusSettings.from_config(unit.settings.autofocus)
     log.info("autofocus (%s): %s", "coarse" if due.coarse else "fine", due.reason)
-    result = await run_autofocus(instrument.camera, focuser, settings, coarse=due.coarse,
-                                 plot_dir=instrument.data_dir / "focus" / day,
-                                 clock=unit.clock, events=unit.events, name=instrument.name)
-    record = result.as_record() | {"trigger": due.reason}
-    unit.storage.add_telemetry("focus", record, source=focuser.name, time=unit.clock.now(),
-                               current=True)
+    primary = unit.instrument
+    others = [instrument for instrument in unit.imaging_followers
+              if instrument.context.focuser not in (None, primary.context.focuser)]
+    followers = [asyncio.ensure_future(_focus_follower(unit, instrument, due))
+                 for instrument in others]
+    try:
+        result = await _focus_instrument(unit, primary, due, current=True)
+    except BaseException:
+        for task in followers:
+            task.cancel()
+        raise
+    finally:
+        await asyncio.gather(*followers, return_exceptions=True)
     night = unit.nightlog
     if result.success:
         night.last_focus = {"time": now, "temperature_c": result.temperature_c}
         night.focus_failed_at = None
     else:
         night.focus_failed_at = now
+    return result
+
+
+async def _focus_instrument(unit: Observatory, instrument: Instrument, due: FocusDue, *,
+                            current: bool) -> Any:
+    """Autofocus ``instrument`` with its focuser; records and announces the result."""
+    from nocturna.loops.autofocus import AutofocusSettings, run_autofocus
+
+    focuser = instrument.context.focuser
+    assert focuser is not None
+    day = str(day_obs(unit.clock.now(), unit.config.model.site.timezone))
+    settings = AutofocusSettings.from_config(unit.settings.autofocus)
+    result = await run_autofocus(instrument.camera, focuser, settings, coarse=due.coarse,
+                                 plot_dir=instrument.data_dir / "focus" / day,
+                                 clock=unit.clock, events=unit.events, name=instrument.name)
+    record = result.as_record() | {"trigger": due.reason, "camera": instrument.camera.name}
+    unit.storage.add_telemetry("focus", record, source=focuser.name, time=unit.clock.now(),
+                               current=current)
     unit.publish("focus", **record)
     return result
+
+
+async def _focus_follower(unit: Observatory, instrument: Instrument, due: FocusDue) -> None:
+    """Autofocus another camera; a failure is logged, the night goes on."""
+    try:
+        result = await _focus_instrument(unit, instrument, due, current=False)
+    except Exception as exc:
+        log.warning("autofocus of %s failed: %s", instrument.name, exc)
+        return
+    if not result.success:
+        log.warning("autofocus of %s: %s", instrument.name, result.reason)
 
 
 async def tracking_corrector(unit: Observatory) -> TrackingCorrector | None:

@@ -2,12 +2,13 @@
 
 :func:`announce_frames` registers an observer on every instrument of a unit: when a
 frame's file and row are done it publishes ``unit.frame`` (image id, path, field,
-type, filter, exposure, frame i of n) and, for a sequence of more than one frame
+type, filter, exposure, frame i of n, camera) and, for a sequence of more than one frame
 (calibrations, a science set), ``unit.progress``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from nocturna.observatory.summary import LIGHT_TYPES
@@ -41,15 +42,18 @@ def progress_label(frame: WrittenFrame, filter_name: str | None) -> str:
 def announce_frames(unit: Observatory) -> None:
     """Publish every frame the unit's instruments write (see the module docstring)."""
 
-    def written(frame: WrittenFrame) -> None:
-        number, of = frame_position(unit, frame)
-        filter_name: Any = frame.header.get("FILTER")
-        filter_name = str(filter_name) if filter_name not in (None, "") else None
-        unit.publish("frame", image_id=frame.image_id, path=str(frame.path),
-                     field=frame.title, image_type=frame.image_type, filter=filter_name,
-                     exposure_s=frame.exposure_s, frame=number, of=of)
-        if frame.total > 1:
-            unit.report_progress(progress_label(frame, filter_name), number, of)
+    def observer(camera: str) -> Callable[[WrittenFrame], None]:
+        def written(frame: WrittenFrame) -> None:
+            number, of = frame_position(unit, frame)
+            filter_name: Any = frame.header.get("FILTER")
+            filter_name = str(filter_name) if filter_name not in (None, "") else None
+            unit.publish("frame", image_id=frame.image_id, path=str(frame.path),
+                         field=frame.title, image_type=frame.image_type, filter=filter_name,
+                         exposure_s=frame.exposure_s, frame=number, of=of, camera=camera)
+            if frame.total > 1:
+                unit.report_progress(progress_label(frame, filter_name), number, of)
+
+        return written
 
     for instrument in unit.instruments.values():
-        instrument.written_observers.append(written)
+        instrument.written_observers.append(observer(instrument.camera.name))

@@ -18,7 +18,9 @@ import logging
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from nocturna.components.states import describe_error
 from nocturna.core.errors import InvalidOperationError, NocturnaError
+from nocturna.instrument.lockstep import Follower, LeadStopped, take_in_lockstep
 from nocturna.observatory.closedloops import correct_tracking, tracking_corrector
 from nocturna.observatory.enclosure import align_dome
 
@@ -124,6 +126,10 @@ async def _observation_record(unit: Observatory, observation: Any) -> int:
 async def take_set(unit: Observatory, observation: Any) -> int:
     """Take the rest of the observation's current set; returns the frames written.
 
+    Every imaging camera of the unit takes the set, in lockstep with the primary one
+    (:mod:`nocturna.instrument.lockstep`): the same group id, visits and observation,
+    one exposure id and row per frame. The primary camera's frames count towards the
+    plan; another camera that fails is logged and left out, the set goes on.
     Frames already taken are counted even when the set stops early (checkpoint,
     error, cancellation): the count comes from the database rows of the observation.
     """
@@ -132,10 +138,14 @@ async def take_set(unit: Observatory, observation: Any) -> int:
         return 0
     record_id = await _observation_record(unit, observation)
     fld = observation.field
-    before = len(unit.storage.list_exposures(observation_id=record_id))
+    lead = unit.instrument
+    camera = lead.camera.name
+    before = len(unit.storage.list_exposures(observation_id=record_id, camera=camera))
     runs = _runs(planned)
     total = len(planned)
     done = 0
+    follower_filters = {f.name: set((await f.get_available_setup())[0])
+                        for f in unit.imaging_followers}
 
     tracker = await tracking_corrector(unit)
 
@@ -150,27 +160,37 @@ async def take_set(unit: Observatory, observation: Any) -> int:
                             f"{observation.total_frames}"
 
     if tracker is not None:
-        unit.instrument.frame_observers.append(tracker.observe)
+        lead.frame_observers.append(tracker.observe)
     try:
         for (filter_name, exptime), count in runs:
             setup = {"filter": filter_name} if filter_name else {}
-            await unit.instrument.take_object(
-                exptime, count, title=fld.name, reason="science", program=unit.name,
-                note=f"set {observation.sets_taken + 1}", checkpoint=checkpoint,
-                observation_id=record_id, **setup)
+            followers = [Follower(f, {"filter": filter_name}
+                                  if filter_name in follower_filters[f.name] else {})
+                         for f in unit.imaging_followers]
+            result = await take_in_lockstep(
+                lead, followers, "OBJECT", exptime, count, title=fld.name,
+                reason="science", program=unit.name, note=f"set {observation.sets_taken + 1}",
+                checkpoint=checkpoint, observation_id=record_id, **setup)
+            for name, error in result.follower_errors.items():
+                if not isinstance(error, LeadStopped):
+                    log.warning("%s: camera %s left the set: %s", fld.name, name,
+                                describe_error(error))
             done += count
     finally:
         if tracker is not None:
-            unit.instrument.frame_observers.remove(tracker.observe)
-        rows = unit.storage.list_exposures(observation_id=record_id)
+            lead.frame_observers.remove(tracker.observe)
+        rows = unit.storage.list_exposures(observation_id=record_id, camera=camera)
         written = len(rows) - before
         for row in sorted(rows, key=lambda r: r.start_time)[before:]:
             observation.record_exposure(row.image_id)
             unit.nightlog.light(fld.name, 1, row.exposure_time_s)
         unit.scheduler.record_visit(fld.name, unit.clock.now(), written)
         status = FINISHED if observation.is_finished else OBSERVING
+        record = unit.storage.get_observation(record_id)
+        data = {**(record.data if record is not None else {}),
+                "camera_frames": unit.storage.exposure_counts(observation_id=record_id)}
         unit.storage.update_observation(
-            record_id, status=status,
+            record_id, status=status, data=data,
             finished_at=unit.clock.now() if observation.is_finished else None)
         log.info("%s: %d of %d frames of the set written", fld.name, written, total)
     return written

@@ -29,6 +29,8 @@ class NightSummary:
     start: datetime
     end: datetime
     light_frames: Counter[str] = field(default_factory=Counter)  # field → frames
+    camera_frames: dict[str, Counter[str]] = field(default_factory=dict)
+    """Camera → frames it wrote, by kind: ``light``, ``calibration``, ``pointing``."""
     calibration_frames: Counter[str] = field(default_factory=Counter)  # image type → frames
     exposing_s: float = 0.0
     dark_s: float = 0.0
@@ -94,6 +96,21 @@ class NightSummary:
                 if p.get("initial_error_arcsec") is not None]
 
 
+def exposing_seconds(lights: list[tuple[datetime, float]]) -> float:
+    """Seconds some shutter was open on the sky: the union of the light frames'
+    (start, exposure time), so the frames two cameras take together count once."""
+    total, reach = 0.0, None
+    for begin, seconds in sorted(lights):
+        end = begin + timedelta(seconds=seconds)
+        if reach is None or begin >= reach:
+            total += seconds
+            reach = end
+        elif end > reach:
+            total += (end - reach).total_seconds()
+            reach = end
+    return total
+
+
 def dark_seconds(unit: Observatory, start: datetime, end: datetime) -> float:
     """Seconds between ``start`` and ``end`` with the Sun below the observing twilight."""
     step = 60.0
@@ -113,17 +130,23 @@ async def summarize(unit: Observatory, start: datetime, end: datetime) -> NightS
     summary = NightSummary(start, end, transitions=unit.nightlog.transitions,
                            flips=unit.nightlog.flips)
     rows = unit.storage.list_exposures(since=start - timedelta(days=1))
+    lights: list[tuple[datetime, float]] = []
     for row in rows:
         if row.created_at < start:
             continue
         summary.files += 1
         if row.image_type in LIGHT_TYPES:
             summary.light_frames[str(row.header.get("OBJECT") or "?")] += 1
-            summary.exposing_s += row.exposure_time_s
+            lights.append((row.start_time, row.exposure_time_s))
+            kind = "light"
         elif row.image_type in POINTING_TYPES:
             summary.pointing_frames += 1
+            kind = "pointing"
         else:
             summary.calibration_frames[row.image_type] += 1
+            kind = "calibration"
+        summary.camera_frames.setdefault(row.camera, Counter())[kind] += 1
+    summary.exposing_s = exposing_seconds(lights)
     summary.dark_s = dark_seconds(unit, start, end)
     for kind, target in (("pointing", summary.pointing), ("focus", summary.focus_runs)):
         rows = unit.storage.list_telemetry(kind, since=start)

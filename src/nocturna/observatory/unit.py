@@ -133,6 +133,15 @@ class Observatory:
         return self.model.name
 
     @property
+    def imaging_followers(self) -> list[Instrument]:
+        """The unit's other imaging instruments: they take every observation's frames
+        with the primary one. Cameras behind a spectrograph do not (their frames are
+        spectra, not images of the field); they take calibrations only."""
+        behind = self.devices.camera_spectrographs
+        return [instrument for instrument in self.instruments.values()
+                if instrument is not self.instrument and instrument.camera.name not in behind]
+
+    @property
     def mount(self) -> Any | None:
         return self.devices.mount
 

@@ -37,6 +37,7 @@ from sqlalchemy import (
     Select,
     Table,
     exists,
+    func,
     insert,
     select,
     text,
@@ -340,18 +341,29 @@ class Storage:
         limit: int | None = None,
     ) -> list[ExposureRecord]:
         """Exposures by start time, newest first; ``since <= start_time < until``."""
-        query = select(exposures)
-        if observation_id is not None:
-            observation_id = inputs.identifier(observation_id, "observation id")
-            query = query.where(exposures.c.observation_id == observation_id)
-        if camera is not None:
-            query = query.where(exposures.c.camera == inputs.name(camera, "camera name"))
-        if image_type is not None:
-            query = query.where(exposures.c.image_type == inputs.name(image_type, "image type"))
-        query = _time_range(query, exposures.c.start_time, since, until)
+        query = _exposures_where(select(exposures), observation_id=observation_id,
+                                 camera=camera, image_type=image_type, since=since,
+                                 until=until)
         query = _newest_first(query, exposures.c.start_time, exposures.c.id, limit)
         with self._reading("list exposures") as connection:
             return [ExposureRecord(**row._mapping) for row in connection.execute(query)]
+
+    def exposure_counts(
+        self,
+        *,
+        observation_id: int | None = None,
+        image_type: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> dict[str, int]:
+        """Exposures per camera (camera name → rows), selected as by
+        :meth:`list_exposures`; cameras by name."""
+        query = _exposures_where(
+            select(exposures.c.camera, func.count()).group_by(exposures.c.camera),
+            observation_id=observation_id, image_type=image_type, since=since, until=until)
+        with self._reading("count exposures per camera") as connection:
+            return {str(camera): int(count) for camera, count in
+                    sorted(connection.execute(query).all())}
 
     # -- exposure numbers --------------------------------------------------------
 
@@ -632,3 +644,19 @@ def _current_values(
         "source": inputs.optional_name(source, "source"),
         "data": inputs.mapping(data, f"{kind} data"),
     }
+
+
+def _exposures_where(query: Select[Any], *, observation_id: int | None = None,
+                     camera: str | None = None, image_type: str | None = None,
+                     since: datetime | None = None,
+                     until: datetime | None = None) -> Select[Any]:
+    """``query`` restricted to the exposures of an observation, camera, image type and
+    ``since <= start_time < until`` (checked inputs)."""
+    if observation_id is not None:
+        observation_id = inputs.identifier(observation_id, "observation id")
+        query = query.where(exposures.c.observation_id == observation_id)
+    if camera is not None:
+        query = query.where(exposures.c.camera == inputs.name(camera, "camera name"))
+    if image_type is not None:
+        query = query.where(exposures.c.image_type == inputs.name(image_type, "image type"))
+    return _time_range(query, exposures.c.start_time, since, until)

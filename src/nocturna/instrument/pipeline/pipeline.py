@@ -57,8 +57,9 @@ class FramePipeline:
 
     def __init__(self, context: FrameContext | None, *, storage: Any | None = None,
                  exposure_ids: ExposureIdSource | None = None,
-                 encoder: Encoder | None = None) -> None:
+                 encoder: Encoder | None = None, name: str | None = None) -> None:
         self.context = context
+        self.name = name  # the image ids' prefix (None: the exposure ids' stream)
         self.storage = storage
         self.exposure_ids = exposure_ids
         self.encoder: Encoder = encoder or FitsEncoder()
@@ -74,10 +75,10 @@ class FramePipeline:
 
     def image_id(self, exposure_id: int) -> str:
         """The image id (file stem, database key) of one of this pipeline's exposures:
-        the exposure ids' stream (the instrument's name) and the exposure id."""
+        the pipeline's name (default: the exposure ids' stream) and the exposure id."""
         if self.exposure_ids is None:
             raise InvalidValueError("this frame pipeline has no exposure ids (no storage)")
-        return f"{self.exposure_ids.stream}_{exposure_id}"
+        return f"{self.name or self.exposure_ids.stream}_{exposure_id}"
 
     def observe(self, image: CameraImage) -> None:
         """Hand a frame just read out to every frame observer."""
