@@ -20,10 +20,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from nocturna.core.clock import Clock
 from nocturna.core.errors import OperationCancelledError
 from nocturna.instrument.exposure_ids import next_group_id
 from nocturna.instrument.instrument import Checkpoint, Instrument
@@ -120,10 +121,7 @@ async def take_in_lockstep(lead: Instrument, followers: Sequence[Follower], imgt
         nonlocal lead_frames
         lead_frames += 1
         index = lead_frames
-        try:
-            async with asyncio.timeout(lead.clock.real_seconds(grace_s)):
-                await gate.followers_ready(index)
-        except TimeoutError:
+        if not await _within(lead.clock, grace_s, gate.followers_ready(index)):
             for name in gate.late(index):
                 log.warning("%s: frame %d not read out %g s after the lead's; leaving it "
                             "behind", name, index - 1, grace_s)
@@ -157,12 +155,26 @@ async def take_in_lockstep(lead: Instrument, followers: Sequence[Follower], imgt
                                                   **kwargs, **lead_setup)
     finally:
         gate.stop()
-        await _collect(tasks, result, grace_s, lead.clock.real_seconds(grace_s))
+        await _collect(tasks, result, grace_s, lead.clock)
     return result
 
 
+async def _within(clock: Clock, seconds: float, work: Awaitable[Any]) -> bool:
+    """Await ``work`` for at most ``seconds`` of ``clock`` time; whether it finished
+    (if not, it is cancelled)."""
+    task = asyncio.ensure_future(work)
+    timer = asyncio.ensure_future(clock.sleep(seconds))
+    try:
+        await asyncio.wait((task, timer), return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        timer.cancel()
+        if not task.done():
+            task.cancel()
+    return task.done() and not task.cancelled()
+
+
 async def _collect(tasks: dict[str, asyncio.Task[list[int]]], result: LockstepResult,
-                   grace_s: float, real_grace_s: float) -> None:
+                   grace_s: float, clock: Clock) -> None:
     """Wait (at most ``grace_s``) for the followers to finish their frame in progress and
     its write; note their ids or errors. When the lead was cancelled (the unit parks),
     the followers are cancelled too; cancelled again, this stops waiting and the
@@ -172,7 +184,7 @@ async def _collect(tasks: dict[str, asyncio.Task[list[int]]], result: LockstepRe
         for task in tasks.values():
             task.cancel()
     if tasks:
-        await asyncio.wait(tasks.values(), timeout=real_grace_s)
+        await _within(clock, grace_s, asyncio.wait(tasks.values()))
     for name, task in tasks.items():
         if not task.done():
             task.cancel()

@@ -11,11 +11,13 @@ dark library stays current.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from nocturna.observatory.flats import dome_flats
 
 if TYPE_CHECKING:
+    from nocturna.instrument.instrument import Instrument
     from nocturna.observatory.operator import CalibrationJob
     from nocturna.observatory.unit import Observatory
 
@@ -38,20 +40,40 @@ def night_exposure_times(unit: Observatory) -> list[float]:
 async def housekeeping(unit: Observatory) -> int:
     """Bias, dome flats and darks; returns the frames taken."""
     cfg = unit.settings.calibrations
+
+    async def bias(instrument: Instrument) -> int:
+        ids = await instrument.take_bias(cfg.bias, reason="housekeeping")
+        unit.nightlog.calibration("BIAS", len(ids))
+        return len(ids)
+
+    async def darks(instrument: Instrument) -> int:
+        taken = 0
+        for exptime in night_exposure_times(unit):
+            ids = await instrument.take_darks(exptime, cfg.darks, reason="housekeeping")
+            unit.nightlog.calibration("DARK", len(ids))
+            taken += len(ids)
+        return taken
+
+    taken = await _on_every_camera(unit, bias) if cfg.bias else 0
+    taken += await dome_flats(unit)
+    taken += await _on_every_camera(unit, darks) if cfg.darks else 0
+    log.info("housekeeping: %d calibration frames", taken)
+    return taken
+
+
+async def _on_every_camera(unit: Observatory,
+                           take: Callable[[Instrument], Awaitable[int]]) -> int:
+    """``take`` on each instrument in turn; the frames taken. Another camera's failure
+    is logged and the rest go on; the primary camera's is raised."""
     taken = 0
     for instrument in unit.instruments.values():
-        if cfg.bias:
-            ids = await instrument.take_bias(cfg.bias, reason="housekeeping")
-            unit.nightlog.calibration("BIAS", len(ids))
-            taken += len(ids)
-    taken += await dome_flats(unit)
-    for instrument in unit.instruments.values():
-        if cfg.darks:
-            for exptime in night_exposure_times(unit):
-                ids = await instrument.take_darks(exptime, cfg.darks, reason="housekeeping")
-                unit.nightlog.calibration("DARK", len(ids))
-                taken += len(ids)
-    log.info("housekeeping: %d calibration frames", taken)
+        try:
+            taken += await take(instrument)
+        except Exception as exc:
+            if instrument is unit.instrument:
+                raise
+            log.warning("%s: calibrations failed, the other cameras go on: %s",
+                        instrument.name, exc)
     return taken
 
 
