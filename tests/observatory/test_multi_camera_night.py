@@ -106,7 +106,7 @@ def test_summary_and_database_count_frames_per_camera(night):
 
 
 def test_the_second_camera_focuses_with_its_own_focuser(night):
-    summary, storage = night
+    _, storage = night
     runs: dict[str, dict] = {}
     for row in reversed(storage.list_telemetry("focus")):  # the first run of each camera
         runs.setdefault(row.data["camera"], row.data)
