@@ -25,6 +25,7 @@ from nocturna.observatory.closedloops import correct_tracking, tracking_correcto
 from nocturna.observatory.enclosure import align_dome
 
 if TYPE_CHECKING:
+    from nocturna.instrument.instrument import Instrument
     from nocturna.observatory.unit import Observatory
 
 log = logging.getLogger(__name__)
@@ -144,8 +145,7 @@ async def take_set(unit: Observatory, observation: Any) -> int:
     runs = _runs(planned)
     total = len(planned)
     done = 0
-    follower_filters = {f.name: set((await f.get_available_setup())[0])
-                        for f in unit.imaging_followers}
+    follower_filters = {f.name: await _filters(f) for f in unit.imaging_followers}
 
     tracker = await tracking_corrector(unit)
 
@@ -194,6 +194,16 @@ async def take_set(unit: Observatory, observation: Any) -> int:
             finished_at=unit.clock.now() if observation.is_finished else None)
         log.info("%s: %d of %d frames of the set written", fld.name, written, total)
     return written
+
+
+async def _filters(instrument: Instrument) -> set[str]:
+    """The filters another camera can move to (none if its wheel cannot be read: it
+    takes the set without, or fails and is left out)."""
+    try:
+        return set((await instrument.get_available_setup())[0])
+    except Exception as exc:
+        log.warning("%s: filters unknown (%s)", instrument.name, exc)
+        return set()
 
 
 def close_open_observations(unit: Observatory, status: str = INCOMPLETE) -> list[str]:
