@@ -1,0 +1,1 @@
+"""PANOPTES sensor boards on serial lines: a weather board, the power board, their simulators."""
