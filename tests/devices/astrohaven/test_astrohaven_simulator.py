@@ -67,7 +67,7 @@ def test_closing_both_leaves_gives_each_close_limit_and_status_0():
 
 
 def test_a_leaf_already_at_its_end_answers_the_limit_at_once():
-    sim, clock, out = plc()
+    sim, _clock, out = plc()
     sim.deliver(b"A")
     assert bytes(out) == b"X"
 
@@ -94,7 +94,7 @@ def test_open_and_close_both_drive_both_leaves():
 
 
 def test_reset_and_unknown_bytes_are_ignored():
-    sim, clock, out = plc()
+    sim, _clock, out = plc()
     sim.deliver(b"R?\x00\xff")
     assert bytes(out) == b""
 

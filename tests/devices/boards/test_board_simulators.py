@@ -87,7 +87,7 @@ def test_power_board_relays_start_on_and_read_their_loads():
 
 
 def test_power_board_commands_in_any_chunking_with_the_firmware_s_quirk():
-    sim, clock, _ = power_board()
+    sim, _clock, _ = power_board()
     sim.deliver(b'{"relay":1,"po')
     sim.deliver(b'wer":0}{"relay":2,"power":0}\n')
     assert sim.relays == [True, False, False, True, True]
@@ -101,7 +101,7 @@ def test_power_board_commands_in_any_chunking_with_the_firmware_s_quirk():
 
 
 def test_power_board_drops_what_it_cannot_parse():
-    sim, clock, _ = power_board()
+    sim, _clock, _ = power_board()
     sim.deliver(b'garbage{"relay":9,"power":0}{"relay":"1","power":0}{nope}{"relay":0}')
     sim.deliver(b"{" + b"x" * 300)
     sim.deliver(b'{"relay":3,"power":0}')
