@@ -68,7 +68,8 @@ FUZZ = settings(max_examples=60, deadline=None,
 @given(st.lists(st.binary(min_size=1, max_size=80), max_size=6))
 def test_garbage_lines_never_kill_the_board_reader(chunks):
     async def body(clock: VirtualClock) -> None:
-        url = register_simulator("fuzz-wx", Replay(chunks, GOOD_WEATHER, clock=clock))
+        replay = Replay(chunks, GOOD_WEATHER, clock=clock)  # the registry holds it weakly
+        url = register_simulator("fuzz-wx", replay)
         station = WeatherBoard("wx", port=url, connect_timeout_s=3)
         try:
             try:

@@ -108,7 +108,8 @@ async def test_a_silent_board_faults_the_component_which_recovers(board):
 
 async def test_another_board_on_the_port_is_refused(board):
     with use_clock(board.clock):
-        url = register_simulator("wx-wrong", PowerBoardSimulator(clock=board.clock))
+        power = PowerBoardSimulator(clock=board.clock)  # the registry holds it weakly
+        url = register_simulator("wx-wrong", power)
         try:
             station = WeatherBoard("wx", port=url, connect_timeout_s=5)
             with pytest.raises(SerialProtocolError, match=r"weather board 'wx' on nocturna-sim:"
