@@ -7,8 +7,8 @@ sense reading (``<relay> current``, raw ADC counts 0-1023, 0 when off); then
 ``ac_ok`` and ``battery_low`` (read-only, 0 or 1, from the UPS).
 
 ``set_value`` sends ``{"relay":i,"power":0|1}`` and returns once a line from the board
-shows the relay in that state (``switch_timeout_s``; :class:`SerialTimeoutError`
-otherwise, saying what the board still reports); ``state_change_complete`` is false for
+shows the relay in that state (within ``switch_timeout_s``; :class:`SerialTimeoutError`
+naming the relay otherwise); ``state_change_complete`` is false for
 a relay while such a change is pending. The values come from the latest good line
 (:mod:`.reader`; stale after ``stale_s``, then ``state()`` raises and the component
 goes FAULT).

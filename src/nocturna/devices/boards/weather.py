@@ -15,6 +15,9 @@ field: :meth:`WeatherBoard.latest` gives the whole reading, which the safety mon
 (:mod:`.safety`) judges. Not covered: averaging periods (the board does not average;
 ``set_average_period`` is not implemented) and ``refresh`` (the board prints on its
 own: it does nothing).
+
+Connecting waits ``connect_timeout_s`` (5 s by default, within ``timeout_s``) for a good
+line: a board that prints less often needs both raised above its interval.
 """
 
 from __future__ import annotations
