@@ -35,7 +35,12 @@ HARDWARE_DRIVERS = {
     "ioptron": ("indi_ioptronv3_telescope", "iOptronV3"),
 }
 """Drivers of real hardware, started only when named (pointed at a simulator on a pty)."""
-DRIVERS = {**SIMULATORS, **HARDWARE_DRIVERS}
+
+
+def driver(name: str) -> tuple[str, str]:
+    """(program, INDI device) of a simulator or hardware driver (looked up at call time,
+    so a test may add one to either table)."""
+    return SIMULATORS[name] if name in SIMULATORS else HARDWARE_DRIVERS[name]
 
 START_TIMEOUT_S = 30.0
 
@@ -69,11 +74,11 @@ class IndiServer:
 
     def device(self, name: str) -> str:
         """The INDI device name of simulator ``name`` (``"ccd"`` → ``"CCD Simulator"``)."""
-        return DRIVERS[name][1]
+        return driver(name)[1]
 
     def start(self) -> IndiServer:
         self.home.mkdir(parents=True, exist_ok=True)
-        programs = [DRIVERS[name][0] for name in self.names]
+        programs = [driver(name)[0] for name in self.names]
         # -u: a local (abstract) socket of its own; the default /tmp/indiserver is taken
         # by whichever indiserver started first, and a second one then exits.
         with self.log.open("ab") as out:
@@ -86,7 +91,7 @@ class IndiServer:
         return self
 
     def _wait_ready(self) -> None:
-        wanted = {DRIVERS[name][1] for name in self.names}
+        wanted = {driver(name)[1] for name in self.names}
         deadline = time.monotonic() + START_TIMEOUT_S
         while time.monotonic() < deadline:
             assert self.process is not None

@@ -20,7 +20,8 @@ syncs ``:CM#``, abort ``:Q#``, park ``:MP1#``, unpark ``:MP0#``, set park ``:SPA
 rates ``:RT0..3#`` (sidereal, lunar, solar, King) and ``:RR``+``:RT4#`` (custom, as an RA
 rate offset of -0.9..0.9 s/s), guide rates ``:RG``/``:AG#``, guide pulses ``:Z`` (up to
 99 999 ms), axis moves ``:SR<n>#`` + ``:mn# :ms# :me# :mw#`` / ``:qR# :qD#`` (the nearest of
-the nine slew speeds), the site ``:SLO``/``:SLA``, the time ``:SUT``/``:SG``/``:SDS``.
+the nine slew speeds), the site ``:SLO``/``:SLA``, the time ``:SUT``/``:SG``/``:SDS``;
+the destination side of the pier is computed (German mount) from the target's hour angle.
 Not covered: alt/az gotos and syncs, ``:MS2#`` (counterweight-up gotos), ``:MSH#`` (the
 search for the home sensors), ``:SZP#``, PEC (``:SPP``/``:SPR``/``:GPE#``/``:GPR#``), the
 meridian behaviour (``:SMT``/``:GMT#``), altitude limits (``:SAL``/``:GAL#``), ``:GUT#``

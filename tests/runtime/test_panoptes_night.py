@@ -1,0 +1,76 @@
+"""The PANOPTES example site file, simulated: every hardware driver (iOptron, two DSLRs,
+the weather and power boards, an Astrohaven dome when added) runs against the protocol
+simulator of its device, and the night ends parked and closed with both cameras'
+frames on disk, each with its row."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from astropy.io import fits
+
+from nocturna.core.config import Config
+from nocturna.core.storage import Storage
+from nocturna.runtime.runner import run
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+START = datetime(2026, 12, 15, 8, 30, tzinfo=UTC)  # 22:30 in Hawaii
+RAIN = datetime(2026, 12, 15, 9, 0, tzinfo=UTC)  # 23:00 in Hawaii (the rain scenario)
+
+
+def panoptes(tmp_path: Path, **values) -> Config:
+    config = Config.load(EXAMPLES / "panoptes.yaml", environ={})
+    config.set("data_dir", str(tmp_path / "data"))
+    config.set("scheduler.fields_file", str(EXAMPLES / "panoptes-fields.yaml"))
+    for key, value in values.items():
+        config.set(key, value)
+    return config
+
+
+def test_a_simulated_panoptes_night_goes_through_every_driver(tmp_path):
+    config = panoptes(tmp_path)
+    units = []
+    summary = run(config, simulate=True, start=START, until=START + timedelta(hours=1),
+                  seed=4, on_unit=units.append, signals=False).summary
+    assert summary.parked and summary.closed and summary.failure is None
+    devices = units[0].devices
+    drivers = {device.name: device.driver_name for device in devices}
+    assert drivers == {"mount": "ioptron", "cam00": "gphoto2", "cam01": "gphoto2",
+                       "weather": "weather_board", "weather-safety": "weather_board",
+                       "power": "power_board"}
+    for name in ("mount", "weather", "power"):
+        assert devices.get(name).port.startswith("nocturna-sim://"), name
+    with Storage.open(data_dir=config.data_dir) as storage:
+        lights = storage.list_exposures(image_type="OBJECT")
+    per_camera = Counter(row.camera for row in lights)
+    assert per_camera["cam00"] >= 10 and per_camera["cam00"] == per_camera["cam01"]
+    assert summary.camera_frames["cam01"]["light"] == per_camera["cam01"]
+    for row in lights:
+        assert Path(row.path).is_file(), row.path
+    with fits.open(lights[-1].path) as hdus:
+        header, data = hdus[0].header, hdus[0].data
+    assert header["BAYERPAT"] in ("RGGB", "BGGR", "GRBG", "GBRG")
+    assert header["RAWFILE"].endswith(".DNG") and header["ISOSPEED"] == 100
+    assert data.dtype.kind in "ui" and data.shape == (864, 1296)
+    pointing = [p for p in summary.pointing if p["success"]]
+    assert pointing, "the iOptron driver's pointing was never corrected by a solve"
+
+
+def test_rain_on_the_weather_board_closes_the_astrohaven_dome(tmp_path):
+    config = panoptes(tmp_path)
+    config.set("dome", {"name": "dome", "driver": "astrohaven",
+                        "port": "/dev/ttyUSB9", "simulator": {"travel_s": 15}})
+    units = []
+    summary = run(config, simulate=True, start=START, until=RAIN + timedelta(minutes=40),
+                  seed=5, weather="rain", on_unit=units.append, signals=False).summary
+    assert units[0].dome.driver_name == "astrohaven"
+    assert summary.parked and summary.closed and summary.failure is None
+    rain_parks = [p for p in summary.parks if p["start"] >= RAIN - timedelta(minutes=1)]
+    assert rain_parks and "weather-safety" in rain_parks[0]["reason"], summary.parks
+    (interruption, *_) = summary.interruptions
+    assert interruption["closed_after_s"] is not None
+    with Storage.open(data_dir=config.data_dir) as storage:
+        lights = storage.list_exposures(image_type="OBJECT")
+    assert lights and all(row.start_time < RAIN + timedelta(minutes=2) for row in lights)
