@@ -74,3 +74,15 @@ def test_rain_on_the_weather_board_closes_the_astrohaven_dome(tmp_path):
     with Storage.open(data_dir=config.data_dir) as storage:
         lights = storage.list_exposures(image_type="OBJECT")
     assert lights and all(row.start_time < RAIN + timedelta(minutes=2) for row in lights)
+
+
+def test_evening_flats_on_a_mount_without_alt_az_gotos(tmp_path):
+    config = panoptes(tmp_path)
+    dusk = datetime(2026, 12, 15, 3, 40, tzinfo=UTC)  # 17:40 in Hawaii, before sunset
+    summary = run(config, simulate=True, start=dusk, until=dusk + timedelta(hours=1, minutes=20),
+                  seed=6, signals=False).summary
+    assert summary.parked and summary.closed and summary.failure is None
+    assert "no evening sky flats" not in summary.warnings
+    with Storage.open(data_dir=config.data_dir) as storage:
+        flats = storage.list_exposures(image_type="FLAT")
+    assert len(flats) >= 3 and {row.camera for row in flats} >= {"cam00"}

@@ -119,9 +119,17 @@ async def _point_opposite_sun(unit: Observatory, altitude_deg: float) -> None:
     status = await mount.state()
     if status.at_park:
         await mount.unpark()
-    if status.tracking:
-        await mount.set_tracking(False)
-    await mount.slew_to_alt_az(altitude_deg, azimuth)
+    if (await mount.info()).can_slew_alt_az_async:
+        if status.tracking:
+            await mount.set_tracking(False)
+        await mount.slew_to_alt_az(altitude_deg, azimuth)
+    else:  # an equatorial goto to where that alt/az is now (the mount then tracks)
+        from astropy.coordinates import ICRS, SkyCoord
+
+        there = SkyCoord(alt=altitude_deg * u.deg, az=azimuth * u.deg,
+                         frame=AltAz(obstime=now, location=unit.location)).transform_to(ICRS())
+        await mount.slew_to_coordinates(float(there.ra.to_value(u.hourangle)),
+                                        float(there.dec.to_value(u.deg)))
     await mount.wait_for_slew()
     await align_dome(unit)
 

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from nocturna.core.clock import SimClock, use_clock
+from nocturna.core.errors import InvalidValueError
 from nocturna.core.events import EventBus
 from nocturna.devices.gphoto2.camera import Gphoto2Camera
 from nocturna.devices.sim.camera import BAYER_RESPONSE, SimCamera, SimCameraModel, bayer_mosaic
@@ -67,3 +68,24 @@ async def test_the_simulated_dslr_serves_the_simcamera_frame_as_a_real_dslr_woul
     assert image.extra["bayer_pattern"] == "RGGB"
     assert image.extra["header_cards"]["CAMSERNO"][0] == "dslr1"
     assert image.data.shape == (48, 64) and image.data.dtype == np.uint16
+
+
+async def test_a_subframe_is_cut_from_the_mosaic_and_its_pattern_follows(clock):
+    sim = SimCamera("sensor", model=FLAT, clock=clock, events=EventBus())
+    camera = Gphoto2Camera.simulated("dslr1", sim, clock=clock, events=EventBus())
+    await camera.connect()
+    await camera.set_subframe(5, 2, 20, 10)  # odd column, even row
+    state = await camera.state()
+    assert (state.start_x, state.start_y, state.num_x, state.num_y) == (5, 2, 20, 10)
+    image = await camera.expose(1.0)
+    whole = np.clip((await sim.image()).data, 0, FLAT.max_adu)
+    assert np.array_equal(image.data, whole[2:12, 5:25])
+    assert (image.start_x, image.start_y) == (5, 2)
+    assert image.extra["bayer_pattern"] == "GRBG"  # RGGB seen from an odd column
+    with pytest.raises(InvalidValueError, match="does not fit"):
+        await camera.set_subframe(60, 0, 10, 10)
+    with pytest.raises(InvalidValueError, match="unbinned"):
+        await camera.set_binning(2)
+    await camera.set_binning(1)
+    await camera.set_subframe(0, 0, 64, 48)
+    assert (await camera.expose(1.0)).data.shape == (48, 64)

@@ -27,11 +27,11 @@ Options (a ``cameras:`` entry with ``driver: gphoto2``):
 Covers: bulb exposures via eosremoterelease, ISO, image format, owner name, serial
 number and model, abort (the shutter is released, the file discarded), a camera that
 vanishes (the error names it; the device then reads disconnected, so the component goes
-FAULT and reconnects), binning 1 and the whole sensor as subframe. Not covered: binning
-and smaller subframes (a DSLR reads its whole sensor), cooling, gain beyond ISO, fixed
-shutter speeds (every exposure is a bulb one, which needs the mode dial on B or M/bulb),
-a cable release on a serial port, dark frames with a closed shutter (a DSLR has none a
-driver can keep shut: cover the lens).
+FAULT and reconnects), subframes (cut from the whole raw mosaic, the Bayer pattern
+following the cut; binning 1 only). Not covered: binning (it would mix the colours),
+cooling, gain beyond ISO, fixed shutter speeds (every exposure is a bulb one, which
+needs the mode dial on B or M/bulb), a cable release on a serial port, dark frames with
+a closed shutter (a DSLR has none a driver can keep shut: cover the lens).
 """
 
 from __future__ import annotations
@@ -87,6 +87,7 @@ class _Exposure:
     duration_s: float
     light: bool
     iso: str
+    area: tuple[int, int, int, int]  # the subframe asked for: (start_x, start_y, num_x, num_y)
     phase: CameraState = CameraState.EXPOSING
     task: asyncio.Task[None] | None = None
     frame: RawFrame | None = None
@@ -139,6 +140,7 @@ class Gphoto2Camera(Camera):
         self._exposure: _Exposure | None = None
         self._drain: asyncio.Task[None] | None = None
         self._found: tuple[DetectedCamera, str] | None = None  # the camera, its serial
+        self._subframe: tuple[int, int, int, int] | None = None  # None: the whole sensor
 
     @classmethod
     def from_config(cls, cfg: Any, **context: Any) -> Gphoto2Camera:
@@ -289,13 +291,13 @@ class Gphoto2Camera(Camera):
             elapsed = (self.clock.now() - exposure.start).total_seconds()
             percent = 100 if phase != CameraState.EXPOSING or not exposure.duration_s else \
                 min(99, int(100 * elapsed / exposure.duration_s))
-        width, height = self.size
+        start_x, start_y, num_x, num_y = self._frame()
         gain = self._iso_choices.index(self.iso) if self.iso in self._iso_choices else None
         return CameraStatus(
             camera_state=phase, ccd_temperature_c=math.nan, heat_sink_temperature_c=math.nan,
             cooler_on=False, cooler_power_pct=0.0, set_ccd_temperature_c=math.nan,
-            temperature_stable=False, bin_x=1, bin_y=1, start_x=0, start_y=0, num_x=width,
-            num_y=height, gain=gain, offset=None, readout_mode=0, fast_readout=False,
+            temperature_stable=False, bin_x=1, bin_y=1, start_x=start_x, start_y=start_y,
+            num_x=num_x, num_y=num_y, gain=gain, offset=None, readout_mode=0, fast_readout=False,
             image_ready=ready, percent_completed=percent, is_pulse_guiding=False,
             last_exposure_duration_s=None if exposure is None else exposure.duration_s,
             last_exposure_start_time=None if exposure is None else exposure.start)
@@ -326,13 +328,18 @@ class Gphoto2Camera(Camera):
                                         "reads its raw mosaic unbinned (1 only)")
 
     async def set_subframe(self, start_x: int, start_y: int, num_x: int, num_y: int) -> None:
-        """Only the whole sensor: the camera writes its whole raw file."""
+        """A part of the sensor, cut from the whole raw mosaic the camera writes (its
+        readout takes as long; the Bayer pattern follows the cut)."""
         width, height = self.size
         check_subframe(f"camera {self.name!r}", start_x, start_y, num_x, num_y, width, height)
-        if (start_x, start_y, num_x, num_y) != (0, 0, width, height):
-            raise InvalidValueError(f"camera {self.name!r}: subframe ({start_x}, {start_y}) "
-                                    f"{num_x}x{num_y}: a DSLR reads its whole {width}x{height} "
-                                    "sensor")
+        self._require_idle("change the subframe")
+        whole = (start_x, start_y, num_x, num_y) == (0, 0, width, height)
+        self._subframe = None if whole else (start_x, start_y, num_x, num_y)
+
+    def _frame(self) -> tuple[int, int, int, int]:
+        """(start_x, start_y, num_x, num_y) of the image now asked for."""
+        width, height = self.size
+        return self._subframe or (0, 0, width, height)
 
     # ------------------------------------------------------------- exposures
     async def start_exposure(self, duration_s: float, light: bool = True) -> None:
@@ -352,7 +359,7 @@ class Gphoto2Camera(Camera):
         except CameraGoneError as exc:
             self._lost(exc)
             raise
-        exposure = _Exposure(start, float(duration_s), bool(light), self.iso)
+        exposure = _Exposure(start, float(duration_s), bool(light), self.iso, self._frame())
         exposure.task = asyncio.get_running_loop().create_task(self._run(link, exposure))
         self._exposure = exposure
         self.publish("exposure.started", duration_s=float(duration_s), light=bool(light))
@@ -422,19 +429,30 @@ class Gphoto2Camera(Camera):
                                             f"{exposure.error}")
             raise InvalidOperationError(f"camera {self.name!r}: no image is ready")
         frame = exposure.frame
+        x, y, num_x, num_y = exposure.area
+        pattern = shifted_pattern(frame.pattern, x, y)
         cards = {**frame.header_cards(),
+                 "COLORTYP": (pattern, "colour filter pattern (MaxIm DL)"),
                  "ISOSPEED": (int(exposure.iso) if exposure.iso.isdigit() else exposure.iso,
                               "ISO speed"),
                  "CAMMODEL": (self.model, "camera model"),
                  "CAMSERNO": (self._found[1] if self._found else "", "camera serial number"),
                  "RAWFILE": (exposure.file_name, "raw file downloaded from the camera")}
         return CameraImage(
-            data=frame.mosaic, start_time=exposure.start, duration_s=exposure.duration_s,
-            light=exposure.light, bin_x=1, bin_y=1, start_x=0, start_y=0,
+            data=frame.mosaic[y:y + num_y, x:x + num_x], start_time=exposure.start,
+            duration_s=exposure.duration_s, light=exposure.light, bin_x=1, bin_y=1,
+            start_x=x, start_y=y,
             gain=self._iso_choices.index(exposure.iso)
             if exposure.iso in self._iso_choices else None,
             offset=None, readout_mode=0, ccd_temperature_c=math.nan,
             set_ccd_temperature_c=math.nan,
-            extra={"electrons_per_adu": self.electrons_per_adu, "bayer_pattern": frame.pattern,
+            extra={"electrons_per_adu": self.electrons_per_adu, "bayer_pattern": pattern,
                    "header_cards": cards, "preview_jpeg": exposure.preview,
                    "raw_file": exposure.file_name, "iso": exposure.iso})
+
+
+def shifted_pattern(pattern: str, start_x: int, start_y: int) -> str:
+    """A 2 × 2 colour pattern (``RGGB``: row 0 then row 1) as seen from pixel
+    (``start_x``, ``start_y``) of the mosaic."""
+    rows = (pattern[:2], pattern[2:])
+    return "".join(rows[(r + start_y) % 2][(c + start_x) % 2] for r in (0, 1) for c in (0, 1))
