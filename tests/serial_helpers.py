@@ -4,10 +4,10 @@ simulator stops answering, and recovers by itself when it answers again."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 
+from component_helpers import next_change
 from nocturna.components import DeviceComponent, RecoveryPolicy, SummaryState
-from nocturna.core.events import EventBus, Subscription
+from nocturna.core.events import EventBus
 from nocturna.devices.serial.device import SerialDevice
 from nocturna.devices.serial.simulator import ProtocolSimulator
 
@@ -15,14 +15,6 @@ ENABLED, FAULT = SummaryState.ENABLED, SummaryState.FAULT
 POLICY = RecoveryPolicy(first_retry_s=0.5, max_retry_s=1.0)
 LIMIT_S = 60.0
 """Seconds (of the loop's time) a step may take before the test gives up."""
-
-
-async def next_change(changes: Subscription, wanted: Callable[[dict], bool]) -> dict:
-    """The data of the next ``component.*`` event ``wanted`` accepts."""
-    while True:
-        event = await changes.get()
-        if wanted(event.data | {"topic": event.topic}):
-            return event.data
 
 
 async def silenced_then_recovered(device: SerialDevice, simulator: ProtocolSimulator,

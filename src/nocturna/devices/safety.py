@@ -24,6 +24,7 @@ class SafetyMonitor(Device):
 
     kind = "safetymonitor"
     interface_version = 3
+    _last_verdict: bool | None = None  # the verdict :meth:`verdict` gave last
 
     @abstractmethod
     @command
@@ -37,3 +38,14 @@ class SafetyMonitor(Device):
 
     async def is_safe(self) -> bool:
         return (await self.state()).is_safe
+
+    def verdict(self, reasons: list[str]) -> SafetyStatus:
+        """The status for ``reasons`` (none: safe), announcing ``verdict.changed`` when
+        the verdict differs from the one before (not for the first)."""
+        is_safe = not reasons
+        last = self._last_verdict
+        if is_safe != last:
+            if last is not None:
+                self.publish("verdict.changed", is_safe=is_safe, reasons=list(reasons))
+            self._last_verdict = is_safe
+        return SafetyStatus(is_safe=is_safe, reasons=reasons)

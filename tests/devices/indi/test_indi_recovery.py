@@ -8,14 +8,14 @@ settings; on asyncio's default loop and on uvloop (the loop ``nocturna run`` use
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 
 import pytest
 import uvloop
 
+from component_helpers import next_change
 from indi_helpers import IndiServer
 from nocturna.components import DeviceComponent, RecoveryPolicy, SummaryState
-from nocturna.core.events import EventBus, Subscription
+from nocturna.core.events import EventBus
 from nocturna.devices.indi.connection import IndiConnectionError, acquire, release
 from nocturna.devices.indi.focuser import IndiFocuser
 
@@ -23,14 +23,6 @@ STANDBY, ENABLED, FAULT = SummaryState.STANDBY, SummaryState.ENABLED, SummarySta
 POLICY = RecoveryPolicy(first_retry_s=0.5, max_retry_s=1.0)
 LIMIT_S = 45.0
 """Real seconds a step may take before the test gives up (a hang, not a slow machine)."""
-
-
-async def next_change(changes: Subscription, wanted: Callable[[dict], bool]) -> dict:
-    """The data of the next ``component.*`` event ``wanted`` accepts."""
-    while True:
-        event = await changes.get()
-        if wanted(event.data | {"topic": event.topic}):
-            return event.data
 
 
 async def moved_by(focuser: IndiFocuser, steps: int) -> tuple[int, int]:

@@ -73,7 +73,6 @@ class WeatherBoardSafety(SafetyMonitor):
         self.stale_s = float(stale_s)
         self.safe_delay_s = float(safe_delay_s)
         self._unsafe_at = float("-inf")
-        self._last_verdict: bool | None = None
 
     @classmethod
     def from_config(cls, cfg: Any, **context: Any) -> WeatherBoardSafety:
@@ -145,10 +144,4 @@ class WeatherBoardSafety(SafetyMonitor):
         return SafetyInfo(checks=checks)
 
     async def state(self) -> SafetyStatus:
-        reasons = self._reasons(self.clock.timestamp())
-        is_safe = not reasons
-        if is_safe != self._last_verdict:
-            if self._last_verdict is not None:
-                self.publish("verdict.changed", is_safe=is_safe, reasons=list(reasons))
-            self._last_verdict = is_safe
-        return SafetyStatus(is_safe=is_safe, reasons=reasons)
+        return self.verdict(self._reasons(self.clock.timestamp()))

@@ -68,7 +68,6 @@ class SimSafetyMonitor(SafetyMonitor):
         self.max_gust_m_s = float(max_gust_m_s)
         self.max_humidity_pct = float(max_humidity_pct)
         self.safe_delay_s = float(safe_delay_s)
-        self._last_verdict: bool | None = None
 
     @classmethod
     def from_config(cls, cfg: Any, **context: Any) -> SimSafetyMonitor:
@@ -146,10 +145,4 @@ class SimSafetyMonitor(SafetyMonitor):
                                   for c in checks])
 
     async def state(self) -> SafetyStatus:
-        reasons = self.reasons_at(self.clock.timestamp())
-        is_safe = not reasons
-        if is_safe != self._last_verdict:
-            if self._last_verdict is not None:
-                self.publish("verdict.changed", is_safe=is_safe, reasons=list(reasons))
-            self._last_verdict = is_safe
-        return SafetyStatus(is_safe=is_safe, reasons=reasons)
+        return self.verdict(self.reasons_at(self.clock.timestamp()))
