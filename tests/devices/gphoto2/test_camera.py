@@ -13,6 +13,8 @@ import asyncio
 import numpy as np
 import pytest
 
+from component_helpers import next_change
+from nocturna.components import DeviceComponent, RecoveryPolicy, SummaryState
 from nocturna.core.clock import SimClock, use_clock
 from nocturna.core.config.models import DeviceConfig
 from nocturna.core.errors import ConfigError, InvalidValueError, NotConnectedError
@@ -151,4 +153,25 @@ def test_entry_options_are_checked_with_their_names():
     assert (good.port, good.iso, good.image_format) == ("usb:001,005", "800", "RAW")
 
 
-del asyncio
+
+async def test_a_vanished_camera_faults_its_component_which_recovers_when_it_is_back():
+    events = EventBus()
+    canon = eos("usb:001,005")
+    camera = Gphoto2Camera("cam", layer=ReplayLayer([canon]), events=events)
+    component = DeviceComponent(camera, events=events, heartbeat_interval_s=0.2,
+                                probe_timeout_s=1.0,
+                                recovery=RecoveryPolicy(first_retry_s=0.5, max_retry_s=1.0))
+    try:
+        with events.subscribe("component.*") as changes:
+            async with asyncio.timeout(60):
+                await component.set_state(SummaryState.ENABLED)
+                canon.unplug()
+                fault = await next_change(
+                    changes, lambda d: d.get("to") is SummaryState.FAULT)
+                assert "cam" in fault["reason"]
+                canon.plug_in()
+                await next_change(changes, lambda d: d["topic"] == "component.recovered")
+                image = await camera.expose(0.1)
+                assert image.data.size > 0
+    finally:
+        await component.close()

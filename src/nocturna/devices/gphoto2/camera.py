@@ -78,6 +78,10 @@ OPTIONS = frozenset({"serial_number", "iso", "image_format", "owner_name", "pixe
 IGNORED = frozenset({"primary", "filterwheel", "focuser", "calibrator", "focal_length_mm",
                      "aperture_mm", "rotation_deg", "optics", "telescope", "simulator"})
 SERIAL_WIDGETS = ("eosserialnumber", "serialnumber")
+ALIVE_CHECK_S = 10.0
+"""While idle, :meth:`Gphoto2Camera.state` asks the camera for a setting at most this
+often (clock seconds), so a camera that vanished is noticed (then the component goes
+FAULT and its recovery connects again)."""
 FORMAT_WIDGETS = ("imageformat", "imageformat2")
 
 
@@ -141,6 +145,7 @@ class Gphoto2Camera(Camera):
         self._drain: asyncio.Task[None] | None = None
         self._found: tuple[DetectedCamera, str] | None = None  # the camera, its serial
         self._subframe: tuple[int, int, int, int] | None = None  # None: the whole sensor
+        self._alive_at = -math.inf  # when the idle camera last answered (clock seconds)
 
     @classmethod
     def from_config(cls, cfg: Any, **context: Any) -> Gphoto2Camera:
@@ -262,6 +267,21 @@ class Gphoto2Camera(Camera):
         self._connected = False
         self.link = None
 
+    async def _check_alive(self) -> None:
+        """Ask the idle camera for its serial number every :data:`ALIVE_CHECK_S`."""
+        now = self.clock.timestamp()
+        if now - self._alive_at < ALIVE_CHECK_S:
+            return
+        link = self._require_link()
+        try:
+            await link.config(SERIAL_WIDGETS[-1])
+        except CameraGoneError as exc:
+            self._lost(exc)
+            raise
+        except Gphoto2Error:
+            pass  # it answered (a camera without that widget)
+        self._alive_at = now
+
     def _require_link(self) -> CameraLink:
         if self.link is None:
             raise CameraGoneError(f"camera {self.name!r}: the camera is gone")
@@ -285,6 +305,8 @@ class Gphoto2Camera(Camera):
     async def state(self) -> CameraStatus:
         exposure = self._exposure
         phase = CameraState.IDLE if exposure is None else exposure.phase
+        if phase in (CameraState.IDLE, CameraState.ERROR):
+            await self._check_alive()
         ready = exposure is not None and exposure.frame is not None
         percent = 0
         if exposure is not None:

@@ -147,6 +147,12 @@ class ReplayCamera(CameraLink):
         self.gone = True
         self._added.put_nowait(None)
 
+    def plug_in(self) -> None:
+        """The camera is back on its port (closed: a driver opens it again)."""
+        self.gone = False
+        self.is_open = False
+        self._added = asyncio.Queue()
+
     async def config(self, name: str) -> ConfigValue:
         self._check(f"get config {name}")
         return self._widget(name)
