@@ -9,6 +9,7 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from astropy.io import fits
 
 from nocturna.core.config import Config
@@ -29,17 +30,33 @@ def panoptes(tmp_path: Path, **values) -> Config:
     return config
 
 
-def test_a_simulated_panoptes_night_goes_through_every_driver(tmp_path):
+def every_device_set_to_sim(config: Config) -> None:
+    """``driver: sim`` on each device entry, everything else (ports...) left as it is."""
+    model = config.model
+    for key in ("mount", "dome"):
+        if getattr(model, key) is not None:
+            config.set(f"{key}.driver", "sim")
+    for key in ("cameras", "weather", "safety_monitors", "switches"):
+        for index in range(len(getattr(model, key))):
+            config.set(f"{key}[{index}].driver", "sim")
+
+
+@pytest.mark.parametrize("how", ["--simulate", "driver: sim"])
+def test_a_simulated_panoptes_night_goes_through_every_driver(tmp_path, how):
     config = panoptes(tmp_path)
+    if how == "driver: sim":
+        every_device_set_to_sim(config)
     units = []
-    summary = run(config, simulate=True, start=START, until=START + timedelta(hours=1),
-                  seed=4, on_unit=units.append, signals=False).summary
+    summary = run(config, simulate=how == "--simulate", start=START,
+                  until=START + timedelta(hours=1), seed=4, on_unit=units.append,
+                  signals=False).summary
     assert summary.parked and summary.closed and summary.failure is None
+    assert summary.time_base.startswith("virtual time")
     devices = units[0].devices
     drivers = {device.name: device.driver_name for device in devices}
     assert drivers == {"mount": "ioptron", "cam00": "gphoto2", "cam01": "gphoto2",
-                       "weather": "weather_board", "weather-safety": "weather_board",
-                       "power": "power_board"}
+                       "weather": "weather_board", "power": "power_board",
+                       "weather-safety": "weather_board" if how == "--simulate" else "sim"}
     for name in ("mount", "weather", "power"):
         assert devices.get(name).port.startswith("nocturna-sim://"), name
     with Storage.open(data_dir=config.data_dir) as storage:

@@ -48,6 +48,7 @@ from nocturna.devices.focuser import Focuser
 from nocturna.devices.mount import Mount
 from nocturna.devices.protocol_sims import (
     SERIAL_SIMULATIONS,
+    hardware_entry,
     is_simulated,
     keeps_driver,
     simulated_dslr,
@@ -193,6 +194,9 @@ SEEDED_OPTIONS = {"cameras": "noise_seed", "mount": "pointing_seed"}
 
 def _build(section: str, cfg: DeviceConfig, simulate: bool, seed: int | None = None,
            hardware: _SimulatedHardware | None = None, **context: Any) -> Any:
+    through_hardware = hardware_entry(section, cfg) if hardware is not None else None
+    if through_hardware is not None:  # driver: sim with a port: its protocol simulator
+        cfg, simulate = through_hardware, True
     if simulate and (section, cfg.driver) == ("cameras", "gphoto2"):
         return simulated_dslr(cfg, context,
                               lambda entry: _build(section, entry, True, seed, **context))

@@ -15,7 +15,10 @@ physical simulators so the simulated sky and weather still follow it:
 An entry's ``simulator:`` mapping holds options for the physical simulator behind
 (``{pointing_seed: 3}`` for the mount, ``{width: 1024, height: 768}`` for a DSLR...);
 drivers ignore it. A port that already is a ``nocturna-sim://`` URL counts as simulated
-without ``--simulate``.
+without ``--simulate``. An entry set to ``driver: sim`` that still names its ``port`` is
+simulated the same way, through the hardware driver of its section
+(:data:`HARDWARE_DRIVERS`): so a hardware site file runs fully simulated, byte for byte,
+by setting ``driver: sim`` on each device, as with ``--simulate``.
 """
 
 from __future__ import annotations
@@ -30,6 +33,10 @@ from nocturna.devices.serial.simulator import ProtocolSimulator, register_simula
 PROTOCOL_DRIVERS = frozenset({"ioptron", "astrohaven", "weather_board", "power_board",
                               "gphoto2"})
 """Drivers that keep running in a simulated run, on their protocol simulators."""
+HARDWARE_DRIVERS = {"mount": "ioptron", "dome": "astrohaven", "weather": "weather_board",
+                    "switches": "power_board", "cameras": "gphoto2"}
+"""Section → the hardware driver a ``driver: sim`` entry with a ``port`` runs on its
+protocol simulator."""
 SIMULATOR_KEY = "simulator"
 """An entry's options for the physical simulator behind its protocol simulator."""
 SIM_PREFIX = "nocturna-sim://"
@@ -40,6 +47,15 @@ _serial = 0
 def is_simulated(cfg: DeviceConfig, simulate: bool) -> bool:
     """Whether ``cfg``'s device is simulated in this run (so time may be virtual)."""
     return simulate or cfg.driver == "sim" or str(cfg.port or "").startswith(SIM_PREFIX)
+
+
+def hardware_entry(section: str, cfg: DeviceConfig) -> DeviceConfig | None:
+    """``cfg`` with its section's hardware driver, when it is a ``driver: sim`` entry
+    that names a port (see the module docstring); else None."""
+    driver = HARDWARE_DRIVERS.get(section)
+    if cfg.driver != "sim" or not cfg.port or driver is None:
+        return None
+    return cfg.model_copy(update={"driver": driver})
 
 
 def keeps_driver(cfg: DeviceConfig) -> bool:
@@ -131,15 +147,21 @@ DSLR_DRIVER_OPTIONS = ("iso", "image_format", "owner_name", "electrons_per_adu",
                        "file_timeout_s", "timeout_s", "description")
 
 
+def dslr_sensor_entry(cfg: DeviceConfig) -> DeviceConfig:
+    """The simulated camera behind a DSLR entry (:data:`DSLR_SENSOR`, then the entry's
+    ``simulator:`` options)."""
+    options = (cfg.model_extra or {}).get(SIMULATOR_KEY) or {}
+    return physical_entry(cfg, **{**DSLR_SENSOR, **(options if isinstance(options, dict)
+                                                    else {})})
+
+
 def simulated_dslr(cfg: DeviceConfig, context: dict[str, Any],
                    build_sim: Callable[[DeviceConfig], Any]) -> Any:
     """A gphoto2 camera entry as its driver on the gphoto2 stand-in, whose sensor is a
     simulated camera rendering a Bayer mosaic (``context``: the camera's links)."""
     from nocturna.devices.gphoto2.camera import Gphoto2Camera
 
-    options = (cfg.model_extra or {}).get(SIMULATOR_KEY) or {}
-    sensor = {**DSLR_SENSOR, **(options if isinstance(options, dict) else {})}
-    sim = build_sim(physical_entry(cfg, **sensor))
+    sim = build_sim(dslr_sensor_entry(cfg))
     extra = cfg.model_extra or {}
     kwargs = {key: extra[key] for key in DSLR_DRIVER_OPTIONS if key in extra}
     kwargs.update((key, context[key]) for key in ("clock", "events")

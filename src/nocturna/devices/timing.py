@@ -10,24 +10,35 @@ from dataclasses import dataclass
 from nocturna.core.config.models import DeviceConfig
 
 
+def _simulated_camera(entry: DeviceConfig | None) -> DeviceConfig | None:
+    """The simulator entry behind a simulated camera entry (a ``driver: sim`` DSLR with
+    its port: the simulated sensor behind it), else None."""
+    if entry is None or entry.driver != "sim":
+        return None
+    from nocturna.devices.protocol_sims import dslr_sensor_entry, hardware_entry
+
+    return entry if hardware_entry("cameras", entry) is None else dslr_sensor_entry(entry)
+
+
 def camera_readout(entry: DeviceConfig | None) -> Callable[[int], float]:
     """``readout(pixels)``: seconds the camera of ``entry`` takes to read that many
     pixels (0 for a camera that is not simulated)."""
-    if entry is None or entry.driver != "sim":
+    simulated = _simulated_camera(entry)
+    if simulated is None:
         return lambda pixels: 0.0
     from nocturna.devices.sim.camera import camera_model
 
-    model = camera_model(entry)
-    return model.readout_time_s
+    return camera_model(simulated).readout_time_s
 
 
 def camera_size(entry: DeviceConfig | None) -> tuple[int, int] | None:
     """Width and height in pixels of a simulated camera, else None."""
-    if entry is None or entry.driver != "sim":
+    simulated = _simulated_camera(entry)
+    if simulated is None:
         return None
     from nocturna.devices.sim.camera import camera_model
 
-    model = camera_model(entry)
+    model = camera_model(simulated)
     return model.width, model.height
 
 
