@@ -5,15 +5,19 @@ frames on disk, each with its row."""
 
 from __future__ import annotations
 
+import io
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from astropy.io import fits
+from PIL import Image
 
 from nocturna.core.config import Config
 from nocturna.core.storage import Storage
+from nocturna.images.bayer import pattern_at
+from nocturna.images.preview import preview_bytes
 from nocturna.runtime.runner import run
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -71,6 +75,8 @@ def test_a_simulated_panoptes_night_goes_through_every_driver(tmp_path, how):
     assert header["BAYERPAT"] in ("RGGB", "BGGR", "GRBG", "GBRG")
     assert header["RAWFILE"].endswith(".DNG") and header["ISOSPEED"] == 100
     assert data.dtype.kind in "ui" and data.shape == (864, 1296)
+    preview = Image.open(io.BytesIO(preview_bytes(data, bayer=pattern_at(header))))
+    assert preview.mode == "RGB" and preview.size == (648, 432)  # what the API serves
     pointing = [p for p in summary.pointing if p["success"]]
     assert pointing, "the iOptron driver's pointing was never corrected by a solve"
 

@@ -94,14 +94,15 @@ async def header(who: Viewer, link: Link, image_id: ImageId) -> Response:
 def _preview(link: Any, image_id: str, kind: str, size: int,
              stretch: str) -> bytes:
     from nocturna.core.errors import NocturnaError
+    from nocturna.images.bayer import pattern_at
     from nocturna.images.fits import read_fits
     from nocturna.images.preview import preview_bytes
 
     path = _file(_row(link, image_id))
     try:
-        data, _ = read_fits(path)
+        data, header = read_fits(path)
         return preview_bytes(data, format=kind, max_size=size,  # type: ignore[arg-type]
-                             method=stretch)  # type: ignore[arg-type]
+                             method=stretch, bayer=pattern_at(header))  # type: ignore[arg-type]
     except NocturnaError as exc:
         raise HTTPException(422, f"frame {image_id!r} has no preview: {exc}") from None
 

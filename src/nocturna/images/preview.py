@@ -9,7 +9,8 @@ shows by default. NaNs become black; a constant image becomes uniform mid-grey. 
 of a FITS image is its bottom row, so previews are flipped to look as DS9 shows them.
 
 Downscaling averages blocks of pixels (never drops them) before a final Lanczos resize
-to at most ``max_size`` pixels on the longer side.
+to at most ``max_size`` pixels on the longer side. A colour sensor's Bayer mosaic
+(``bayer``: its pattern) is shown in colour, one pixel per 2 × 2 cell.
 """
 
 from __future__ import annotations
@@ -160,8 +161,10 @@ def _block_mean(data: np.ndarray, factor: int) -> np.ndarray:
 
 
 def preview_image(data: np.ndarray, *, max_size: int | None = 1024,
-                  method: StretchMethod = "asinh") -> PILImage:
-    """A Pillow greyscale image of ``data``: binned, stretched, flipped, resized."""
+                  method: StretchMethod = "asinh", bayer: str | None = None) -> PILImage:
+    """A Pillow image of ``data``: binned, stretched, flipped, resized; greyscale, or
+    colour for a Bayer mosaic whose pattern at pixel (0, 0) is ``bayer`` (each colour
+    of the 2 × 2 cells stretched on its own, which also balances the colours)."""
     from PIL import Image
 
     array = np.asarray(data)
@@ -170,11 +173,18 @@ def preview_image(data: np.ndarray, *, max_size: int | None = 1024,
     if max_size is not None and (isinstance(max_size, bool) or not isinstance(max_size, int)
                                  or max_size < 1):
         raise InvalidValueError(f"max_size must be an integer >= 1 or None, got {max_size!r}")
-    longest = max(array.shape)
+    planes = [array]
+    if bayer is not None:
+        from nocturna.images.bayer import superpixels
+
+        rgb = superpixels(array, bayer)
+        planes = [rgb[..., channel] for channel in range(3)]
+    longest = max(planes[0].shape)
     if max_size is not None and longest > max_size:
-        array = _block_mean(array, longest // max_size)
-    image = Image.fromarray(np.ascontiguousarray(np.flipud(stretch(array, method=method))),
-                            mode="L")
+        planes = [_block_mean(plane, longest // max_size) for plane in planes]
+    grey = [np.ascontiguousarray(np.flipud(stretch(plane, method=method))) for plane in planes]
+    image = Image.fromarray(grey[0], mode="L") if len(grey) == 1 else \
+        Image.fromarray(np.stack(grey, axis=-1), mode="RGB")
     if max_size is not None and max(image.size) > max_size:
         scale = max_size / max(image.size)
         size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
@@ -184,13 +194,13 @@ def preview_image(data: np.ndarray, *, max_size: int | None = 1024,
 
 def preview_bytes(data: np.ndarray, *, format: Literal["JPEG", "PNG"] = "JPEG",
                   max_size: int | None = 1024, method: StretchMethod = "asinh",
-                  quality: int = 90) -> bytes:
+                  quality: int = 90, bayer: str | None = None) -> bytes:
     """The encoded preview (JPEG or PNG) as bytes, e.g. to serve over HTTP."""
     if format not in ("JPEG", "PNG"):
         raise InvalidValueError(f"preview format must be 'JPEG' or 'PNG', got {format!r}")
     if isinstance(quality, bool) or not isinstance(quality, int) or not 1 <= quality <= 95:
         raise InvalidValueError(f"JPEG quality must be an integer 1-95, got {quality!r}")
-    image = preview_image(data, max_size=max_size, method=method)
+    image = preview_image(data, max_size=max_size, method=method, bayer=bayer)
     buffer = io.BytesIO()
     options = {"quality": quality, "optimize": True} if format == "JPEG" else {"optimize": True}
     image.save(buffer, format=format, **options)

@@ -8,11 +8,10 @@ import io
 import numpy as np
 import pytest
 import rawpy
-from PIL import Image
 
 from nocturna.core.errors import InvalidValueError
 from nocturna.devices.gphoto2.dng import dng_bytes
-from nocturna.devices.gphoto2.raw import bayer_pattern, preview_jpeg, read_raw
+from nocturna.devices.gphoto2.raw import bayer_pattern, read_raw
 
 
 def mosaic(rows: int = 48, columns: int = 64) -> np.ndarray:
@@ -42,13 +41,6 @@ def test_libraws_second_green_index_maps_to_g():
     assert bayer_pattern(np.array([[2, 3], [1, 0]]), b"RGBG") == "BGGR"
     with pytest.raises(InvalidValueError, match="not a Bayer pattern"):
         bayer_pattern(np.array([[0, 0], [0, 0]]), b"RGBG")
-
-
-def test_the_preview_is_a_colour_jpeg_of_half_size():
-    jpeg = preview_jpeg(dng_bytes(mosaic(), white_level=4095))
-    image = Image.open(io.BytesIO(jpeg))
-    assert image.format == "JPEG" and image.mode == "RGB"
-    assert image.size == (32, 24)
 
 
 def test_a_file_libraws_cannot_read_is_a_clear_error():

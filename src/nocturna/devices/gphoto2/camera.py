@@ -67,8 +67,9 @@ from nocturna.devices.gphoto2.layer import (
     Gphoto2Error,
     Gphoto2Layer,
 )
-from nocturna.devices.gphoto2.raw import RawFrame, preview_jpeg, read_raw
+from nocturna.devices.gphoto2.raw import RawFrame, read_raw
 from nocturna.devices.types import CameraState, SensorType
+from nocturna.images.bayer import shifted_pattern
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +96,6 @@ class _Exposure:
     phase: CameraState = CameraState.EXPOSING
     task: asyncio.Task[None] | None = None
     frame: RawFrame | None = None
-    preview: bytes | None = None
     file_name: str = ""
     error: BaseException | None = None
 
@@ -398,7 +398,6 @@ class Gphoto2Camera(Camera):
             exposure.phase = CameraState.DOWNLOAD
             data = await link.download(file)
             frame = await asyncio.to_thread(read_raw, data, file.name)
-            exposure.preview = await asyncio.to_thread(preview_jpeg, data, file.name)
             exposure.file_name = file.name
             rows, columns = frame.mosaic.shape
             self.size = (columns, rows)
@@ -469,12 +468,6 @@ class Gphoto2Camera(Camera):
             offset=None, readout_mode=0, ccd_temperature_c=math.nan,
             set_ccd_temperature_c=math.nan,
             extra={"electrons_per_adu": self.electrons_per_adu, "bayer_pattern": pattern,
-                   "header_cards": cards, "preview_jpeg": exposure.preview,
+                   "header_cards": cards,
                    "raw_file": exposure.file_name, "iso": exposure.iso})
 
-
-def shifted_pattern(pattern: str, start_x: int, start_y: int) -> str:
-    """A 2 × 2 colour pattern (``RGGB``: row 0 then row 1) as seen from pixel
-    (``start_x``, ``start_y``) of the mosaic."""
-    rows = (pattern[:2], pattern[2:])
-    return "".join(rows[(r + start_y) % 2][(c + start_x) % 2] for r in (0, 1) for c in (0, 1))

@@ -1,12 +1,13 @@
-"""Camera raw files (CR2, CR3, NEF, DNG...) → the Bayer mosaic as-is, and a preview.
+"""Camera raw files (CR2, CR3, NEF, DNG...) → the Bayer mosaic as-is.
 
 LibRaw (through rawpy) unpacks the file in-process, no dcraw subprocess. The mosaic is
 ``raw_image_visible`` (the sensor's active area, uint16, not debayered, not scaled);
 its colour filter pattern comes from LibRaw's ``raw_pattern`` (the 2×2 colour indices
 from the top-left visible pixel) and ``color_desc`` (what each index is, e.g. RGBG: the
 second green is index 3), written as FITS ``BAYERPAT`` (e.g. ``RGGB``) with
-``XBAYROFF``/``YBAYROFF`` = 0 (the pattern is given from pixel (0, 0)). The preview is
-LibRaw's own demosaic (half size, camera white balance) as an 8-bit sRGB JPEG.
+``XBAYROFF``/``YBAYROFF`` = 0 (the pattern is given from pixel (0, 0)). Previews are
+made from the written frame, in colour, like any colour camera's
+(:mod:`nocturna.images.preview`).
 """
 
 from __future__ import annotations
@@ -77,14 +78,3 @@ def read_raw(data: bytes, name: str = "raw file") -> RawFrame:
         return RawFrame(mosaic=mosaic, pattern=pattern, black_level=black,
                         white_level=int(raw.white_level))
 
-
-def preview_jpeg(data: bytes, name: str = "raw file", *, quality: int = 85) -> bytes:
-    """LibRaw's half-size demosaic of ``data`` as a JPEG (camera white balance, sRGB)."""
-    from PIL import Image
-
-    with _open(data, name) as raw:
-        rgb = raw.postprocess(half_size=True, use_camera_wb=True, output_bps=8,
-                              no_auto_bright=False)
-    buffer = io.BytesIO()
-    Image.fromarray(rgb).save(buffer, format="JPEG", quality=quality)
-    return buffer.getvalue()
