@@ -82,6 +82,8 @@ async def test_connect_identifies_the_mount_and_sets_its_time_and_site(rig):
     assert sent[3].startswith("SUT") and sent[4:6] == ["SG+000", "SDS0"]
     assert sent[6] == f"SLO-{round(155.58 * 360000):08d}"
     assert sent[7] == f"SLA+{round(19.54 * 360000):08d}"
+    assert sent[8] == "SHE1"  # the northern hemisphere
+    assert iop.parse_status(await rig.simulator.answer("GLS")).northern
     assert (rig.sky.latitude_deg, rig.sky.longitude_deg) == (19.54, -155.58)  # it moved
     assert rig.mount.model_name == "CEM40" and rig.mount.firmware.mainboard == "210105"
     time = iop.parse_time(await rig.simulator.answer("GUT"))
@@ -229,6 +231,7 @@ async def test_tracking_rates_guide_rates_pulses_and_axis_moves(rig):
 async def test_set_site_moves_the_mount_site(rig):
     await rig.mount.set_site(-30.25, 149.0, 1100.0)
     assert (rig.sky.latitude_deg, rig.sky.longitude_deg) == (-30.25, 149.0)
+    assert rig.simulator.received[-2] == "SHE0" and not rig.simulator.northern
     info = await rig.mount.info()
     assert (info.site_latitude_deg, info.site_longitude_deg, info.site_elevation_m) == \
         pytest.approx((-30.25, 149.0, 1100.0))

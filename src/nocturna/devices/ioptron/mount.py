@@ -12,7 +12,8 @@ seconds of the clock.
 Connecting (``handshake``): ``:MountInfo#`` (the model code; any 4 digits unless the
 ``model`` option names one), ``:FW1#``/``:FW2#`` (firmware), then, as the options say,
 the time (``:SUT`` from nocturna's clock, ``:SG+000#`` UTC, ``:SDS0#``) and the site
-(``:SLO``/``:SLA`` from the configured site), and ``:GLS#``/``:AG#``.
+(``:SLO``/``:SLA`` and the hemisphere ``:SHE1#``/``:SHE0#`` from the configured
+site), and ``:GLS#``/``:AG#``.
 
 Covered: status ``:GLS#`` and position ``:GEP#`` (state), gotos ``:SRA``/``:Sd``/``:MS1#``,
 syncs ``:CM#``, abort ``:Q#``, park ``:MP1#``, unpark ``:MP0#``, set park ``:SPA``/``:SPH``
@@ -20,7 +21,7 @@ syncs ``:CM#``, abort ``:Q#``, park ``:MP1#``, unpark ``:MP0#``, set park ``:SPA
 rates ``:RT0..3#`` (sidereal, lunar, solar, King) and ``:RR``+``:RT4#`` (custom, as an RA
 rate offset of -0.9..0.9 s/s), guide rates ``:RG``/``:AG#``, guide pulses ``:Z`` (up to
 99 999 ms), axis moves ``:SR<n>#`` + ``:mn# :ms# :me# :mw#`` / ``:qR# :qD#`` (the nearest of
-the nine slew speeds), the site ``:SLO``/``:SLA``, the time ``:SUT``/``:SG``/``:SDS``;
+the nine slew speeds), the site ``:SLO``/``:SLA``/``:SHE``, the time ``:SUT``/``:SG``/``:SDS``;
 the destination side of the pier is computed (German mount) from the target's hour angle.
 Not covered: alt/az gotos and syncs, ``:MS2#`` (counterweight-up gotos), ``:MSH#`` (the
 search for the home sensors), ``:SZP#``, PEC (``:SPP``/``:SPR``/``:GPE#``/``:GPR#``), the
@@ -227,6 +228,7 @@ class IoptronMount(SerialDevice, Mount):
     async def _write_site(self, latitude_deg: float, longitude_deg: float) -> None:
         await self._do(iop.set_longitude(longitude_deg), "set its longitude")
         await self._do(iop.set_latitude(latitude_deg), "set its latitude")
+        await self._do(iop.set_hemisphere(latitude_deg >= 0), "set its hemisphere")
 
     @property
     def model_name(self) -> str:
@@ -471,6 +473,7 @@ class IoptronMount(SerialDevice, Mount):
             raise InvalidValueError(f"{self.kind} {self.name!r}: {exc}") from None
         await self._do(commands[0], "set its longitude")
         await self._do(commands[1], "set its latitude")
+        await self._do(iop.set_hemisphere(latitude_deg >= 0), "set its hemisphere")
         self._elevation = float(elevation_m)
         status = await self._read_status()
         await asyncio.to_thread(prepare_day, self.clock.timestamp(), status.longitude_deg)

@@ -199,6 +199,11 @@ def set_longitude(longitude_deg: float) -> bytes:
     return b":SLO%s%08d#" % (_sign(lon).encode(), _centi(lon))
 
 
+def set_hemisphere(northern: bool) -> bytes:
+    """``:SHE1#`` northern, ``:SHE0#`` southern hemisphere."""
+    return b":SHE1#" if northern else b":SHE0#"
+
+
 def set_latitude(latitude_deg: float) -> bytes:
     """``:SLA±<8 digits>#``."""
     lat = _check(latitude_deg, -90.0, 90.0, "latitude (deg)")

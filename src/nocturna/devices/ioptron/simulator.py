@@ -122,6 +122,8 @@ class IoptronSimulator(ProtocolSimulator):
         self._pec_recording = False
         self._pec_recorded = False
         self._meridian = (True, 3)  # flip, 3° past the meridian
+        self.northern = self.mount.latitude_deg >= 0
+        """The hemisphere: the latitude's (``:SLA``), or as ``:SHE`` set it."""
         self._handlers: list[tuple[str, Handler]] = sorted(
             self._table().items(), key=lambda item: -len(item[0]))
 
@@ -220,6 +222,7 @@ class IoptronSimulator(ProtocolSimulator):
             "SPP": self._pec_play, "SPR": self._pec_record, "SMT": self._meridian_set,
             "SUT": self._set_utc, "SG": self._set_utc_offset, "SDS": self._set_dst,
             "SLO": self._set_longitude, "SLA": self._set_latitude,
+            "SHE": self._set_hemisphere,
             **{name: self._moving(axis, sign) for name, (axis, sign) in MOVES.items()},
         })
         return table
@@ -256,7 +259,7 @@ class IoptronSimulator(ProtocolSimulator):
             longitude_deg=longitude, latitude_deg=self.mount.latitude_deg,
             gps=iop.Gps.OK if self.gps else iop.Gps.OFF, system=system,
             tracking_rate=self._rate, slew_speed=self._speed,
-            time_source=self._time_source, northern=self.mount.latitude_deg >= 0))
+            time_source=self._time_source, northern=self.northern))
 
     async def _position(self) -> bytes:
         state = await self.mount.state()
@@ -504,6 +507,14 @@ class IoptronSimulator(ProtocolSimulator):
             return REFUSED
         await self.mount.set_site(value / iop.CENTI_ARCSEC_PER_DEG, self.mount.longitude_deg,
                                   self.mount.elevation_m)
+        self.northern = value >= 0  # the hemisphere follows, until an :SHE says otherwise
+        return OK
+
+
+    async def _set_hemisphere(self, arg: str) -> bytes:
+        if arg not in ("0", "1"):
+            return REFUSED
+        self.northern = arg == "1"
         return OK
 
 
