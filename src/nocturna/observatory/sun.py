@@ -16,6 +16,7 @@ import numpy as np
 from astropy.coordinates import EarthLocation
 
 _STEP_S = 60.0
+_NUDGE_S = 0.25
 _DAY_S = 86400.0
 
 
@@ -67,9 +68,22 @@ class SunAltitudes:
             crossed = (previous < 0 <= now) if rising else (previous >= 0 > now)
             if crossed:
                 fraction = previous / (previous - now) if previous != now else 0.0
-                return datetime.fromtimestamp(t + fraction * step, UTC)
+                return datetime.fromtimestamp(self._past(t + fraction * step, t + step,
+                                                         altitude_deg, rising), UTC)
             previous, t = now, t + step
         return None
+
+    def _past(self, guess: float, limit: float, altitude_deg: float, rising: bool) -> float:
+        """The first time from ``guess`` (POSIX s, by steps of :data:`_NUDGE_S`, at most
+        ``limit``) at which :meth:`at` has the Sun past ``altitude_deg``: the linear
+        guess across a table node can be a hair early, and a caller that sleeps until a
+        crossing must then find the Sun past it (not sleep 0 s again and again)."""
+        while guess < limit:
+            offset = self.at(datetime.fromtimestamp(guess, UTC)) - altitude_deg
+            if (offset >= 0) if rising else (offset < 0):
+                return guess
+            guess += _NUDGE_S
+        return limit
 
     def is_rising(self, when: datetime) -> bool:
         """Whether the Sun is climbing at ``when`` (morning)."""
