@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from nocturna.core.config.local_only import LocalOnly
+from nocturna.core.config.network import NetworkConfig
 from nocturna.core.config.notifications import NotificationsConfig
 from nocturna.core.config.quantity import (
     Altitude,
@@ -438,6 +439,8 @@ class NocturnaConfig(Strict):
     spectrographs: list[DeviceConfig] = []
     notifications: NotificationsConfig
     api: Annotated[ApiConfig, LocalOnly("who can reach and command the running unit")]
+    network: Annotated[NetworkConfig, LocalOnly(
+        "which MQTT broker the unit publishes to, with its password")]
 
 
 def validate_tree(tree: dict[str, Any]) -> NocturnaConfig:
