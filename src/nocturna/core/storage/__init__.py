@@ -1,5 +1,5 @@
-"""Storage: observations, exposures, telemetry, state transitions, operator commands and
-current records.
+"""Storage: observations, exposures, telemetry, state transitions, operator commands,
+current records and the network outbox.
 
 One API (:class:`Storage`) over SQLAlchemy Core, on SQLite by default (a file in the
 data directory, no set-up) or PostgreSQL by URL. Methods are synchronous; async code
@@ -13,6 +13,7 @@ from nocturna.core.storage.records import (
     CurrentRecord,
     ExposureRecord,
     ObservationRecord,
+    OutboxRecord,
     SchemaVersionRecord,
     TelemetryRecord,
     TransitionRecord,
@@ -27,6 +28,7 @@ __all__ = [
     "ExposureRecord",
     "Migration",
     "ObservationRecord",
+    "OutboxRecord",
     "SchemaVersionRecord",
     "Storage",
     "TelemetryRecord",

@@ -54,6 +54,10 @@ def _create_commands(connection: Connection) -> None:
     schema.commands.create(connection)
 
 
+def _create_outbox(connection: Connection) -> None:
+    schema.outbox.create(connection)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         1,
@@ -69,6 +73,11 @@ MIGRATIONS: tuple[Migration, ...] = (
         3,
         "operator commands: who sent what, accepted or refused",
         _create_commands,
+    ),
+    Migration(
+        4,
+        "the outbox: messages for the network, kept until the broker acknowledges them",
+        _create_outbox,
     ),
 )
 """Every migration, in order: version i + 1 at index i."""

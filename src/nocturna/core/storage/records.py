@@ -76,6 +76,19 @@ class CommandRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class OutboxRecord:
+    """A message for the broker, kept until it acknowledged it (``sent_at``)."""
+
+    id: int
+    message_id: str
+    topic: str
+    payload: str
+    retain: bool
+    created_at: datetime
+    sent_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
 class CurrentRecord:
     """The latest value of one ``kind`` (one row per kind)."""
 

@@ -61,6 +61,7 @@ from nocturna.core.storage.records import (
     CurrentRecord,
     ExposureRecord,
     ObservationRecord,
+    OutboxRecord,
     SchemaVersionRecord,
     TelemetryRecord,
     TransitionRecord,
@@ -71,6 +72,7 @@ from nocturna.core.storage.schema import (
     exposure_sequences,
     exposures,
     observations,
+    outbox,
     schema_version,
     telemetry,
     transitions,
@@ -562,6 +564,60 @@ class Storage:
         query = _newest_first(query, commands.c.time, commands.c.id, limit)
         with self._reading("list commands") as connection:
             return [CommandRecord(**row._mapping) for row in connection.execute(query)]
+
+    # -- the network outbox -----------------------------------------------------
+
+    def add_outbox(self, message_id: str, topic: str, payload: str, *, retain: bool = False,
+                   replace_unsent: bool = False, time: datetime | None = None
+                   ) -> OutboxRecord:
+        """Keep a message for the broker until :meth:`mark_outbox_sent`.
+
+        ``replace_unsent``: the unsent messages of the same topic are dropped first (a
+        retained status: only the newest counts), in the same transaction.
+        """
+        values = {"message_id": inputs.name(message_id, "message id"),
+                  "topic": inputs.name(topic, "topic"), "payload": str(payload),
+                  "retain": bool(retain), "created_at": inputs.when(time, "time"),
+                  "sent_at": None}
+        with self._writing(f"add outbox message on {topic!r}") as connection:
+            if replace_unsent:
+                connection.execute(outbox.delete().where(
+                    outbox.c.topic == values["topic"], outbox.c.sent_at.is_(None)))
+            row = _insert(connection, outbox, values)
+        return OutboxRecord(**row._mapping)
+
+    def list_outbox_unsent(self, *, limit: int | None = None) -> list[OutboxRecord]:
+        """The messages the broker has not acknowledged, oldest first."""
+        query = select(outbox).where(outbox.c.sent_at.is_(None)).order_by(outbox.c.id)
+        if limit is not None:
+            query = query.limit(inputs.identifier(limit, "limit"))
+        with self._reading("list unsent outbox messages") as connection:
+            return [OutboxRecord(**row._mapping) for row in connection.execute(query)]
+
+    def list_outbox(self) -> list[OutboxRecord]:
+        """Every message kept in the outbox, sent or not, oldest first."""
+        with self._reading("list outbox messages") as connection:
+            return [OutboxRecord(**row._mapping)
+                    for row in connection.execute(select(outbox).order_by(outbox.c.id))]
+
+    def mark_outbox_sent(self, ids: Sequence[int], *, time: datetime | None = None) -> int:
+        """Mark outbox rows (by row id) acknowledged; how many were marked."""
+        if not ids:
+            return 0
+        keys = [inputs.identifier(row_id, "outbox id") for row_id in ids]
+        when = inputs.when(time, "time")
+        with self._writing("mark outbox messages sent") as connection:
+            result = connection.execute(update(outbox).where(
+                outbox.c.id.in_(keys), outbox.c.sent_at.is_(None)).values(sent_at=when))
+        return int(result.rowcount or 0)
+
+    def prune_outbox(self, before: datetime) -> int:
+        """Forget the messages acknowledged before ``before``; how many went."""
+        when = inputs.instant(before, "before")
+        with self._writing("prune the outbox") as connection:
+            result = connection.execute(outbox.delete().where(
+                outbox.c.sent_at.is_not(None), outbox.c.sent_at < when))
+        return int(result.rowcount or 0)
 
     # -- plumbing ----------------------------------------------------------------
 

@@ -128,8 +128,21 @@ commands = Table(
     Index("ix_commands_time", "time"),
 )
 
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    Column("message_id", String(NAME_LENGTH), nullable=False, unique=True),
+    Column("topic", Text, nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("retain", Boolean, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("sent_at", UTCDateTime),
+    Index("ix_outbox_sent_at", "sent_at"),
+)
+
 VERSION_1_TABLES: tuple[Table, ...] = (observations, exposures, telemetry, transitions, current)
 """The tables migration 1 creates."""
 
-DATA_TABLES: tuple[Table, ...] = (*VERSION_1_TABLES, exposure_sequences, commands)
+DATA_TABLES: tuple[Table, ...] = (*VERSION_1_TABLES, exposure_sequences, commands, outbox)
 """Every table except ``schema_version``, in creation order."""
