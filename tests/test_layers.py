@@ -14,6 +14,7 @@ BELOW: dict[str, set[str]] = {
     "components": {"core", "devices"},
     "scheduler": {"core"},
     "notify": {"core"},
+    "network": {"core"},
     "instrument": {"core", "images", "devices", "components"},
     "loops": {"core", "images", "devices", "components", "instrument"},
     "observatory": {"core", "images", "devices", "components", "instrument", "loops",
@@ -21,7 +22,7 @@ BELOW: dict[str, set[str]] = {
     "states": {"core", "images", "devices", "components", "instrument", "loops",
                "scheduler", "observatory"},
     "runtime": {"core", "images", "devices", "components", "instrument", "loops",
-                "scheduler", "observatory", "states", "notify"},
+                "scheduler", "observatory", "states", "notify", "network"},
 }
 """What each layer may import (the servers and the CLI on top may import any of them)."""
 

@@ -8,7 +8,10 @@ receiver, so parking and closing never wait for a notification.
 
 ``async with Notifier.from_config(config):`` starts it and, on the way out, tells what
 is still held and lets the sender flush for at most ``flush_timeout`` (real seconds).
-Without channels it does nothing.
+With ``announce`` every notification is also published on the bus as
+``notify.notification`` (``level``, ``subject``, ``text``, ``kind``: the network
+publishes them), with or without channels. Without channels nor ``announce`` it does
+nothing.
 """
 
 from __future__ import annotations
@@ -45,8 +48,9 @@ class Notifier:
 
     def __init__(self, settings: NotificationsConfig, *, unit: str,
                  timezone: str | None = None, bus: EventBus | None = None,
-                 clock: Clock | None = None) -> None:
+                 clock: Clock | None = None, announce: bool = False) -> None:
         self.settings = settings
+        self.announce = announce
         self.unit = unit
         self.timezone = timezone
         self.bus = bus or get_event_bus()
@@ -58,10 +62,11 @@ class Notifier:
         self._tasks: set[asyncio.Task[None]] = set()
 
     @classmethod
-    def from_config(cls, config: Config, *, bus: EventBus | None = None) -> Notifier:
+    def from_config(cls, config: Config, *, bus: EventBus | None = None,
+                    announce: bool = False) -> Notifier:
         model = config.model
         return cls(model.notifications, unit=model.name, timezone=model.site.timezone,
-                   bus=bus)
+                   bus=bus, announce=announce)
 
     @property
     def clock(self) -> Clock:
@@ -69,39 +74,40 @@ class Notifier:
 
     @property
     def enabled(self) -> bool:
-        return bool(self.settings.channels)
+        return bool(self.settings.channels) or self.announce
 
     async def start(self) -> None:
         """Make the channels (a ConfigError if one cannot be), start sending, subscribe."""
-        if not self.enabled or self.sender is not None:
+        if not self.enabled or self.rules is not None:
             return
         settings = self.settings
-        from nocturna.notify.channels import build_channels  # urllib, smtplib, ssl
-
         self._clock = self.clock  # the run's clock, from now on
-        channels = build_channels(settings)
-        self.sender = Sender(channels, timeout_s=_seconds(settings.send_timeout),
-                             retries=settings.retries,
-                             backoff_s=_seconds(settings.retry_backoff),
-                             queue_size=settings.queue_size)
-        self._dispatcher = Dispatcher(channels, self.sender, self._later, unit=self.unit,
-                                      min_interval_s=_seconds(settings.min_interval),
-                                      timezone=self.timezone)
+        if settings.channels:
+            from nocturna.notify.channels import build_channels  # urllib, smtplib, ssl
+
+            channels = build_channels(settings)
+            self.sender = Sender(channels, timeout_s=_seconds(settings.send_timeout),
+                                 retries=settings.retries,
+                                 backoff_s=_seconds(settings.retry_backoff),
+                                 queue_size=settings.queue_size)
+            self._dispatcher = Dispatcher(channels, self.sender, self._later, unit=self.unit,
+                                          min_interval_s=_seconds(settings.min_interval),
+                                          timezone=self.timezone)
+            self.sender.start()
+            log.info("notifications to %s", ", ".join(c.label for c in channels))
         self.rules = NightRules(self._emit, self._later,
                                 repeat_window_s=_seconds(settings.repeat_window),
                                 timezone=self.timezone)
-        self.sender.start()
         for pattern in TOPICS:
             subscription = self.bus.subscribe(pattern, maxsize=QUEUE_SIZE)
             self._subscriptions.append(subscription)
             self._spawn(self._consume(subscription))
-        log.info("notifications to %s", ", ".join(c.label for c in channels))
 
     async def stop(self) -> None:
         """Handle the events still queued, send what is held, flush (bounded), stop."""
-        sender = self.sender
-        if sender is None:
+        if self.rules is None:
             return
+        sender = self.sender
         for subscription in self._subscriptions:
             subscription.close()
             for event in subscription.drain():
@@ -110,11 +116,13 @@ class Notifier:
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
-        assert self.rules is not None and self._dispatcher is not None
         self.rules.flush()
-        self._dispatcher.flush(self.clock.now())
-        await asyncio.get_running_loop().run_in_executor(
-            None, sender.close, _seconds(self.settings.flush_timeout))
+        self.rules = None
+        if self._dispatcher is not None:
+            self._dispatcher.flush(self.clock.now())
+        if sender is not None:
+            await asyncio.get_running_loop().run_in_executor(
+                None, sender.close, _seconds(self.settings.flush_timeout))
         self.sender = None
 
     async def __aenter__(self) -> Notifier:
@@ -142,8 +150,12 @@ class Notifier:
             log.exception("notification rules failed on %s", event.topic)
 
     def _emit(self, notification: Notification) -> None:
-        assert self._dispatcher is not None
-        self._dispatcher.dispatch(notification, self.clock.now())
+        if self.announce:
+            self.bus.publish("notify.notification", self.unit, time=notification.time,
+                             kind=notification.kind, level=notification.level,
+                             subject=notification.title, text=notification.text)
+        if self._dispatcher is not None:
+            self._dispatcher.dispatch(notification, self.clock.now())
 
     def _later(self, when: datetime, callback: Callable[[], None]) -> None:
         self._spawn(self._at(when, callback))

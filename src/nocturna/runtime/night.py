@@ -24,12 +24,13 @@ from nocturna.core.dayobs import observing_day
 from nocturna.core.errors import ConfigError
 from nocturna.core.events import get_event_bus
 from nocturna.core.virtualtime import running_virtual_loop
+from nocturna.network.publisher import Publisher
 from nocturna.notify import Notifier
 from nocturna.observatory.observe import close_open_observations
 from nocturna.observatory.summary import NightSummary, summarize
 from nocturna.observatory.telemetry import record_unit_status
 from nocturna.observatory.unit import Observatory
-from nocturna.runtime.control import UnitControl
+from nocturna.runtime.control import Operator, UnitControl
 from nocturna.runtime.plan import MORNING, NightPlan, plan_run, weather_source
 from nocturna.runtime.reconcile import reconcile_images
 from nocturna.runtime.resume import resume_night
@@ -63,6 +64,11 @@ async def run_night(
     ``on_control``: called with the unit's :class:`~nocturna.runtime.control.UnitControl`
     (operator commands and the status board, kept fresh meanwhile) once the unit and its
     state machine exist, before the night starts.
+
+    With ``network.broker`` set, a :class:`~nocturna.network.publisher.Publisher`
+    publishes the night to the broker beside the notifier (and takes network commands
+    through the same control); it is stopped after the notifier, flushing for at most
+    ``network.flush_timeout``.
     """
     plan = plan_run(config, start=start, until=until, speed=speed, simulate=simulate, seed=seed)
     clock: Clock | None = None
@@ -105,8 +111,14 @@ async def _run(config: Config, plan: NightPlan, *, simulate: bool, fields: str |
                             seed=plan.seed if plan.virtual else None)
     storage = Storage.open(config.model.storage.url, data_dir=config.data_dir)
     unit: Observatory | None = None
-    notifier = Notifier.from_config(config)
     try:
+        publisher = Publisher.from_config(config, storage)
+    except BaseException:
+        storage.close()
+        raise
+    notifier = Notifier.from_config(config, announce=publisher.enabled)
+    try:
+        await publisher.start()
         await notifier.start()
         reconcile_images(storage, config.data_dir)
         unit = build_observatory(config, devices, storage, fields=fields)
@@ -121,10 +133,14 @@ async def _run(config: Config, plan: NightPlan, *, simulate: bool, fields: str |
         machine = StateMachine(unit, until=plan.until, until_morning=plan.until is None,
                                stop=stop)
         tasks = [asyncio.ensure_future(record_unit_status(unit))]
-        if on_control is not None:
+        if on_control is not None or publisher.enabled:
             board = StatusBoard(unit, time_base="virtual" if plan.virtual else "real")
             tasks.append(asyncio.ensure_future(board.keep()))
-            on_control(UnitControl(unit, machine, board))
+            control = UnitControl(unit, machine, board)
+            if publisher.enabled:
+                publisher.attach(control, network_operator)
+            if on_control is not None:
+                on_control(control)
         if on_status is not None:
             tasks.append(asyncio.ensure_future(_report(unit, on_status)))
         faults = scenario.faults if scenario is not None else None
@@ -146,6 +162,7 @@ async def _run(config: Config, plan: NightPlan, *, simulate: bool, fields: str |
         if summary.failure:
             _announce(config, "night.failed", error=summary.failure)
         _announce(config, "night.summary", summary=summary.as_dict())
+        await publisher.final_status()
         return summary
     except Exception as exc:
         _announce(config, "night.failed", error=f"{type(exc).__name__}: {exc}")
@@ -160,7 +177,16 @@ async def _run(config: Config, plan: NightPlan, *, simulate: bool, fields: str |
         try:
             await notifier.stop()  # flushes for at most notifications.flush_timeout
         finally:
-            storage.close()
+            try:
+                await publisher.stop()  # flushes for at most network.flush_timeout
+            finally:
+                storage.close()
+
+
+def network_operator(name: str) -> Operator:
+    """Who sent a command over the network (``mqtt:<by>``): an operator, as only the
+    broker's operators may publish commands."""
+    return Operator(name, "operator", None)
 
 
 def _announce(config: Config, topic: str, **data: object) -> None:
