@@ -7,13 +7,18 @@ import json
 import threading
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import aiomqtt
 import jsonschema
 
 from mqtt_helpers import Mosquitto
+from nocturna.core.storage import Storage
 from nocturna.network.messages import json_schema
+from nocturna.runtime.runner import run
+from unit_helpers import unit_config
 
 UNIT = "u1"
 USERS = {UNIT: "pw1", "u2": "pw2", "operator": "pw0", "ingest": "pwi"}
@@ -142,3 +147,38 @@ def command(broker: Mosquitto, unit: str, name: str, command_id: str, *, by: str
         raise AssertionError("unreachable")
 
     return asyncio.run(main())
+
+
+START = datetime(2026, 12, 15, 8, 0, tzinfo=UTC)  # 22:00 in Hawaii: dark, fields up
+UNTIL = START + timedelta(minutes=40)
+
+
+def night(root: Path, *, broker: str | None, script=None, **network: Any) -> dict:
+    """A 40-minute night of unit ``u1``: its summary, transitions, frames and outbox.
+
+    ``script(control)`` runs beside the night on the unit's loop; it must finish."""
+    root.mkdir()
+    settings = {"broker": broker, **network} if broker else {}
+    config = unit_config(root, name=UNIT, network=settings)
+    tasks: list[asyncio.Task[None]] = []
+
+    def on_control(control: Any) -> None:
+        tasks.append(asyncio.ensure_future(script(control)))
+
+    summary = run(config, simulate=True, start=START, until=UNTIL, seed=1, signals=False,
+                  on_control=on_control if script else None).summary
+    for task in tasks:
+        assert task.done() and not task.cancelled(), "the script did not finish"
+        task.result()  # its failures are the test's
+    with Storage.open(data_dir=config.data_dir) as storage:
+        transitions = [(t.time, t.from_state, t.to_state, t.reason)
+                       for t in reversed(storage.list_transitions())]
+        frames = {r.image_id: r for r in storage.list_exposures()}
+        outbox = storage.list_outbox()
+    return {"summary": summary, "transitions": transitions, "frames": frames,
+            "outbox": outbox, "data": Path(config.data_dir)}
+
+
+def as_transitions(received) -> list[tuple]:
+    return [(datetime.fromisoformat(r.body["time"]), r.body["data"]["from"],
+             r.body["data"]["to"], r.body["data"]["reason"]) for r in received]

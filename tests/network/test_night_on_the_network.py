@@ -3,41 +3,24 @@ carries is what the unit's own database holds, in order, valid under schema.json
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from typing import Any
+from datetime import datetime, timedelta
 
 import pytest
-from network_helpers import UNIT, USERS, Watcher, retained, unique, validate
+from network_helpers import (
+    UNIT,
+    UNTIL,
+    USERS,
+    Watcher,
+    as_transitions,
+    night,
+    retained,
+    unique,
+    validate,
+)
 
 from mqtt_helpers import Mosquitto, free_port
-from nocturna.core.storage import Storage
 from nocturna.runtime.runner import run
 from unit_helpers import unit_config
-
-START = datetime(2026, 12, 15, 8, 0, tzinfo=UTC)  # 22:00 in Hawaii: dark, fields up
-UNTIL = START + timedelta(minutes=40)
-
-
-def night(root: Path, *, broker: str | None, on_control=None, **network: Any) -> dict:
-    """A 40-minute night of unit ``u1``: its summary, transitions, frames and outbox."""
-    root.mkdir()
-    settings = {"broker": broker, **network} if broker else {}
-    config = unit_config(root, name=UNIT, network=settings)
-    summary = run(config, simulate=True, start=START, until=UNTIL, seed=1, signals=False,
-                  on_control=on_control).summary
-    with Storage.open(data_dir=config.data_dir) as storage:
-        transitions = [(t.time, t.from_state, t.to_state, t.reason)
-                       for t in reversed(storage.list_transitions())]
-        frames = {r.image_id: r for r in storage.list_exposures()}
-        outbox = storage.list_outbox()
-    return {"summary": summary, "transitions": transitions, "frames": frames,
-            "outbox": outbox, "data": Path(config.data_dir)}
-
-
-def as_transitions(received) -> list[tuple]:
-    return [(datetime.fromisoformat(r.body["time"]), r.body["data"]["from"],
-             r.body["data"]["to"], r.body["data"]["reason"]) for r in received]
 
 
 @pytest.fixture(scope="module")
