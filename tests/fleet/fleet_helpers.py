@@ -87,11 +87,18 @@ class FakeUnit:
                              qos=1, retain=True)
         self.client.on_connect = self._on_connect
         self.client.on_message = self._on_message
+        self.client.on_disconnect = lambda *_args: self._ready.clear()
+        self.client.reconnect_delay_set(0.1, 1)
         self._ready = threading.Event()
         self.client.connect(host, port)
         self.client.loop_start()
         if not self._ready.wait(WAIT_S):
             raise RuntimeError(f"fake unit {name} could not connect")
+
+    def wait_connected(self) -> None:
+        """Wait until the unit is (re)connected (after a broker restart)."""
+        if not self._ready.wait(WAIT_S):
+            raise RuntimeError(f"fake unit {self.name} did not reconnect")
 
     def topic(self, kind: str) -> str:
         return f"nocturna/{self.name}/{kind}"
