@@ -74,7 +74,7 @@ class FakeUnit:
     its birth and last will, and answers commands with ``command/ack``."""
 
     def __init__(self, host: str, port: int, name: str, password: str, *,
-                 accept: bool = True, answer: bool = True) -> None:
+                 accept: bool = True, answer: bool = True, user: str | None = None) -> None:
         self.name = name
         self.accept = accept
         self.answer = answer
@@ -82,7 +82,7 @@ class FakeUnit:
         self.published: list[str] = []
         self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"unit-{name}",
                                   protocol=mqtt.MQTTv5)
-        self.client.username_pw_set(name, password)
+        self.client.username_pw_set(user or name, password)
         self.client.will_set(self.topic("online"), self.envelope("online", {"online": False}),
                              qos=1, retain=True)
         self.client.on_connect = self._on_connect

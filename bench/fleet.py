@@ -1,0 +1,194 @@
+"""The fleet ingest under load: N simulated units → one mosquitto → one ingest → PostgreSQL.
+
+    export NOCTURNA_TEST_PG=$(bash .ci/postgres.sh | tail -n1)
+    python bench/fleet.py                        # 100 units for 30 s, then the ladder
+    python bench/fleet.py --units 100 --seconds 10 --ladder ""   # one quick run
+
+Each simulated unit is the tests' ``FakeUnit`` (its own MQTT connection, its birth and
+last will) driven from a publisher process: status (retained) and weather once per
+second, a frame every 30 s (staggered across units), each a version 1 envelope whose
+``time`` is the publish time. The ingest is ``nocturna fleet ingest`` in its own process
+on a fresh schema. After the run (and the backlog drained) the figures come from the
+rows: sustained messages/s committed, end-to-end latency publish → row committed
+(``fleet_messages.committed_at - time``) p50/p99, and the ingest process's CPU (share of
+one core). Reference, same run: publish → received by the ingest (``received_at -
+time``), i.e. the broker's part of the path; the ratio says what the database write
+adds. Target: 100 units with p99 ≤ 1 s. The ladder (default 25, 50, 200, 400 units,
+``--ladder-seconds`` each) shows how the cost grows and the largest number of units the
+ingest keeps up with (p99 ≤ 1 s and every message committed). Exits 0 either way.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "tests" / "fleet")]
+
+TARGET_UNITS = 100
+TARGET_P99_S = 1.0
+WARMUP_S = 3.0
+DRAIN_S = 20.0
+FRAME_EVERY_S = 30.0
+
+
+def publish(port: int, password: str, units: int, seconds: float) -> None:
+    """The publisher process: ``units`` fake units for ``seconds``; prints the count."""
+    from fleet_helpers import FakeUnit, frame_data
+
+    fakes = [FakeUnit("127.0.0.1", port, f"u{n:04d}", password, user="operator")
+             for n in range(units)]
+    published = len(fakes)  # their births
+    start = time.monotonic()
+    tick = 0
+    while time.monotonic() < start + seconds:
+        for n, fake in enumerate(fakes):
+            fake.publish("status", {"state": "observing", "reason": "dark", "tick": tick},
+                         retain=True, wait=False)
+            fake.publish("weather", {"safe": True, "reasons": [], "wind_speed": 3.0},
+                         wait=False)
+            published += 2
+            if (tick + n * FRAME_EVERY_S / units) % FRAME_EVERY_S < 1:
+                fake.publish("frame", frame_data(fake.name, tick), wait=False)
+                published += 1
+        tick += 1
+        time.sleep(max(0.0, start + tick - time.monotonic()))
+    time.sleep(1.0)  # the last PUBACKs
+    for fake in fakes:
+        fake.client.disconnect()
+        fake.client.loop_stop()
+    print(published, flush=True)
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def one_run(broker, units: int, seconds: float) -> dict[str, float]:
+    from fleet_helpers import fresh_schema, wait_for
+    from sqlalchemy import create_engine, text
+
+    with fresh_schema() as url:
+        ingest = subprocess.Popen(
+            [sys.executable, "-m", "nocturna", "fleet", "ingest", "--broker",
+             broker.url("ingest"), "--db", url, "--client-id", f"bench-{units}",
+             "--report-every", "1"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        engine = create_engine(url)
+        try:
+            def connected() -> bool:
+                try:
+                    with engine.connect() as c:
+                        return bool(c.scalar(text("SELECT connected FROM fleet_ingest")))
+                except Exception:
+                    return False
+
+            wait_for(connected, "the ingest", 60)
+            publisher = subprocess.Popen(
+                [sys.executable, __file__, "--publish", str(broker.port),
+                 broker.users["operator"], str(units), str(seconds)],
+                stdout=subprocess.PIPE, text=True)
+            time.sleep(WARMUP_S)
+            cpu0, wall0 = cpu_seconds(ingest.pid), time.monotonic()
+            time.sleep(max(0.0, seconds - WARMUP_S))
+            cpu1, wall1 = cpu_seconds(ingest.pid), time.monotonic()
+            published = int(publisher.communicate(timeout=120)[0].split()[-1])
+            deadline = time.monotonic() + DRAIN_S
+            while time.monotonic() < deadline:
+                with engine.connect() as c:
+                    committed = c.scalar(text("SELECT count(*) FROM fleet_messages"))
+                if committed >= published:
+                    break
+                time.sleep(0.2)
+            with engine.connect() as c:
+                row = c.execute(text("""
+                    WITH m AS (SELECT EXTRACT(EPOCH FROM committed_at - time) AS e2e,
+                                      EXTRACT(EPOCH FROM received_at - time) AS recv,
+                                      time FROM fleet_messages),
+                         w AS (SELECT * FROM m WHERE time >= (SELECT min(time) FROM m)
+                                                      + make_interval(secs => :warm))
+                    SELECT count(*) FILTER (WHERE time < (SELECT max(time) FROM w)
+                                                         - interval '0.5 s'),
+                           percentile_cont(0.5) WITHIN GROUP (ORDER BY e2e),
+                           percentile_cont(0.99) WITHIN GROUP (ORDER BY e2e),
+                           percentile_cont(0.5) WITHIN GROUP (ORDER BY recv),
+                           percentile_cont(0.99) WITHIN GROUP (ORDER BY recv),
+                           EXTRACT(EPOCH FROM max(time) - min(time)) FROM w"""),
+                    {"warm": WARMUP_S}).one()
+        finally:
+            ingest.send_signal(signal.SIGTERM)
+            ingest.wait(30)
+            engine.dispose()
+    count, p50, p99, r50, r99, span = row  # count: whole ticks only, the last one left out
+    return {"units": units, "published": published, "committed": committed,
+            "rate": count / span if span else 0.0, "p50": p50, "p99": p99,
+            "recv_p50": r50, "recv_p99": r99,
+            "cpu": (cpu1 - cpu0) / (wall1 - wall0)}
+
+
+def keeps_up(result: dict[str, float]) -> bool:
+    return result["p99"] <= TARGET_P99_S and result["committed"] >= result["published"]
+
+
+def line(r: dict[str, float]) -> str:
+    return (f"{r['units']:5d} units  {r['rate']:7.1f} msg/s  e2e p50 {r['p50'] * 1e3:7.1f} ms"
+            f"  p99 {r['p99'] * 1e3:7.1f} ms  (broker only p99 {r['recv_p99'] * 1e3:6.1f} ms)"
+            f"  ingest CPU {r['cpu'] * 100:5.1f} %  {r['committed']}/{r['published']} "
+            f"committed  {'keeps up' if keeps_up(r) else 'FALLS BEHIND'}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--units", type=int, default=TARGET_UNITS)
+    parser.add_argument("--seconds", type=float, default=30.0)
+    parser.add_argument("--ladder", default="25,50,200,400",
+                        help="other unit counts, in order ('' for none)")
+    parser.add_argument("--ladder-seconds", type=float, default=15.0)
+    parser.add_argument("--publish", nargs=4, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.publish:
+        port, password, units, seconds = args.publish
+        publish(int(port), password, int(units), float(seconds))
+        return 0
+    if not os.environ.get("NOCTURNA_TEST_PG"):
+        print("bench/fleet.py: set NOCTURNA_TEST_PG (export NOCTURNA_TEST_PG=$(bash "
+              ".ci/postgres.sh | tail -n1))", file=sys.stderr)
+        return 2
+    import tempfile
+
+    from mqtt_helpers import Mosquitto
+
+    users = {"operator": "bench-operator", "ingest": "bench-ingest"}
+    with tempfile.TemporaryDirectory(prefix="nocturna-bench-fleet-") as home, \
+            Mosquitto(Path(home), users=users) as broker:
+        main_run = one_run(broker, args.units, args.seconds)
+        print(line(main_run), flush=True)
+        results = [main_run]
+        for units in [int(n) for n in args.ladder.split(",") if n.strip()]:
+            results.append(one_run(broker, units, args.ladder_seconds))
+            print(line(results[-1]), flush=True)
+    print()
+    print("cost per unit (ingest CPU % of one core per unit):")
+    for r in sorted(results, key=lambda r: r["units"]):
+        print(f"  {r['units']:5d} units: {r['cpu'] * 100 / r['units']:.3f} %/unit, "
+              f"{r['rate'] / r['units']:.2f} msg/s/unit")
+    good = [r["units"] for r in results if keeps_up(r)]
+    print(f"largest number of units kept up with (p99 <= {TARGET_P99_S:g} s): "
+          f"{max(good) if good else 'none'} of those tried")
+    met = main_run["units"] >= TARGET_UNITS and keeps_up(main_run)
+    ratio = main_run["p99"] / main_run["recv_p99"] if main_run["recv_p99"] else float("nan")
+    print(f"target: {TARGET_UNITS} units with p99 <= {TARGET_P99_S:g} s: "
+          f"{'met' if met else 'missed'} (p99 {main_run['p99']:.3f} s at "
+          f"{main_run['units']} units; {main_run['p99'] / TARGET_P99_S:.2f}x the target; "
+          f"{ratio:.2f}x the broker-only p99 measured in the same run)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
