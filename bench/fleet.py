@@ -71,11 +71,18 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def one_run(broker, units: int, seconds: float) -> dict[str, float]:
+def one_run(units: int, seconds: float) -> dict[str, float]:
+    """One run on its own broker and schema (no retained message of another run)."""
+    import tempfile
+
     from fleet_helpers import fresh_schema, wait_for
     from sqlalchemy import create_engine, text
 
-    with fresh_schema() as url:
+    from mqtt_helpers import Mosquitto
+
+    users = {"operator": "bench-operator", "ingest": "bench-ingest"}
+    with tempfile.TemporaryDirectory(prefix="nocturna-bench-fleet-") as home, \
+            Mosquitto(Path(home), users=users) as broker, fresh_schema() as url:
         ingest = subprocess.Popen(
             [sys.executable, "-m", "nocturna", "fleet", "ingest", "--broker",
              broker.url("ingest"), "--db", url, "--client-id", f"bench-{units}",
@@ -160,19 +167,12 @@ def main() -> int:
         print("bench/fleet.py: set NOCTURNA_TEST_PG (export NOCTURNA_TEST_PG=$(bash "
               ".ci/postgres.sh | tail -n1))", file=sys.stderr)
         return 2
-    import tempfile
-
-    from mqtt_helpers import Mosquitto
-
-    users = {"operator": "bench-operator", "ingest": "bench-ingest"}
-    with tempfile.TemporaryDirectory(prefix="nocturna-bench-fleet-") as home, \
-            Mosquitto(Path(home), users=users) as broker:
-        main_run = one_run(broker, args.units, args.seconds)
-        print(line(main_run), flush=True)
-        results = [main_run]
-        for units in [int(n) for n in args.ladder.split(",") if n.strip()]:
-            results.append(one_run(broker, units, args.ladder_seconds))
-            print(line(results[-1]), flush=True)
+    main_run = one_run(args.units, args.seconds)
+    print(line(main_run), flush=True)
+    results = [main_run]
+    for units in [int(n) for n in args.ladder.split(",") if n.strip()]:
+        results.append(one_run(units, args.ladder_seconds))
+        print(line(results[-1]), flush=True)
     print()
     print("cost per unit (ingest CPU % of one core per unit):")
     for r in sorted(results, key=lambda r: r["units"]):
