@@ -14,6 +14,7 @@ BELOW: dict[str, set[str]] = {
     "components": {"core", "devices"},
     "scheduler": {"core"},
     "notify": {"core"},
+    "fleet": {"core"},
     "instrument": {"core", "images", "devices", "components"},
     "loops": {"core", "images", "devices", "components", "instrument"},
     "observatory": {"core", "images", "devices", "components", "instrument", "loops",
