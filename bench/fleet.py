@@ -13,9 +13,11 @@ rows: sustained messages/s committed, end-to-end latency publish → row committ
 (``fleet_messages.committed_at - time``) p50/p99, and the ingest process's CPU (share of
 one core). Reference, same run: publish → received by the ingest (``received_at -
 time``), i.e. the broker's part of the path; the ratio says what the database write
-adds. Target: 100 units with p99 ≤ 1 s. The ladder (default 25, 50, 200, 400 units,
+adds. Target: 100 units with p99 ≤ 1 s. The ladder (default 25, 50, 200, 400, 800 units,
 ``--ladder-seconds`` each) shows how the cost grows and the largest number of units the
-ingest keeps up with (p99 ≤ 1 s and every message committed). Exits 0 either way.
+ingest keeps up with (p99 ≤ 1 s and every message committed; the ladder stops above the
+main run's count at the first that falls behind). The units are spread over publisher
+processes (:data:`UNITS_PER_PROCESS`). Exits 0 either way.
 """
 
 from __future__ import annotations
@@ -35,15 +37,18 @@ TARGET_UNITS = 100
 TARGET_P99_S = 1.0
 WARMUP_S = 3.0
 DRAIN_S = 20.0
-FRAME_EVERY_S = 30.0
+FRAME_EVERY_S = 30
+UNITS_PER_PROCESS = 150
+"""paho waits on select(), which takes no descriptor above 1023: about 340 clients a
+process at most, so the units are spread over publisher processes."""
 
 
-def publish(port: int, password: str, units: int, seconds: float) -> None:
-    """The publisher process: ``units`` fake units for ``seconds``; prints the count."""
+def publish(port: int, password: str, first: int, units: int, seconds: float) -> None:
+    """A publisher process: fake units ``first``… for ``seconds``; prints the count."""
     from fleet_helpers import FakeUnit, frame_data
 
     fakes = [FakeUnit("127.0.0.1", port, f"u{n:04d}", password, user="operator")
-             for n in range(units)]
+             for n in range(first, first + units)]
     published = len(fakes)  # their births
     start = time.monotonic()
     tick = 0
@@ -54,7 +59,7 @@ def publish(port: int, password: str, units: int, seconds: float) -> None:
             fake.publish("weather", {"safe": True, "reasons": [], "wind_speed": 3.0},
                          wait=False)
             published += 2
-            if (tick + n * FRAME_EVERY_S / units) % FRAME_EVERY_S < 1:
+            if (tick + first + n) % FRAME_EVERY_S == 0:  # staggered by unit
                 fake.publish("frame", frame_data(fake.name, tick), wait=False)
                 published += 1
         tick += 1
@@ -97,15 +102,22 @@ def one_run(units: int, seconds: float) -> dict[str, float]:
                     return False
 
             wait_for(connected, "the ingest", 60)
-            publisher = subprocess.Popen(
+            publishers = [subprocess.Popen(
                 [sys.executable, __file__, "--publish", str(broker.port),
-                 broker.users["operator"], str(units), str(seconds)],
+                 broker.users["operator"], str(first), str(min(UNITS_PER_PROCESS,
+                                                                units - first)), str(seconds)],
                 stdout=subprocess.PIPE, text=True)
+                for first in range(0, units, UNITS_PER_PROCESS)]
             time.sleep(WARMUP_S)
             cpu0, wall0 = cpu_seconds(ingest.pid), time.monotonic()
             time.sleep(max(0.0, seconds - WARMUP_S))
             cpu1, wall1 = cpu_seconds(ingest.pid), time.monotonic()
-            published = int(publisher.communicate(timeout=120)[0].split()[-1])
+            published = 0
+            for publisher in publishers:
+                output = publisher.communicate(timeout=120)[0].split()
+                if publisher.returncode or not output:
+                    raise RuntimeError(f"a publisher of {units} units failed")
+                published += int(output[-1])
             deadline = time.monotonic() + DRAIN_S
             while time.monotonic() < deadline:
                 with engine.connect() as c:
@@ -154,14 +166,15 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--units", type=int, default=TARGET_UNITS)
     parser.add_argument("--seconds", type=float, default=30.0)
-    parser.add_argument("--ladder", default="25,50,200,400",
-                        help="other unit counts, in order ('' for none)")
+    parser.add_argument("--ladder", default="25,50,200,400,800",
+                        help="other unit counts, in order, until one falls behind ('' for "
+                             "none)")
     parser.add_argument("--ladder-seconds", type=float, default=15.0)
-    parser.add_argument("--publish", nargs=4, help=argparse.SUPPRESS)
+    parser.add_argument("--publish", nargs=5, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.publish:
-        port, password, units, seconds = args.publish
-        publish(int(port), password, int(units), float(seconds))
+        port, password, first, units, seconds = args.publish
+        publish(int(port), password, int(first), int(units), float(seconds))
         return 0
     if not os.environ.get("NOCTURNA_TEST_PG"):
         print("bench/fleet.py: set NOCTURNA_TEST_PG (export NOCTURNA_TEST_PG=$(bash "
@@ -171,8 +184,14 @@ def main() -> int:
     print(line(main_run), flush=True)
     results = [main_run]
     for units in [int(n) for n in args.ladder.split(",") if n.strip()]:
-        results.append(one_run(units, args.ladder_seconds))
+        try:
+            results.append(one_run(units, args.ladder_seconds))
+        except RuntimeError as exc:
+            print(f"{units:5d} units  not measured: {exc}", flush=True)
+            break
         print(line(results[-1]), flush=True)
+        if units > args.units and not keeps_up(results[-1]):
+            break
     print()
     print("cost per unit (ingest CPU % of one core per unit):")
     for r in sorted(results, key=lambda r: r["units"]):
