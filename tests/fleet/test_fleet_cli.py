@@ -103,7 +103,7 @@ def test_fleet_status_shows_every_unit_and_the_lag(broker, db_url, capsys):
     assert "3 (2026-12-15)" in lines["pan001"]
     assert "parked" in lines["pan002"] and "unsafe: rain" in lines["pan002"]
     assert "offline" in lines["pan003"]
-    assert "ingest nocturna-ingest:" in out and "backlog" in out
+    assert "ingest nocturna-ingest: disconnected" in out and "backlog" in out
     code, out, _ = run_cli(capsys, "fleet", "status", "--db", db_url, "--json")
     units = {u["unit"]: u for u in json.loads(out)["units"]}
     assert units["pan001"]["frames_tonight"] == 3 and units["pan003"]["online"] is False
@@ -149,7 +149,7 @@ def test_fleet_park_all_reports_each_unit(broker, capsys):
     assert code == 1  # pan002 refused
     assert "pan001: accepted" in out
     assert "pan002: refused (state): refused: the unit is busy" in out
-    assert "pan003: offline, not sent" in out
+    assert "pan003: offline, not sent\n" in out
     assert units[0].commands[0]["by"] == "night-ops" and not gone.commands
 
 

@@ -173,6 +173,5 @@ def command_units(address: BrokerAddress, command: str, units: list[str] | None,
             units = [unit for unit, online in known.items() if online]
             offline = [unit for unit, online in known.items() if not online]
         sent = sender.send(units, command, by, timeout_s)
-    results = [*sent.values(), *(CommandResult(u, False, message="offline: not sent")
-                                 for u in offline)]
+    results = [*sent.values(), *(CommandResult(u, False) for u in offline)]
     return sorted(results, key=lambda r: r.unit)

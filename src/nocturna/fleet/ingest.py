@@ -160,9 +160,10 @@ class Ingest:
                     self._report()
                     next_report = time.monotonic() + self.report_every_s
         finally:
-            self._report()
             self._client.disconnect()
             self._client.loop_stop()
+            self._connected = False
+            self._report()  # what is left in the queue stays unacked: the broker resends it
 
     def stop(self) -> None:
         """Finish the batch in hand (committed and acknowledged), then disconnect."""
