@@ -68,6 +68,8 @@ COMMANDS: dict[str, CommandSpec] = {
                            "Observe a target now (target of opportunity, observed next)."),
     "api": CommandSpec("nocturna.cli.api_cmd:app",
                        "The running unit's HTTP API: make tokens."),
+    "fleet": CommandSpec("nocturna.cli.fleet_cmd:app",
+                         "A network of units: ingest their messages, show them, park them."),
 }
 """Every command: where it lives (imported only when it runs) and its line in --help."""
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, Engine, func, insert, inspect, select, text
+from sqlalchemy import Connection, Engine, Table, func, insert, inspect, select, text
 
 from nocturna.core.clock import get_clock
 from nocturna.core.errors import InvalidValueError, StorageError
@@ -91,16 +91,21 @@ def latest_version(migrations: Sequence[Migration] = MIGRATIONS) -> int:
     return len(versions)
 
 
-def database_version(connection: Connection) -> int:
-    """The schema version of the database (0 if it has no ``schema_version`` table)."""
-    if not inspect(connection).has_table(schema.schema_version.name):
+def database_version(connection: Connection, versions: Table = schema.schema_version) -> int:
+    """The schema version of the database (0 if it has no ``versions`` table)."""
+    if not inspect(connection).has_table(versions.name):
         return 0
-    version = connection.scalar(select(func.max(schema.schema_version.c.version)))
+    version = connection.scalar(select(func.max(versions.c.version)))
     return version or 0
 
 
-def migrate(engine: Engine, migrations: Sequence[Migration] = MIGRATIONS) -> int:
-    """Apply the ``migrations`` the database lacks; returns its version afterwards."""
+def migrate(engine: Engine, migrations: Sequence[Migration] = MIGRATIONS, *,
+            versions: Table = schema.schema_version) -> int:
+    """Apply the ``migrations`` the database lacks; returns its version afterwards.
+
+    ``versions`` is the bookkeeping table (a copy of ``schema_version``'s columns): another
+    chain of migrations in the same database (the fleet's) keeps its own.
+    """
     latest = latest_version(migrations)
     while True:
         with write_transaction(engine) as connection:
@@ -108,8 +113,8 @@ def migrate(engine: Engine, migrations: Sequence[Migration] = MIGRATIONS) -> int
                 connection.execute(
                     text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_MIGRATION_LOCK}
                 )
-            schema.schema_version.create(connection, checkfirst=True)
-            version = database_version(connection)
+            versions.create(connection, checkfirst=True)
+            version = database_version(connection, versions)
             if version > latest:
                 raise StorageError(
                     f"the database {mask_url(engine.url)} has schema version {version}, newer "
@@ -126,7 +131,7 @@ def migrate(engine: Engine, migrations: Sequence[Migration] = MIGRATIONS) -> int
                     f"failed, the database stays at version {version}: {exc}"
                 ) from exc
             connection.execute(
-                insert(schema.schema_version).values(
+                insert(versions).values(
                     version=step.version,
                     description=step.description,
                     applied_at=get_clock().now(),
