@@ -15,7 +15,6 @@ BELOW: dict[str, set[str]] = {
     "scheduler": {"core"},
     "notify": {"core"},
     "network": {"core"},
-    "fleet": {"core", "network"},
     "instrument": {"core", "images", "devices", "components"},
     "loops": {"core", "images", "devices", "components", "instrument"},
     "observatory": {"core", "images", "devices", "components", "instrument", "loops",

@@ -66,6 +66,7 @@ def test_every_read_endpoint_answers_during_the_night(night, client):
     snapshot = status(client)
     assert snapshot["unit"] == night.config.model.name and snapshot["time_base"] == "virtual"
     assert snapshot["state"] and "safety" in snapshot and "components" in snapshot
+    assert snapshot["api_url"] == night.server.url  # what a fleet page links to
     json_reads = ["/api/whoami", "/api/plan", "/api/sky", "/api/frames",
                   f"/api/frames/{frame['image_id']}", f"/api/frames/{frame['image_id']}/header",
                   "/api/transitions?limit=5", "/api/telemetry?kind=weather&limit=3",

@@ -15,10 +15,10 @@ from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
 from nocturna.fleet import schema
-from nocturna.fleet.broker import BrokerAddress
 from nocturna.fleet.ingest import Ingest
 from nocturna.fleet.migrations import migrate_fleet
 from nocturna.fleet.store import FleetStore, count, open_fleet_engine
+from nocturna.network.broker import BrokerAddress
 
 
 @contextmanager

@@ -61,6 +61,7 @@ class ApiServer:
     def attach(self, unit: Any, control: Any) -> None:
         """Serve ``unit`` (call on the unit's loop, before the night runs)."""
         self.link = UnitLink(control, unit, asyncio.get_running_loop(), unit.clock.now())
+        control.board.api_url = self.url  # a fleet page links the unit's dashboard
         self._serve(self.link)
         self._bridge.tap(unit.events)
 

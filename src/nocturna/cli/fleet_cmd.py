@@ -15,12 +15,13 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from nocturna.cli.fleet_serve_cmd import add_serve
 from nocturna.core.errors import InvalidValueError, StorageError
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
-    from nocturna.fleet.broker import BrokerAddress
+    from nocturna.network.broker import BrokerAddress
 
 app = typer.Typer(help="The central side of a network of units.", no_args_is_help=True)
 
@@ -35,7 +36,7 @@ CaOption = Annotated[Path | None, typer.Option(
 
 
 def _broker(url: str) -> BrokerAddress:
-    from nocturna.fleet.broker import BrokerAddress
+    from nocturna.network.broker import BrokerAddress
 
     return BrokerAddress.parse(url)
 
@@ -210,3 +211,6 @@ def park(
         console.print(f"{r.unit}: {verdict}" + (f": {r.message}" if r.message else ""))
     if not all(r.ok for r in results):
         raise typer.Exit(1)
+
+
+add_serve(app)

@@ -22,8 +22,9 @@ from typing import Any
 import paho.mqtt.client as mqtt
 
 from nocturna.core.errors import NocturnaError
-from nocturna.fleet.broker import BrokerAddress, make_client
+from nocturna.fleet.broker import make_client
 from nocturna.fleet.envelope import BadMessage, iso, new_id, parse
+from nocturna.network.broker import BrokerAddress
 
 CONNECT_TIMEOUT_S = 10.0
 RETAINED_QUIET_S = 0.5

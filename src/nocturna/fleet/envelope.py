@@ -18,14 +18,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-TOPIC_ROOT = "nocturna"
-VERSION = 1
+from nocturna.network.messages import COMMANDS, KINDS, NAME_PATTERN, VERSION
+from nocturna.network.messages import ROOT as TOPIC_ROOT
+
 UNIT_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 MESSAGE_ID = re.compile(r"^[0-9a-f]{32}$")
-KINDS = ("online", "status", "transition", "weather", "component", "frame", "summary",
-         "notification", "command", "ack")
-"""Every kind of message; ``ack`` is published on ``nocturna/<u>/command/ack``."""
-COMMANDS = ("park", "pause", "resume", "end_night")
+COMMAND_ID = re.compile(NAME_PATTERN)
 MAX_PAYLOAD = 1_000_000
 """A payload larger than this (bytes) is refused unread."""
 
@@ -84,10 +82,13 @@ def parse(topic: str, payload: bytes) -> Envelope:
     if body.get("v") != VERSION:
         raise BadMessage(f"{topic}: version {body.get('v')!r} is not {VERSION}")
     message_id = body.get("id")
+    if kind == "command" and "data" not in body:
+        if not isinstance(message_id, str) or not COMMAND_ID.match(message_id):
+            raise BadMessage(f"{topic}: command id {message_id!r} is not 1 to 64 of "
+                             "[A-Za-z0-9_.@:-]")
+        return _command(topic, unit, body)
     if not isinstance(message_id, str) or not MESSAGE_ID.match(message_id):
         raise BadMessage(f"{topic}: id {message_id!r} is not 32 lowercase hex digits")
-    if kind == "command" and "data" not in body:
-        return _command(topic, unit, body)
     if body.get("unit") != unit:
         raise BadMessage(f"{topic}: unit {body.get('unit')!r} is not the topic's {unit!r}")
     if body.get("kind") not in (kind, "command/ack" if kind == "ack" else kind):
@@ -111,7 +112,7 @@ def _command(topic: str, unit: str, body: dict[str, Any]) -> Envelope:
 
 _REQUIRED: dict[str, dict[str, type | tuple[type, ...]]] = {
     "online": {"online": bool},
-    "transition": {"from": str, "to": str, "reason": str},
+    "transition": {"from": (str, type(None)), "to": str, "reason": str},
     "component": {"component": str, "from": str, "to": str, "reason": str},
     "weather": {"safe": bool},
     "frame": {"image_id": (str, int), "path": str},

@@ -42,9 +42,10 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
-from nocturna.fleet.broker import BrokerAddress, make_client
+from nocturna.fleet.broker import make_client
 from nocturna.fleet.envelope import BadMessage, parse
 from nocturna.fleet.store import FleetStore, Received
+from nocturna.network.broker import BrokerAddress
 
 log = logging.getLogger(__name__)
 

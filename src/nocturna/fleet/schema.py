@@ -86,7 +86,7 @@ fleet_transitions = Table(
     Column("unit", Text, nullable=False),
     Column("time", Time, nullable=False),
     Column("component", Text),
-    Column("from_state", Text, nullable=False),
+    Column("from_state", Text),  # none for a night's first transition
     Column("to_state", Text, nullable=False),
     Column("reason", Text, nullable=False),
     Index("ix_fleet_transitions_unit_time", "unit", "time"),

@@ -15,10 +15,50 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from nocturna.core.config.network import SCHEMES, NetworkConfig
-from nocturna.core.errors import ConfigError
+from nocturna.core.errors import ConfigError, InvalidValueError
 
 CONNECT_TIMEOUT_S = 10.0
 """How long a connection attempt or one acknowledgement may take (real seconds)."""
+
+
+@dataclass(frozen=True, slots=True)
+class BrokerAddress:
+    """Where the broker is and who we are to it."""
+
+    host: str
+    port: int
+    username: str | None
+    password: str | None
+    tls: bool
+
+    @classmethod
+    def parse(cls, url: str) -> BrokerAddress:
+        """``mqtt[s]://[user[:password]@]host[:port]``; InvalidValueError if it is not."""
+        try:
+            parts = urlsplit(url)
+            port = parts.port
+        except ValueError as exc:
+            raise InvalidValueError(f"broker URL {_masked(url)!r}: {exc}") from exc
+        if parts.scheme not in SCHEMES or not parts.hostname:
+            raise InvalidValueError(f"broker URL {_masked(url)!r}: use "
+                                    "mqtt://USER:PASSWORD@HOST:1883 or mqtts://…:8883")
+        return cls(parts.hostname, port or SCHEMES[parts.scheme],
+                   unquote(parts.username) if parts.username else None,
+                   unquote(parts.password) if parts.password else None,
+                   parts.scheme == "mqtts")
+
+    def __str__(self) -> str:
+        user = f"{self.username}@" if self.username else ""
+        return f"{'mqtts' if self.tls else 'mqtt'}://{user}{self.host}:{self.port}"
+
+
+def _masked(url: str) -> str:
+    head, at, tail = url.rpartition("@")
+    if not at:
+        return url
+    scheme, sep, credentials = head.partition("://")
+    user = credentials.partition(":")[0]
+    return f"{scheme}{sep}{user}:***@{tail}"
 
 
 @dataclass(frozen=True)
@@ -38,12 +78,11 @@ class Broker:
         cannot be read)."""
         if settings.broker is None:
             raise ConfigError("network.broker: no broker is configured")
-        url = urlsplit(settings.broker)
-        tls = _tls_context(settings) if url.scheme == "mqtts" else None
-        return cls(host=url.hostname or "", port=url.port or SCHEMES[url.scheme],
-                   username=unquote(url.username) if url.username else None,
-                   password=unquote(url.password) if url.password is not None else None,
-                   tls=tls, keepalive_s=round(float(settings.keepalive.to_value("s"))))
+        where = BrokerAddress.parse(settings.broker)
+        tls = _tls_context(settings) if where.tls else None
+        return cls(host=where.host, port=where.port, username=where.username,
+                   password=where.password, tls=tls,
+                   keepalive_s=round(float(settings.keepalive.to_value("s"))))
 
     @property
     def address(self) -> str:

@@ -45,7 +45,7 @@ ACTIVE_STATES = ("slewing", "pointing", "focusing", "tracking", "observing", "an
 """States in which the current observation is shown."""
 KEYS = ("unit", "time", "time_base", "state", "reason", "since", "paused", "hold",
         "observation", "next", "safety", "components", "mount", "dome", "camera", "focuser",
-        "filter_wheel", "weather", "sun_alt_deg", "moon", "progress")
+        "filter_wheel", "weather", "sun_alt_deg", "moon", "progress", "api_url")
 """Every key of a snapshot, in order."""
 
 
@@ -83,6 +83,8 @@ class StatusBoard:
         self.unit = unit
         self.time_base = time_base
         self.refreshes = 0
+        self.api_url: str | None = None
+        """Where the unit's API answers (set when it serves one), for a fleet page."""
         self._moon = MoonPositions(unit.location)
         self._next: dict[str, Any] | None = None
         self._next_at: datetime | None = None
@@ -163,6 +165,7 @@ class StatusBoard:
             "sun_alt_deg": _finite(unit.sun_altitude(now)),
             "moon": await self._moon_now(now),
             "progress": dict(unit.status.progress) if unit.status.progress else None,
+            "api_url": self.api_url,
         }
 
     def _observation(self) -> dict[str, Any] | None:

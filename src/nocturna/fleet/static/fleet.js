@@ -99,7 +99,8 @@ function showDetail(unit) {
       el("time", {}, dateTime(tr.time)),
       el("span", { class: `state-chip ${stateClass(tr.to_state)}` },
         tr.component ? `${tr.component}: ${tr.to_state}` : tr.to_state),
-      el("span", { class: "tr-reason" }, `from ${tr.from_state}: ${tr.reason}`))));
+      el("span", { class: "tr-reason" },
+        tr.from_state ? `from ${tr.from_state}: ${tr.reason}` : tr.reason))));
   document.querySelector("#detail-frames tbody").replaceChildren(...unit.exposures.map((frame) =>
     el("tr", {},
       el("td", {}, dateTime(frame.time)), el("td", {}, frame.night ?? "–"),
