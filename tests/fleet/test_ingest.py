@@ -161,3 +161,35 @@ def test_the_lag_is_logged_and_stored(broker, db_url, caplog):
         assert row["connected"] and row["client_id"] == "nocturna-ingest"
         assert row["write_lag_p50_s"] >= 0 and row["backlog"] >= 0
     assert any("lag event→receipt" in r.getMessage() for r in caplog.records)
+
+
+def test_the_ingest_and_fleet_park_speak_tls_with_the_brokers_ca(tmp_path, db_url, capsys):
+    from conftest import USERS
+    from mqtt_helpers import Mosquitto
+    from nocturna.cli.main import main
+
+    with Mosquitto(tmp_path / "tls", users=USERS, tls=True) as broker:
+        engine = open_fleet_engine(db_url)
+        migrate_fleet(engine)
+        ingest = Ingest(BrokerAddress.parse(broker.url("ingest", tls=True)), FleetStore(engine),
+                        ca_file=broker.ca_file)
+        thread = threading.Thread(target=ingest.run, daemon=True)
+        thread.start()
+        try:
+            wait_for(ingest.subscribed.is_set, "the ingest's subscription over TLS")
+            with unit(broker, "pan001") as pan:
+                sent = pan.frame(1)
+                wait_for(lambda: count(engine, schema.fleet_exposures) == 1, "the frame")
+                with engine.connect() as connection:
+                    assert connection.scalar(select(schema.fleet_exposures.c.message_id)) == sent
+                code = main(["fleet", "park", "pan001", "--broker",
+                             broker.url("operator", tls=True), "--ca-file",
+                             str(broker.ca_file), "--timeout", "10"])
+                assert code == 0 and "pan001: accepted" in capsys.readouterr().out
+                refused = main(["fleet", "park", "pan001", "--broker",
+                                broker.url("operator", tls=True), "--timeout", "5"])
+                assert refused == 1  # the system's CAs do not know the test CA
+        finally:
+            ingest.stop()
+            thread.join(30)
+            engine.dispose()
