@@ -231,3 +231,15 @@ def test_typed_model_is_available(site_file):
     config = load(site_file)
     assert config.model.site.latitude == 40 * u.deg
     assert config.model.cameras[1].model == "canon_gphoto2"
+
+
+def test_a_refused_url_is_named_without_its_password(tmp_path):
+    site = tmp_path / "site.yaml"
+    site.write_text("name: pan001\n")
+    (tmp_path / "site_local.yaml").write_text(
+        'network:\n  broker: "http://pan001:s3cret@broker.example.org:1883"\n')
+    with pytest.raises(ConfigError) as caught:
+        Config.load(site, environ={})
+    text = str(caught.value)
+    assert "network.broker = 'http://pan001:***@broker.example.org:1883'" in text
+    assert "s3cret" not in text

@@ -43,6 +43,7 @@ from nocturna.core.config.local_only import local_only_at
 from nocturna.core.config.models import NocturnaConfig, validate_tree
 from nocturna.core.config.scope import splice, validation_scope
 from nocturna.core.errors import ConfigError, ConfigKeyError, InvalidValueError
+from nocturna.core.redact import mask_password
 from nocturna.core.serialize import to_yaml_plain
 from nocturna.core.units import parse_tree
 
@@ -199,7 +200,7 @@ class Config:
                 continue
             message = str(error["msg"]).removeprefix("Value error, ")
             message = message.replace("Input should be", "expected")
-            value = shortened(repr(error.get("input")))
+            value = shortened(mask_password(repr(error.get("input"))))
             problems.append(f"{key} = {value} (from {self._source(path, runtime)}): {message}")
         return problems
 

@@ -22,20 +22,20 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
 
 from nocturna.core.errors import InvalidValueError, StorageError
+from nocturna.core.redact import mask_password
 
 DATABASE_FILE = "nocturna.sqlite"
 """File name of the default SQLite database inside the data directory."""
 
 _WRITE = "nocturna_write"
 _SCHEMA_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
-_PASSWORD = re.compile(r"(://[^:/@]*:)[^@]*@")
 
 
 def mask_url(url: str | URL) -> str:
     """``url`` as text with any password replaced by ``***``."""
     if isinstance(url, URL):
         return url.render_as_string(hide_password=True)
-    return _PASSWORD.sub(r"\1***@", url)
+    return mask_password(url)
 
 
 def sqlite_url(data_dir: str | Path) -> str:
