@@ -164,11 +164,11 @@ def test_the_lag_is_logged_and_stored(broker, db_url, caplog):
 
 
 def test_the_ingest_and_fleet_park_speak_tls_with_the_brokers_ca(tmp_path, db_url, capsys):
-    from conftest import USERS
     from mqtt_helpers import Mosquitto
     from nocturna.cli.main import main
 
-    with Mosquitto(tmp_path / "tls", users=USERS, tls=True) as broker:
+    users = {"pan001": "pw1", "operator": "pw0", "ingest": "pwi"}
+    with Mosquitto(tmp_path / "tls", users=users, tls=True) as broker:
         engine = open_fleet_engine(db_url)
         migrate_fleet(engine)
         ingest = Ingest(BrokerAddress.parse(broker.url("ingest", tls=True)), FleetStore(engine),
