@@ -44,7 +44,13 @@ class _PtyServer(SimulatorHost):
         self.slave = slave
 
     def _readable(self) -> None:
+        # Lifted before the simulator answers too: a peer that closes as soon as it has
+        # its reply and opens again must not find the flag still set (EBUSY).
+        self._lift_exclusive()
         super()._readable()
+        self._lift_exclusive()
+
+    def _lift_exclusive(self) -> None:
         with contextlib.suppress(OSError):
             fcntl.ioctl(self.slave, termios.TIOCNXCL)
 
