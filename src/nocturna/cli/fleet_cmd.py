@@ -184,8 +184,8 @@ def park(
 ) -> None:
     """Park a unit (or every online unit); exit 1 if any refused or did not answer."""
     from nocturna.cli.output import console
+    from nocturna.core.config.network import UNIT_ID
     from nocturna.fleet.commands import command_units
-    from nocturna.fleet.envelope import UNIT_ID
 
     if (unit is None) == (not all_units):
         raise InvalidValueError("give one UNIT or --all")

@@ -14,14 +14,13 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from nocturna.network.messages import COMMANDS, KINDS, NAME_PATTERN, VERSION
+from nocturna.core.config.network import UNIT_ID
+from nocturna.network.messages import COMMANDS, KINDS, NAME_PATTERN, VERSION, Envelope
 from nocturna.network.messages import ROOT as TOPIC_ROOT
 
-UNIT_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 MESSAGE_ID = re.compile(r"^[0-9a-f]{32}$")
 COMMAND_ID = re.compile(NAME_PATTERN)
 MAX_PAYLOAD = 1_000_000
@@ -30,17 +29,6 @@ MAX_PAYLOAD = 1_000_000
 
 class BadMessage(ValueError):
     """A message that is not a valid version 1 envelope (says what is wrong)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Envelope:
-    """One checked message: ``time`` is the unit's event time (aware UTC)."""
-
-    id: str
-    unit: str
-    kind: str
-    time: datetime
-    data: dict[str, Any]
 
 
 def kind_of_topic(topic: str) -> tuple[str, str]:

@@ -25,7 +25,7 @@ from nocturna.core.errors import ConfigError
 from nocturna.core.events import EventBus
 from nocturna.devices.base import Device
 from nocturna.devices.driver_options import driver_options
-from nocturna.devices.serial.line import SerialLine, SerialLinkError
+from nocturna.devices.serial.line import SerialLine
 
 log = logging.getLogger("nocturna.devices.serial")
 
@@ -109,7 +109,3 @@ class SerialDevice(Device):
         """Connected, and the port is still there (an unplugged port reads disconnected
         until the component's recovery connects again)."""
         return super().connected and self.line.is_open
-
-    def link_lost(self) -> SerialLinkError:
-        """The error for a command on a port that vanished."""
-        return SerialLinkError(f"{self.kind} {self.name!r}: port {self.port} is gone")
